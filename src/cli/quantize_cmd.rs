@@ -1,0 +1,153 @@
+//! `quantize`: embeddings → RQ-VAE → semantic IDs.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use tiger_explorer::config::QuantizeOptions;
+use tiger_explorer::device;
+use tiger_explorer::embed::store;
+use tiger_explorer::rqvae::SemanticIds;
+use tiger_explorer::run::{RunConfig, save_quantize_run};
+use tiger_explorer::train::rqvae_loop::{Flow, RqVaeEvent, train};
+
+/// Name of the embeddings file looked for inside the dataset folder.
+pub const DEFAULT_EMBEDDINGS: &str = "embeddings.npy";
+
+/// Arguments of `quantize`.
+#[derive(clap::Args, Debug)]
+pub struct QuantizeArgs {
+    /// Dataset folder.
+    #[arg(long)]
+    data: PathBuf,
+    /// Item embeddings (.npy or .safetensors), rows in catalogue order [default: DATA/embeddings.npy].
+    #[arg(long)]
+    embeddings: Option<PathBuf>,
+    /// Run folder to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Print the final statistics as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    options: QuantizeOptions,
+}
+
+/// Runs `quantize`.
+pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
+    args.options
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid options: {e}"))?;
+    let dataset = tiger_explorer::data::load(&args.data)?;
+    let emb_path = args
+        .embeddings
+        .clone()
+        .unwrap_or_else(|| args.data.join(DEFAULT_EMBEDDINGS));
+    if !emb_path.is_file() {
+        bail!(
+            "{}: embeddings file not found; run `tiger-explorer embed --data {} --out {}` or pass --embeddings",
+            emb_path.display(),
+            args.data.display(),
+            emb_path.display()
+        );
+    }
+    let emb = store::read(&emb_path)?;
+    emb.check_rows(&emb_path, dataset.items.len())?;
+    let chosen = device::choose(args.options.device);
+    if let Some(why) = &chosen.fallback {
+        eprintln!("warning: {why}");
+    }
+    eprintln!(
+        "device: {} | {} items × {} dims | {} levels × {} codes",
+        chosen.description, emb.rows, emb.dim, args.options.levels, args.options.codebook_size
+    );
+    let pb = super::bar(args.options.steps as u64, "training RQ-VAE");
+    let start = std::time::Instant::now();
+    let mut peak_reserved = 0u64;
+    let mut first_step_secs = None;
+    let trained = train(&emb, &args.options, &chosen.device, &mut |event| {
+        match event {
+            RqVaeEvent::Phase(p) => pb.set_message(p),
+            RqVaeEvent::Step { step, .. } => {
+                if step == 1 {
+                    first_step_secs = Some(start.elapsed().as_secs_f64());
+                }
+                pb.set_position(step as u64)
+            }
+            RqVaeEvent::Stats(s) => {
+                if let Some(usage) = chosen.device.memory_pool_usage() {
+                    peak_reserved = peak_reserved.max(usage.bytes_reserved);
+                }
+                let usage: Vec<String> = s
+                    .levels
+                    .iter()
+                    .map(|l| format!("{:.0}%", l.usage_pct))
+                    .collect();
+                let ppl: Vec<String> = s
+                    .levels
+                    .iter()
+                    .map(|l| format!("{:.0}", l.perplexity))
+                    .collect();
+                let quant: Vec<String> = s.quant_loss.iter().map(|q| format!("{q:.4}")).collect();
+                pb.println(format!(
+                    "step {:>6}  recon {:.4}  quant [{}]  usage [{}]  ppl [{}]  unique {:.1}%  max group {}",
+                    s.step,
+                    s.recon_loss,
+                    quant.join(" "),
+                    usage.join(" "),
+                    ppl.join(" "),
+                    s.unique_prefix_pct,
+                    s.largest_collision_group
+                ));
+                pb.set_message("training RQ-VAE");
+            }
+        }
+        Flow::Continue
+    })?;
+    pb.finish_and_clear();
+    let secs = start.elapsed().as_secs_f64();
+    let ids = SemanticIds::assign(trained.codes.clone(), args.options.levels);
+    let item_ids: Vec<String> = dataset.items.iter().map(|i| i.id.clone()).collect();
+    let config = RunConfig {
+        data: &args.data,
+        embeddings: &emb_path,
+        options: &args.options,
+        input_dim: emb.dim,
+        device: &chosen.description,
+        train_seconds: secs,
+    };
+    save_quantize_run(&args.out, &item_ids, &ids, &trained, &config)?;
+    let s = &trained.stats;
+    if args.json {
+        println!("{}", serde_json::to_string(s)?);
+    } else {
+        let first = first_step_secs.unwrap_or(0.0);
+        println!(
+            "trained {} steps in {:.1} s on {} (first step incl. k-means init and kernel compilation {:.1} s; then {:.1} steps/s); peak device memory reserved {:.1} MiB",
+            args.options.steps,
+            secs,
+            chosen.description,
+            first,
+            (args.options.steps.saturating_sub(1)) as f64 / (secs - first).max(1e-9),
+            peak_reserved as f64 / (1024.0 * 1024.0)
+        );
+        for (l, level) in s.levels.iter().enumerate() {
+            println!(
+                "level {}: usage {:.1}%  perplexity {:.1}  dead codes {}",
+                l + 1,
+                level.usage_pct,
+                level.perplexity,
+                level.dead_codes
+            );
+        }
+        println!(
+            "unique {}-code prefix: {:.2}% of {} items; largest collision group {}; collision tokens 0..{}",
+            args.options.levels,
+            s.unique_prefix_pct,
+            s.items,
+            s.largest_collision_group,
+            ids.collision_depth().saturating_sub(1)
+        );
+        println!("wrote {}", args.out.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Experiment options (serde + CLI flags). Defaults follow the TIGER paper where it gives one.
+
+use serde::{Deserialize, Serialize};
+
+use crate::device::DeviceChoice;
+
+/// Optimiser for RQ-VAE training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerChoice {
+    /// Adam (default): stable with standardised inputs.
+    #[default]
+    Adam,
+    /// Adagrad, as in the paper (lr 0.4); known to collapse codebooks on unit-norm inputs.
+    Adagrad,
+}
+
+/// Every RQ-VAE option, each a config field and a CLI flag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
+pub struct QuantizeOptions {
+    /// Number of codebooks (semantic-ID length before the collision token).
+    #[arg(long, default_value_t = 3)]
+    pub levels: usize,
+    /// Codewords per codebook.
+    #[arg(long, default_value_t = 256)]
+    pub codebook_size: usize,
+    /// Latent (codeword) width.
+    #[arg(long, default_value_t = 32)]
+    pub latent_dim: usize,
+    /// Encoder hidden widths, comma separated (the decoder mirrors them).
+    #[arg(long, value_delimiter = ',', default_value = "512,256,128")]
+    pub hidden_dims: Vec<usize>,
+    /// Commitment weight β.
+    #[arg(long, default_value_t = 0.25)]
+    pub beta: f64,
+    /// Initialise each codebook by k-means (k-means++ seeded) on the first batch's residuals.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub kmeans_init: bool,
+    /// Lloyd iterations of the k-means initialisation.
+    #[arg(long, default_value_t = 20)]
+    pub kmeans_iters: usize,
+    /// Re-seed codes unused during the last N steps from current residuals (0 = off).
+    #[arg(long, default_value_t = 100)]
+    pub dead_code_restart: usize,
+    /// Standardise inputs (zero mean, unit variance per dimension) before training.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub standardize: bool,
+    /// Optimiser.
+    #[arg(long, value_enum, default_value_t = OptimizerChoice::Adam)]
+    pub optimizer: OptimizerChoice,
+    /// Learning rate (Adam default 1e-3; the paper's Adagrad used 0.4).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Training steps.
+    #[arg(long, default_value_t = 3000)]
+    pub steps: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 1024)]
+    pub batch_size: usize,
+    /// Random seed (model init, batches, k-means, restarts).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Compute device.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    pub device: DeviceChoice,
+    /// Report statistics every N steps.
+    #[arg(long, default_value_t = 100)]
+    pub log_every: usize,
+}
+
+impl Default for QuantizeOptions {
+    fn default() -> Self {
+        Self {
+            levels: 3,
+            codebook_size: 256,
+            latent_dim: 32,
+            hidden_dims: vec![512, 256, 128],
+            beta: 0.25,
+            kmeans_init: true,
+            kmeans_iters: 20,
+            dead_code_restart: 100,
+            standardize: true,
+            optimizer: OptimizerChoice::Adam,
+            lr: 1e-3,
+            steps: 3000,
+            batch_size: 1024,
+            seed: 42,
+            device: DeviceChoice::Gpu,
+            log_every: 100,
+        }
+    }
+}
+
+/// Largest codebook, batch and level count accepted before anything is allocated.
+const MAX_CODEBOOK: usize = 16_384;
+const MAX_BATCH: usize = 262_144;
+const MAX_LEVELS: usize = 8;
+
+impl QuantizeOptions {
+    /// Refuses settings that cannot work or would exhaust memory, with a message naming the option.
+    pub fn validate(&self) -> Result<(), String> {
+        let check = |ok: bool, msg: &str| if ok { Ok(()) } else { Err(msg.to_string()) };
+        check(
+            (1..=MAX_LEVELS).contains(&self.levels),
+            "--levels must be between 1 and 8",
+        )?;
+        check(
+            (2..=MAX_CODEBOOK).contains(&self.codebook_size),
+            "--codebook-size must be between 2 and 16384",
+        )?;
+        check(
+            (1..=4096).contains(&self.latent_dim),
+            "--latent-dim must be between 1 and 4096",
+        )?;
+        check(
+            self.hidden_dims.iter().all(|&d| (1..=16_384).contains(&d)),
+            "--hidden-dims must each be between 1 and 16384",
+        )?;
+        check(
+            (1..=MAX_BATCH).contains(&self.batch_size),
+            "--batch-size must be between 1 and 262144",
+        )?;
+        check(self.steps >= 1, "--steps must be at least 1")?;
+        check(
+            self.lr.is_finite() && self.lr > 0.0,
+            "--lr must be a positive number",
+        )?;
+        check(
+            self.beta.is_finite() && self.beta >= 0.0,
+            "--beta must be a non-negative number",
+        )?;
+        check(self.log_every >= 1, "--log-every must be at least 1")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,11 @@
+//! tiger-explorer: TIGER generative retrieval (semantic IDs from an RQ-VAE over sentence embeddings,
+//! then a sequence model that generates the next item's ID), end to end, on the GPU through burn.
+
+pub mod atomic;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod embed;
+pub mod rqvae;
+pub mod run;
+pub mod train;

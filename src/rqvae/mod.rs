@@ -1,0 +1,13 @@
+//! RQ-VAE: model, residual quantizer, k-means initialisation, semantic IDs and codebook statistics.
+
+pub mod kmeans;
+pub mod model;
+pub mod quantizer;
+pub mod semantic_ids;
+pub mod standardize;
+pub mod stats;
+
+pub use model::{RqVae, RqVaeConfig, RqVaeOutput};
+pub use semantic_ids::SemanticIds;
+pub use standardize::Standardizer;
+pub use stats::{LevelStats, QuantizeStats, catalogue_stats};

@@ -1,0 +1,3 @@
+//! Training loops, run on whichever thread owns the device.
+
+pub mod rqvae_loop;

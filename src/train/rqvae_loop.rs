@@ -1,0 +1,319 @@
+//! The RQ-VAE training loop: k-means init, optimiser steps, dead-code restarts and periodic
+//! catalogue statistics, reported to an observer that can also cancel the run.
+
+use burn::optim::{AdaGradConfig, AdamConfig, GradientsParams};
+use burn::prelude::*;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+
+use crate::config::{OptimizerChoice, QuantizeOptions};
+use crate::embed::Embeddings;
+use crate::rqvae::{
+    QuantizeStats, RqVae, RqVaeConfig, Standardizer, catalogue_stats, kmeans::kmeans,
+};
+
+/// What the loop tells its observer.
+#[derive(Debug, Clone)]
+pub enum RqVaeEvent {
+    /// A stage began (e.g. "k-means init", "compiling kernels (first step)").
+    Phase(String),
+    /// Training reached `step` of `steps`.
+    Step {
+        /// Steps done.
+        step: usize,
+        /// Steps in total.
+        steps: usize,
+    },
+    /// Statistics at a log interval (and at the end).
+    Stats(QuantizeStats),
+}
+
+/// Whether the observer wants the run to go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep training.
+    Continue,
+    /// Stop as soon as possible; the loop returns [`RqVaeError::Cancelled`].
+    Cancel,
+}
+
+/// Errors from training.
+#[derive(Debug, thiserror::Error)]
+pub enum RqVaeError {
+    /// The options are invalid.
+    #[error("invalid RQ-VAE options: {0}")]
+    Options(String),
+    /// The observer asked to stop.
+    #[error("cancelled")]
+    Cancelled,
+    /// Reading a tensor back from the device failed.
+    #[error("device read-back failed: {0}")]
+    Device(String),
+    /// The loss became NaN or infinite.
+    #[error(
+        "training diverged at step {step} (loss is {loss}); lower --lr or enable --standardize"
+    )]
+    Diverged {
+        /// Step at which it happened.
+        step: usize,
+        /// The loss value.
+        loss: f64,
+    },
+}
+
+/// A trained model with what is needed to assign IDs.
+pub struct TrainedRqVae {
+    /// The model (without autodiff).
+    pub model: RqVae,
+    /// Its shape.
+    pub config: RqVaeConfig,
+    /// Input standardisation (identity when disabled).
+    pub standardizer: Standardizer,
+    /// Final statistics.
+    pub stats: QuantizeStats,
+    /// Final codes of every item, `[items, levels]`.
+    pub codes: Vec<u32>,
+}
+
+/// Reads a tensor back as `Vec<f32>`.
+fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, RqVaeError> {
+    t.try_into_vec_as::<f32>()
+        .map_err(|e| RqVaeError::Device(e.to_string()))
+}
+
+/// Reads an Int tensor back as `Vec<u32>`.
+fn read_codes(t: Tensor<2, Int>) -> Result<Vec<u32>, RqVaeError> {
+    let v = t
+        .try_into_vec_as::<i64>()
+        .map_err(|e| RqVaeError::Device(e.to_string()))?;
+    Ok(v.into_iter().map(|c| c as u32).collect())
+}
+
+/// Codes of every catalogue row (`data`: `[items, dim]` on the device), in chunks.
+pub fn assign_codes(model: &RqVae, data: &Tensor<2>) -> Result<Vec<u32>, RqVaeError> {
+    const CHUNK: usize = 16_384;
+    let [n, _] = data.dims();
+    let mut out = Vec::with_capacity(n * model.levels());
+    let mut start = 0;
+    while start < n {
+        let end = (start + CHUNK).min(n);
+        out.extend(read_codes(
+            model.codes(data.clone().slice(s![start..end, ..])),
+        )?);
+        start = end;
+    }
+    Ok(out)
+}
+
+/// Trains an RQ-VAE on `embeddings` on `device` (without autodiff; the loop adds it), reporting to
+/// `observe`, which may cancel. Deterministic for a given seed on a given device.
+pub fn train(
+    embeddings: &Embeddings,
+    opts: &QuantizeOptions,
+    device: &Device,
+    observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
+) -> Result<TrainedRqVae, RqVaeError> {
+    opts.validate().map_err(RqVaeError::Options)?;
+    let n = embeddings.rows;
+    let standardizer = if opts.standardize {
+        Standardizer::fit(embeddings)
+    } else {
+        Standardizer::identity(embeddings.dim)
+    };
+    let x_host = standardizer.apply(embeddings);
+    let config = RqVaeConfig::new(embeddings.dim)
+        .with_hidden_dims(opts.hidden_dims.clone())
+        .with_latent_dim(opts.latent_dim)
+        .with_levels(opts.levels)
+        .with_codebook_size(opts.codebook_size)
+        .with_beta(opts.beta);
+    let train_device = device.clone().autodiff();
+    train_device.seed(opts.seed);
+    let mut model = config.init(&train_device);
+    let data = Tensor::<2>::from_data(TensorData::new(x_host, [n, embeddings.dim]), device);
+    let batch = opts.batch_size.min(n);
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rng);
+    let mut cursor = 0;
+    let mut next_batch = |rng: &mut StdRng| {
+        if cursor + batch > n {
+            order.shuffle(rng);
+            cursor = 0;
+        }
+        let idx: Vec<i64> = order[cursor..cursor + batch]
+            .iter()
+            .map(|&i| i as i64)
+            .collect();
+        cursor += batch;
+        Tensor::<1, Int>::from_data(TensorData::new(idx, [batch]), device)
+    };
+
+    let mut optim = match opts.optimizer {
+        OptimizerChoice::Adam => AdamConfig::new().init(),
+        OptimizerChoice::Adagrad => AdaGradConfig::new().init(),
+    };
+
+    if opts.kmeans_init {
+        if observe(RqVaeEvent::Phase("k-means init of the codebooks".into())) == Flow::Cancel {
+            return Err(RqVaeError::Cancelled);
+        }
+        let first = data.clone().select(0, next_batch(&mut rng));
+        model = kmeans_init(model, first, opts)?;
+    }
+
+    let mut window: Vec<Tensor<2, Int>> = Vec::new();
+    let mut last_stats = QuantizeStats::default();
+    let restart_until = opts.steps * 9 / 10;
+    for step in 1..=opts.steps {
+        if step == 1 {
+            observe(RqVaeEvent::Phase(
+                "training (the first steps compile GPU kernels)".into(),
+            ));
+        }
+        let x = data.clone().select(0, next_batch(&mut rng)).autodiff();
+        let out = model.forward(x);
+        let quant_total = out
+            .quant_losses
+            .iter()
+            .cloned()
+            .reduce(|a, b| a + b)
+            .unwrap_or_else(|| out.recon_loss.zeros_like());
+        let loss = out.recon_loss.clone() + quant_total;
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(opts.lr, model, grads);
+        if opts.dead_code_restart > 0 {
+            window.push(out.codes.clone().without_autodiff());
+            if step % opts.dead_code_restart == 0 && step <= restart_until {
+                let codes = read_codes(Tensor::cat(std::mem::take(&mut window), 0))?;
+                let residuals: Vec<Tensor<2>> = out
+                    .residuals
+                    .iter()
+                    .map(|r| r.clone().without_autodiff())
+                    .collect();
+                model = restart_dead_codes(model, &codes, &residuals, opts, &mut rng)?;
+            }
+        }
+        let report = step % opts.log_every == 0 || step == opts.steps;
+        if report {
+            let mut stats = catalogue_stats(
+                &assign_codes(&model.valid(), &data)?,
+                opts.levels,
+                opts.codebook_size,
+            );
+            let recon = read_f32(out.recon_loss.without_autodiff())?[0] as f64;
+            if !recon.is_finite() {
+                return Err(RqVaeError::Diverged { step, loss: recon });
+            }
+            stats.step = step;
+            stats.recon_loss = recon;
+            stats.quant_loss = out
+                .quant_losses
+                .into_iter()
+                .map(|l| read_f32(l.without_autodiff()).map(|v| v[0] as f64))
+                .collect::<Result<_, _>>()?;
+            last_stats = stats.clone();
+            if observe(RqVaeEvent::Stats(stats)) == Flow::Cancel {
+                return Err(RqVaeError::Cancelled);
+            }
+        }
+        if observe(RqVaeEvent::Step {
+            step,
+            steps: opts.steps,
+        }) == Flow::Cancel
+        {
+            return Err(RqVaeError::Cancelled);
+        }
+    }
+    let model = model.valid();
+    let codes = assign_codes(&model, &data)?;
+    Ok(TrainedRqVae {
+        model,
+        config,
+        standardizer,
+        stats: last_stats,
+        codes,
+    })
+}
+
+/// Sets each codebook to the k-means centroids of its level's residuals on `batch`
+/// (`[batch, input_dim]`), level after level.
+fn kmeans_init(
+    mut model: RqVae,
+    batch: Tensor<2>,
+    opts: &QuantizeOptions,
+) -> Result<RqVae, RqVaeError> {
+    let valid = model.valid();
+    let mut residual = valid.encode(batch);
+    for level in 0..model.levels() {
+        let host = read_f32(residual.clone())?;
+        let centroids = kmeans(
+            &host,
+            opts.latent_dim,
+            opts.codebook_size,
+            opts.kmeans_iters,
+            opts.seed.wrapping_add(level as u64),
+        );
+        let device = residual.device();
+        let cb = Tensor::<2>::from_data(
+            TensorData::new(centroids, [opts.codebook_size, opts.latent_dim]),
+            &device,
+        );
+        let (_, e) = crate::rqvae::quantizer::nearest(residual.clone(), cb.clone());
+        residual = residual - e;
+        model = set_codebook(model, level, cb);
+    }
+    Ok(model)
+}
+
+/// Replaces codebook `level` with `value` (`[codes, dim]`), keeping its parameter id so the
+/// optimiser state stays attached.
+fn set_codebook(mut model: RqVae, level: usize, value: Tensor<2>) -> RqVae {
+    let param = model.codebooks[level].clone();
+    let device = param.val().device();
+    let value = value.to_device(&device);
+    let value = if device.is_autodiff() {
+        value.autodiff().require_grad()
+    } else {
+        value
+    };
+    model.codebooks[level] = param.map(|_| value);
+    model
+}
+
+/// Re-seeds every code no batch row chose during the window (`codes`: `[rows, levels]`) with a
+/// random residual of the current batch plus a little noise.
+fn restart_dead_codes(
+    mut model: RqVae,
+    codes: &[u32],
+    residuals: &[Tensor<2>],
+    opts: &QuantizeOptions,
+    rng: &mut StdRng,
+) -> Result<RqVae, RqVaeError> {
+    let (k, d, levels) = (opts.codebook_size, opts.latent_dim, opts.levels);
+    for level in 0..levels {
+        let mut used = vec![false; k];
+        for row in codes.chunks_exact(levels) {
+            if let Some(u) = used.get_mut(row[level] as usize) {
+                *u = true;
+            }
+        }
+        if used.iter().all(|&u| u) {
+            continue;
+        }
+        let res = read_f32(residuals[level].clone())?;
+        let rows = res.len() / d;
+        let mut cb = read_f32(model.codebooks[level].val().without_autodiff())?;
+        for code in (0..k).filter(|&c| !used[c]) {
+            let r = rng.random_range(0..rows);
+            for j in 0..d {
+                cb[code * d + j] = res[r * d + j] + 0.01 * (rng.random::<f32>() - 0.5);
+            }
+        }
+        let device = residuals[level].device();
+        let value = Tensor::<2>::from_data(TensorData::new(cb, [k, d]), &device);
+        model = set_codebook(model, level, value);
+    }
+    Ok(model)
+}

@@ -1,0 +1,169 @@
+//! The `quantize` and `info` commands end to end through the real binary (CPU, tiny settings).
+
+mod common;
+
+use std::process::Command;
+
+use tiger_explorer::embed::{Embeddings, store};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tiger-explorer"))
+}
+
+fn tiny_embeddings(rows: usize, dim: usize) -> Embeddings {
+    Embeddings::new(
+        rows,
+        dim,
+        (0..rows * dim)
+            .map(|i| ((i * 31 % 17) as f32) / 17.0)
+            .collect(),
+    )
+    .unwrap()
+}
+
+const TINY: &[&str] = &[
+    "--device",
+    "cpu",
+    "--steps",
+    "30",
+    "--batch-size",
+    "4",
+    "--levels",
+    "2",
+    "--codebook-size",
+    "4",
+    "--latent-dim",
+    "4",
+    "--hidden-dims",
+    "16",
+    "--log-every",
+    "10",
+    "--kmeans-iters",
+    "2",
+];
+
+#[test]
+fn quantize_writes_a_complete_run() {
+    let data = common::tiny_movielens("cli-quantize");
+    store::write(&data.join("embeddings.npy"), &tiny_embeddings(6, 8)).unwrap();
+    let out = data.join("run");
+    let res = bin()
+        .args(["quantize", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .args(TINY)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let stats: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
+    assert_eq!(stats["items"], 6);
+    assert_eq!(stats["levels"].as_array().unwrap().len(), 2);
+    for f in [
+        "semantic_ids.csv",
+        "rqvae_stats.json",
+        "config.json",
+        "rqvae.safetensors",
+        "standardizer.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let csv = std::fs::read_to_string(out.join("semantic_ids.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("item_id,c1,c2,collision"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[0][0], "1");
+    let full: std::collections::HashSet<Vec<&str>> = rows.iter().map(|r| r[1..].to_vec()).collect();
+    assert_eq!(full.len(), 6, "full IDs unique");
+    // No temporary files are left behind.
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(!name.contains(".tmp-"), "leftover {name}");
+    }
+}
+
+#[test]
+fn wrong_embedding_rows_and_nan_are_clear_errors() {
+    let data = common::tiny_movielens("cli-bad-emb");
+    let bad = data.join("bad.npy");
+    store::write(&bad, &tiny_embeddings(5, 8)).unwrap();
+    let res = bin()
+        .args(["quantize", "--data"])
+        .arg(&data)
+        .arg("--embeddings")
+        .arg(&bad)
+        .args(["--out", "/tmp/never-written"])
+        .args(TINY)
+        .output()
+        .unwrap();
+    assert!(!res.status.success());
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        err.contains("bad.npy") && err.contains("5 rows") && err.contains("6 items"),
+        "{err}"
+    );
+    assert!(!std::path::Path::new("/tmp/never-written").exists());
+
+    let mut nan = tiny_embeddings(6, 8);
+    nan.data[13] = f32::NAN;
+    store::write(&bad, &nan).unwrap();
+    let res = bin()
+        .args(["quantize", "--data"])
+        .arg(&data)
+        .arg("--embeddings")
+        .arg(&bad)
+        .args(["--out", "/tmp/never-written"])
+        .args(TINY)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        !res.status.success() && err.contains("row 1, column 5") && err.contains("bad.npy"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_embeddings_say_how_to_make_them() {
+    let data = common::tiny_movielens("cli-no-emb");
+    let res = bin()
+        .args(["quantize", "--data"])
+        .arg(&data)
+        .args(["--out", "/tmp/never-written"])
+        .args(TINY)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        !res.status.success()
+            && err.contains("embeddings.npy")
+            && err.contains("tiger-explorer embed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn info_reports_counts_after_k_core() {
+    let data = common::tiny_movielens("cli-info");
+    let res = bin()
+        .args(["info", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
+    assert_eq!(v["items"], 6);
+    assert_eq!(v["items_after_k_core"], 5);
+    assert_eq!(v["users_after_k_core"], 6);
+    assert_eq!(v["interactions_after_k_core"], 30);
+}

@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A fresh empty folder under the system temp dir, unique to this test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tiger-test-{}-{}", name, std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes `files` (name, content) into a fresh folder and returns it.
+pub fn dataset(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = temp_dir(name);
+    for (file, content) in files {
+        std::fs::write(dir.join(file), content).unwrap();
+    }
+    dir
+}
+
+/// The bundled sample dataset.
+pub fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/ml-latest-small")
+}
+
+/// A small MovieLens folder: 6 movies, 6 users, each user rating 5 movies.
+pub fn tiny_movielens(name: &str) -> PathBuf {
+    let movies = "movieId,title,genres\n\
+        1,Toy Story (1995),Adventure|Animation\n\
+        2,\"American President, The (1995)\",Comedy|Drama|Romance\n\
+        3,Heat (1995),Action|Crime\n\
+        4,Casino (1995),Crime|Drama\n\
+        5,Sabrina (1995),Comedy|Romance\n\
+        6,Unrated (2000),(no genres listed)\n";
+    let mut ratings = String::from("userId,movieId,rating,timestamp\n");
+    for u in 1..=6 {
+        for m in 1..=5 {
+            // Two ties per user (same timestamp) to check that file order is kept.
+            let ts = 1000 + m.min(4);
+            ratings.push_str(&format!("{u},{m},4.0,{ts}\n"));
+        }
+    }
+    ratings.push_str("1,6,3.0,900\n");
+    let tags = "userId,movieId,tag,timestamp\n1,1,pixar,1\n2,1,Pixar,2\n3,1,toys,3\n";
+    dataset(
+        name,
+        &[
+            ("movies.csv", movies),
+            ("ratings.csv", &ratings),
+            ("tags.csv", tags),
+        ],
+    )
+}
