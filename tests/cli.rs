@@ -167,3 +167,60 @@ fn info_reports_counts_after_k_core() {
     assert_eq!(v["users_after_k_core"], 6);
     assert_eq!(v["interactions_after_k_core"], 30);
 }
+
+#[test]
+fn embed_writes_unit_vectors_in_both_formats() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2");
+    let data = common::tiny_movielens("cli-embed");
+    for name in ["emb.safetensors", "emb.npy"] {
+        let out = data.join(name);
+        let res = bin()
+            .args(["embed", "--device", "cpu", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&out)
+            .arg("--model")
+            .arg(&model)
+            .output()
+            .unwrap();
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        let emb = store::read(&out).unwrap();
+        assert_eq!((emb.rows, emb.dim), (6, 384));
+        for i in 0..6 {
+            let norm: f32 = emb.row(i).iter().map(|v| v * v).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "row {i} norm {norm}");
+        }
+    }
+    let a = store::read(&data.join("emb.npy")).unwrap();
+    let b = store::read(&data.join("emb.safetensors")).unwrap();
+    assert_eq!(a, b, "same texts, same vectors in both formats");
+}
+
+#[test]
+fn embed_without_model_says_how_to_get_it() {
+    let data = common::tiny_movielens("cli-embed-missing");
+    let res = bin()
+        .args([
+            "embed",
+            "--device",
+            "cpu",
+            "--model",
+            "/nonexistent",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(data.join("e.npy"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        !res.status.success() && err.contains("fetch-model.sh"),
+        "{err}"
+    );
+    assert!(!data.join("e.npy").exists());
+}

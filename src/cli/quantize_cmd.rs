@@ -88,7 +88,7 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
                     .map(|l| format!("{:.0}", l.perplexity))
                     .collect();
                 let quant: Vec<String> = s.quant_loss.iter().map(|q| format!("{q:.4}")).collect();
-                pb.println(format!(
+                let line = format!(
                     "step {:>6}  recon {:.4}  quant [{}]  usage [{}]  ppl [{}]  unique {:.1}%  max group {}",
                     s.step,
                     s.recon_loss,
@@ -97,7 +97,12 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
                     ppl.join(" "),
                     s.unique_prefix_pct,
                     s.largest_collision_group
-                ));
+                );
+                if pb.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    pb.println(line);
+                }
                 pb.set_message("training RQ-VAE");
             }
         }

@@ -73,3 +73,23 @@ pub fn encode(path: &Path, emb: &Embeddings) -> Result<Vec<u8>, StoreError> {
         message: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_errors_name_the_file() {
+        let emb = Embeddings::new(2, 2, vec![0.5, -1.0, 2.0, 3.0]).unwrap();
+        let bytes = encode(Path::new("e.safetensors"), &emb).unwrap();
+        assert_eq!(decode(Path::new("e.safetensors"), &bytes).unwrap(), emb);
+        let err = decode(Path::new("e.safetensors"), &bytes[..bytes.len() - 3]).unwrap_err();
+        assert!(err.to_string().starts_with("e.safetensors: "), "{err}");
+        let err = decode(
+            Path::new("g.safetensors"),
+            b"\x01\x00\x00\x00\x00\x00\x00\x00{",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not a safetensors file"), "{err}");
+    }
+}
