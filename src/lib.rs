@@ -4,8 +4,11 @@
 pub mod atomic;
 pub mod config;
 pub mod data;
+pub mod decode;
 pub mod device;
 pub mod embed;
+pub mod eval;
 pub mod rqvae;
 pub mod run;
+pub mod seq2seq;
 pub mod train;

@@ -77,6 +77,126 @@ impl SemanticIds {
     }
 }
 
+/// Errors reading a `semantic_ids.csv` file; each names the file and, where it applies, the line.
+#[derive(Debug, thiserror::Error)]
+pub enum IdsError {
+    /// Reading or parsing failed.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// The file does not cover the catalogue it is used with.
+    #[error("{path}: {message}")]
+    Catalogue {
+        /// The IDs file.
+        path: std::path::PathBuf,
+        /// What does not match.
+        message: String,
+    },
+}
+
+impl SemanticIds {
+    /// Reads `item_id,c1,..,cL,collision` and orders the rows like `catalogue` (item ids in
+    /// catalogue order). Every catalogue item must have exactly one row, and full IDs must be unique.
+    pub fn read_csv(path: &Path, catalogue: &[String]) -> Result<Self, IdsError> {
+        use crate::data::table::Table;
+        let mut table = Table::open(path, b',', true)?;
+        let header = table.columns().header().to_vec();
+        let levels = header.iter().filter(|h| is_code_column(h)).count();
+        let id_col = table.columns().require(&["item_id"])?;
+        let col_col = table.columns().require(&["collision"])?;
+        let code_cols: Vec<usize> = (1..=levels)
+            .map(|l| table.columns().require(&[format!("c{l}").as_str()]))
+            .collect::<Result<_, _>>()?;
+        if levels == 0 {
+            return Err(IdsError::Catalogue {
+                path: path.into(),
+                message: "no code columns (c1, c2, …) in the header".into(),
+            });
+        }
+        let index: HashMap<&str, usize> = catalogue
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        let mut codes = vec![u32::MAX; catalogue.len() * levels];
+        let mut collision = vec![u32::MAX; catalogue.len()];
+        table.for_each_row(|cols, row| {
+            let id = cols.text(row, id_col)?;
+            let bad = |message: String| crate::data::DataError::BadRow {
+                path: path.into(),
+                line: row.line,
+                message,
+            };
+            let &i = index.get(id).ok_or_else(|| {
+                bad(format!(
+                    "item '{}' is not in the catalogue",
+                    crate::data::error::clip(id)
+                ))
+            })?;
+            if collision[i] != u32::MAX {
+                return Err(bad(format!("item '{id}' appears twice")));
+            }
+            for (l, &c) in code_cols.iter().enumerate() {
+                codes[i * levels + l] = code_value(cols, row, c)?;
+            }
+            collision[i] = code_value(cols, row, col_col)?;
+            Ok(())
+        })?;
+        if let Some(i) = collision.iter().position(|&c| c == u32::MAX) {
+            return Err(IdsError::Catalogue {
+                path: path.into(),
+                message: format!("catalogue item '{}' has no semantic ID", catalogue[i]),
+            });
+        }
+        let ids = Self {
+            levels,
+            codes,
+            collision,
+        };
+        let mut seen = HashMap::new();
+        for i in 0..ids.len() {
+            if let Some(j) = seen.insert((ids.codes_of(i), ids.collision[i]), i) {
+                return Err(IdsError::Catalogue {
+                    path: path.into(),
+                    message: format!(
+                        "items '{}' and '{}' share the same full ID",
+                        catalogue[j], catalogue[i]
+                    ),
+                });
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Largest code used at each level + 1 (the codebook size the IDs need).
+    pub fn codebook_size(&self) -> u32 {
+        self.codes.iter().copied().max().map_or(0, |m| m + 1)
+    }
+}
+
+/// Whether a header names a code column (`c1`, `c2`, …).
+fn is_code_column(h: &str) -> bool {
+    h.len() > 1 && h.starts_with('c') && h[1..].chars().all(|c| c.is_ascii_digit())
+}
+
+/// Parses a non-negative integer code below 1,000,000.
+fn code_value(
+    cols: &crate::data::table::Columns,
+    row: &crate::data::table::Row,
+    col: usize,
+) -> Result<u32, crate::data::DataError> {
+    let v = cols.number(row, col)?;
+    if v < 0.0 || v.fract() != 0.0 || v >= 1e6 {
+        return Err(crate::data::DataError::BadValue {
+            path: cols.path().into(),
+            line: row.line,
+            column: cols.header()[col].clone(),
+            value: v.to_string(),
+            message: "not a code (a whole number from 0 to 999999)".into(),
+        });
+    }
+    Ok(v as u32)
+}
+
 /// Quotes a CSV field when it holds a comma, quote or newline.
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -112,6 +232,20 @@ mod tests {
         ids.write_csv(&p, &["a".into(), "b,c".into()]).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert_eq!(text, "item_id,c1,c2,collision\na,7,8,0\n\"b,c\",7,8,1\n");
+        let back = SemanticIds::read_csv(&p, &["b,c".into(), "a".into()]).unwrap();
+        assert_eq!(back.codes, vec![7, 8, 7, 8]);
+        assert_eq!(back.collision, vec![1, 0]);
+        let err = SemanticIds::read_csv(&p, &["a".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("not in the catalogue"),
+            "{err}"
+        );
+        let err = SemanticIds::read_csv(&p, &["a".into(), "b,c".into(), "z".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'z' has no semantic ID"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

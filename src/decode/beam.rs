@@ -1,0 +1,208 @@
+//! Beam search over semantic IDs, batched over queries with scores and top-k on the device.
+//! Constrained mode masks, at every step, the values that no real item continues with (from the
+//! trie), so every result is a real item; unconstrained mode lets invalid IDs through and reports
+//! them. An observer can watch every step (kept and pruned hypotheses), as the GUI animates.
+
+use burn::prelude::*;
+
+use super::trie::Trie;
+
+/// Score below which a hypothesis counts as dead (masked or padded).
+const DEAD: f32 = -1e8;
+/// Value used to mask a candidate out.
+const MASKED: f32 = -1e9;
+
+/// Gives the log-probabilities of the next ID position for a batch of hypotheses.
+pub trait StepScorer {
+    /// `prefixes` holds, for each of `queries × width` hypotheses (query-major), the values chosen
+    /// so far (all of length `pos`). Returns `[queries × width, width_of(pos)]` log-probabilities on
+    /// the device.
+    fn log_probs(&mut self, pos: usize, prefixes: &[Vec<u32>]) -> Tensor<2>;
+    /// How many values position `pos` can take.
+    fn width_of(&self, pos: usize) -> usize;
+    /// The device the scores live on.
+    fn device(&self) -> Device;
+}
+
+/// One finished hypothesis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hypothesis {
+    /// The full ID's values (codes, then collision token).
+    pub values: Vec<u32>,
+    /// Sum of log-probabilities.
+    pub score: f32,
+    /// The catalogue item it names; `None` for an invalid ID (unconstrained mode only).
+    pub item: Option<u32>,
+}
+
+/// One candidate expansion seen at a step (for the observer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Index of the parent hypothesis in the previous step's kept list.
+    pub parent: usize,
+    /// Value chosen at this position.
+    pub value: u32,
+    /// Cumulative log-probability.
+    pub score: f32,
+    /// Kept in the beam (true) or pruned (false).
+    pub kept: bool,
+    /// Whether the prefix so far is a prefix of some real item.
+    pub valid: bool,
+}
+
+/// What the observer receives after each position is decided, for query 0 of the batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeamStep {
+    /// ID position just decided (0-based).
+    pub pos: usize,
+    /// The best `2 × width` candidates (kept first), with their parents.
+    pub candidates: Vec<Candidate>,
+}
+
+/// Beam search settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BeamConfig {
+    /// Hypotheses kept per query.
+    pub width: usize,
+    /// Mask values no real item continues with.
+    pub constrained: bool,
+}
+
+/// A live hypothesis during the search.
+#[derive(Debug, Clone)]
+struct Live {
+    values: Vec<u32>,
+    score: f32,
+    node: Option<u32>,
+}
+
+/// Runs beam search for `queries` queries at once; returns, per query, up to `width` hypotheses
+/// sorted by score (dead ones dropped). `observe` sees every step of query 0.
+pub fn search(
+    scorer: &mut dyn StepScorer,
+    trie: &Trie,
+    queries: usize,
+    config: BeamConfig,
+    observe: &mut dyn FnMut(&BeamStep),
+) -> Vec<Vec<Hypothesis>> {
+    let w = config.width.max(1);
+    let device = scorer.device();
+    let start = Live {
+        values: Vec::new(),
+        score: 0.0,
+        node: Some(Trie::ROOT),
+    };
+    let dead = Live {
+        values: Vec::new(),
+        score: MASKED,
+        node: None,
+    };
+    // Query-major: beams[q * w + j]. At the start only beam 0 of each query is alive.
+    let mut beams: Vec<Live> = (0..queries * w)
+        .map(|i| {
+            if i % w == 0 {
+                start.clone()
+            } else {
+                dead.clone()
+            }
+        })
+        .collect();
+    for pos in 0..trie.depth() {
+        let k = scorer.width_of(pos);
+        let prefixes: Vec<Vec<u32>> = beams.iter().map(|b| b.values.clone()).collect();
+        let logp = scorer.log_probs(pos, &prefixes);
+        let mut add = Vec::with_capacity(queries * w * k);
+        for b in &beams {
+            let alive = b.score > DEAD;
+            let mut row = vec![
+                if alive && !config.constrained {
+                    0.0
+                } else {
+                    MASKED
+                };
+                k
+            ];
+            if alive
+                && config.constrained
+                && let Some(node) = b.node
+            {
+                for v in trie.next_values(node).filter(|&v| (v as usize) < k) {
+                    row[v as usize] = 0.0;
+                }
+            }
+            add.push(b.score);
+            add.extend(row);
+        }
+        // add holds [score, mask…] per beam: split into the two tensors.
+        let mut scores = Vec::with_capacity(queries * w);
+        let mut mask = Vec::with_capacity(queries * w * k);
+        for chunk in add.chunks_exact(k + 1) {
+            scores.push(chunk[0]);
+            mask.extend_from_slice(&chunk[1..]);
+        }
+        let scores = Tensor::<2>::from_data(TensorData::new(scores, [queries * w, 1]), &device);
+        let mask = Tensor::<2>::from_data(TensorData::new(mask, [queries * w, k]), &device);
+        let total = (logp + mask + scores).reshape([queries, w * k]);
+        let keep = (2 * w).min(w * k);
+        let (vals, idx) = total.topk_with_indices(keep, 1);
+        let vals: Vec<f32> = vals.try_into_vec_as().unwrap_or_default();
+        let idx: Vec<i64> = idx.try_into_vec_as().unwrap_or_default();
+        if vals.len() != queries * keep || idx.len() != queries * keep {
+            return vec![Vec::new(); queries];
+        }
+        let mut next = Vec::with_capacity(queries * w);
+        for q in 0..queries {
+            let mut step = BeamStep {
+                pos,
+                candidates: Vec::new(),
+            };
+            for j in 0..keep {
+                let (score, flat) = (vals[q * keep + j], idx[q * keep + j] as usize);
+                let (parent, value) = (flat / k, (flat % k) as u32);
+                let from = &beams[q * w + parent];
+                let node = from.node.and_then(|n| trie.child(n, value));
+                let kept = j < w;
+                if q == 0 && score > DEAD {
+                    step.candidates.push(Candidate {
+                        parent,
+                        value,
+                        score,
+                        kept,
+                        valid: node.is_some(),
+                    });
+                }
+                if kept {
+                    next.push(if score > DEAD {
+                        let mut values = from.values.clone();
+                        values.push(value);
+                        Live {
+                            values,
+                            score,
+                            node,
+                        }
+                    } else {
+                        dead.clone()
+                    });
+                }
+            }
+            if q == 0 {
+                observe(&step);
+            }
+        }
+        beams = next;
+    }
+    beams
+        .chunks(w)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .filter(|b| b.score > DEAD)
+                .map(|b| Hypothesis {
+                    values: b.values.clone(),
+                    score: b.score,
+                    item: b.node.and_then(|n| trie.item(n)),
+                })
+                .collect()
+        })
+        .collect()
+}

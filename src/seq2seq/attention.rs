@@ -1,0 +1,85 @@
+//! Multi-head attention whose inner width (heads × head size) is independent of the model width,
+//! as T5 needs (6 heads × 64 on d_model 128). burn's `MultiHeadAttention` ties the two.
+
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation;
+
+/// Shape of an attention block.
+#[derive(Config, Debug)]
+pub struct AttentionConfig {
+    /// Model width.
+    pub d_model: usize,
+    /// Number of heads.
+    pub heads: usize,
+    /// Width of each head.
+    pub d_head: usize,
+    /// Dropout on the attention weights.
+    #[config(default = 0.1)]
+    pub dropout: f64,
+}
+
+/// Attention with separate q/k/v/o projections (no biases, as in T5).
+#[derive(Module, Debug)]
+pub struct Attention {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    o: Linear,
+    dropout: Dropout,
+    heads: usize,
+    d_head: usize,
+}
+
+impl AttentionConfig {
+    /// Builds the block on `device`.
+    pub fn init(&self, device: &Device) -> Attention {
+        let inner = self.heads * self.d_head;
+        let lin = |i, o| LinearConfig::new(i, o).with_bias(false).init(device);
+        Attention {
+            q: lin(self.d_model, inner),
+            k: lin(self.d_model, inner),
+            v: lin(self.d_model, inner),
+            o: lin(inner, self.d_model),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            heads: self.heads,
+            d_head: self.d_head,
+        }
+    }
+}
+
+impl Attention {
+    /// `query`: `[batch, tq, d_model]`, `memory`: `[batch, tk, d_model]`, `bias`: additive scores
+    /// broadcastable to `[batch, heads, tq, tk]` (relative position bias and masks, already summed)
+    /// → `[batch, tq, d_model]`.
+    pub fn forward(&self, query: Tensor<3>, memory: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
+        let [b, tq, _] = query.dims();
+        let [_, tk, _] = memory.dims();
+        let (h, dh) = (self.heads, self.d_head);
+        let q = self
+            .q
+            .forward(query)
+            .reshape([b, tq, h, dh])
+            .swap_dims(1, 2);
+        let k = self
+            .k
+            .forward(memory.clone())
+            .reshape([b, tk, h, dh])
+            .swap_dims(1, 2);
+        let v = self
+            .v
+            .forward(memory)
+            .reshape([b, tk, h, dh])
+            .swap_dims(1, 2);
+        let scores = q.matmul(k.transpose()).div_scalar((dh as f32).sqrt());
+        let [bb, bh, bq, bk] = bias.dims();
+        let bias = if [bb, bh, bq, bk] == [b, h, tq, tk] {
+            bias
+        } else {
+            bias.expand([b, h, tq, tk])
+        };
+        let weights = self.dropout.forward(activation::softmax(scores + bias, 3));
+        let out = weights.matmul(v).swap_dims(1, 2).reshape([b, tq, h * dh]);
+        self.o.forward(out)
+    }
+}

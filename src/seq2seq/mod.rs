@@ -1,0 +1,11 @@
+//! The generative recommender: vocabulary, batches, the T5-style model and its beam-search scorer.
+
+pub mod attention;
+pub mod batch;
+pub mod model;
+pub mod relpos;
+pub mod scorer;
+pub mod vocab;
+
+pub use model::{Seq2Seq, Seq2SeqConfig};
+pub use vocab::Vocab;

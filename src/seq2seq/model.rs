@@ -1,0 +1,243 @@
+//! The T5-style encoder-decoder that reads a history of semantic-ID tokens and generates the next
+//! item's ID token by token. Pre-norm blocks with RMSNorm, ReLU feed-forward, bucketed relative
+//! position bias (one per stack, shared by its layers), dropout 0.1.
+
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm,
+    RmsNormConfig,
+};
+use burn::prelude::*;
+use burn::tensor::activation;
+
+use super::attention::{Attention, AttentionConfig};
+use super::relpos::RelativeBias;
+
+/// Shape of the model. Defaults are TIGER's: 4 + 4 layers, d_model 128, 6 heads × 64, FFN 1024.
+#[derive(Config, Debug)]
+pub struct Seq2SeqConfig {
+    /// Vocabulary size (see `Vocab::size`).
+    pub vocab_size: usize,
+    /// Model width.
+    #[config(default = 128)]
+    pub d_model: usize,
+    /// Attention heads.
+    #[config(default = 6)]
+    pub heads: usize,
+    /// Width of each head.
+    #[config(default = 64)]
+    pub d_head: usize,
+    /// Feed-forward width.
+    #[config(default = 1024)]
+    pub d_ff: usize,
+    /// Encoder layers.
+    #[config(default = 4)]
+    pub encoder_layers: usize,
+    /// Decoder layers.
+    #[config(default = 4)]
+    pub decoder_layers: usize,
+    /// Dropout rate.
+    #[config(default = 0.1)]
+    pub dropout: f64,
+    /// Relative position buckets.
+    #[config(default = 32)]
+    pub rel_buckets: usize,
+    /// Largest distance with its own bucket range.
+    #[config(default = 128)]
+    pub rel_max_distance: usize,
+}
+
+/// ReLU feed-forward block.
+#[derive(Module, Debug)]
+pub struct FeedForward {
+    wi: Linear,
+    wo: Linear,
+    dropout: Dropout,
+}
+
+impl FeedForward {
+    /// `[batch, t, d_model]` → `[batch, t, d_model]`.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.wo
+            .forward(self.dropout.forward(activation::relu(self.wi.forward(x))))
+    }
+}
+
+/// Encoder layer: self-attention and feed-forward, each pre-normed with a residual.
+#[derive(Module, Debug)]
+pub struct EncoderLayer {
+    norm1: RmsNorm,
+    attn: Attention,
+    norm2: RmsNorm,
+    ff: FeedForward,
+    dropout: Dropout,
+}
+
+/// Decoder layer: causal self-attention, cross-attention and feed-forward.
+#[derive(Module, Debug)]
+pub struct DecoderLayer {
+    norm1: RmsNorm,
+    self_attn: Attention,
+    norm2: RmsNorm,
+    cross_attn: Attention,
+    norm3: RmsNorm,
+    ff: FeedForward,
+    dropout: Dropout,
+}
+
+/// The whole model.
+#[derive(Module, Debug)]
+pub struct Seq2Seq {
+    embed: Embedding,
+    encoder: Vec<EncoderLayer>,
+    encoder_bias: RelativeBias,
+    encoder_norm: RmsNorm,
+    decoder: Vec<DecoderLayer>,
+    decoder_bias: RelativeBias,
+    decoder_norm: RmsNorm,
+    head: Linear,
+    dropout: Dropout,
+}
+
+impl Seq2SeqConfig {
+    /// Builds the model with random weights on `device`.
+    pub fn init(&self, device: &Device) -> Seq2Seq {
+        let norm = || {
+            RmsNormConfig::new(self.d_model)
+                .with_epsilon(1e-6)
+                .init(device)
+        };
+        let attn = || {
+            AttentionConfig::new(self.d_model, self.heads, self.d_head)
+                .with_dropout(self.dropout)
+                .init(device)
+        };
+        let drop = || DropoutConfig::new(self.dropout).init();
+        let ff = || FeedForward {
+            wi: LinearConfig::new(self.d_model, self.d_ff)
+                .with_bias(false)
+                .init(device),
+            wo: LinearConfig::new(self.d_ff, self.d_model)
+                .with_bias(false)
+                .init(device),
+            dropout: drop(),
+        };
+        Seq2Seq {
+            embed: EmbeddingConfig::new(self.vocab_size, self.d_model).init(device),
+            encoder: (0..self.encoder_layers)
+                .map(|_| EncoderLayer {
+                    norm1: norm(),
+                    attn: attn(),
+                    norm2: norm(),
+                    ff: ff(),
+                    dropout: drop(),
+                })
+                .collect(),
+            encoder_bias: RelativeBias::new(
+                self.heads,
+                self.rel_buckets,
+                self.rel_max_distance,
+                true,
+                device,
+            ),
+            encoder_norm: norm(),
+            decoder: (0..self.decoder_layers)
+                .map(|_| DecoderLayer {
+                    norm1: norm(),
+                    self_attn: attn(),
+                    norm2: norm(),
+                    cross_attn: attn(),
+                    norm3: norm(),
+                    ff: ff(),
+                    dropout: drop(),
+                })
+                .collect(),
+            decoder_bias: RelativeBias::new(
+                self.heads,
+                self.rel_buckets,
+                self.rel_max_distance,
+                false,
+                device,
+            ),
+            decoder_norm: norm(),
+            head: LinearConfig::new(self.d_model, self.vocab_size)
+                .with_bias(false)
+                .init(device),
+            dropout: drop(),
+        }
+    }
+}
+
+/// Additive key mask from a `[batch, t]` 1/0 mask → `[batch, 1, 1, t]` (0 or −1e9).
+fn key_mask(mask: Tensor<2, Int>) -> Tensor<4> {
+    let [b, t] = mask.dims();
+    mask.float()
+        .sub_scalar(1.0)
+        .mul_scalar(1e9)
+        .reshape([b, 1, 1, t])
+}
+
+impl Seq2Seq {
+    /// Encodes histories. `tokens`, `mask`: `[batch, src]` → `[batch, src, d_model]`.
+    pub fn encode(&self, tokens: Tensor<2, Int>, mask: Tensor<2, Int>) -> Tensor<3> {
+        let device = tokens.device();
+        let [_, s] = tokens.dims();
+        let bias = self.encoder_bias.forward(s, s, &device) + key_mask(mask);
+        let mut x = self.dropout.forward(self.embed.forward(tokens));
+        for layer in &self.encoder {
+            let h = layer.norm1.forward(x.clone());
+            x = x + layer
+                .dropout
+                .forward(layer.attn.forward(h.clone(), h, bias.clone()));
+            let h = layer.norm2.forward(x.clone());
+            x = x + layer.dropout.forward(layer.ff.forward(h));
+        }
+        self.dropout.forward(self.encoder_norm.forward(x))
+    }
+
+    /// Decoder logits for every position. `memory`: `[batch, src, d_model]`, `mask`: `[batch, src]`,
+    /// `tokens`: `[batch, tgt]` (BOS first) → `[batch, tgt, vocab]`.
+    pub fn decode(
+        &self,
+        memory: Tensor<3>,
+        mask: Tensor<2, Int>,
+        tokens: Tensor<2, Int>,
+    ) -> Tensor<3> {
+        let device = tokens.device();
+        let [_, t] = tokens.dims();
+        let causal = Tensor::<2, Bool>::tril_mask([t, t], 0, &device)
+            .float()
+            .mul_scalar(-1e9)
+            .reshape([1, 1, t, t]);
+        let self_bias = self.decoder_bias.forward(t, t, &device) + causal;
+        let cross_bias = key_mask(mask);
+        let mut x = self.dropout.forward(self.embed.forward(tokens));
+        for layer in &self.decoder {
+            let h = layer.norm1.forward(x.clone());
+            x = x + layer
+                .dropout
+                .forward(layer.self_attn.forward(h.clone(), h, self_bias.clone()));
+            let h = layer.norm2.forward(x.clone());
+            x = x + layer.dropout.forward(layer.cross_attn.forward(
+                h,
+                memory.clone(),
+                cross_bias.clone(),
+            ));
+            let h = layer.norm3.forward(x.clone());
+            x = x + layer.dropout.forward(layer.ff.forward(h));
+        }
+        let x = self.dropout.forward(self.decoder_norm.forward(x));
+        self.head.forward(x)
+    }
+
+    /// Teacher-forced logits. `src`, `mask`: `[batch, src]`, `tgt_in`: `[batch, tgt]` →
+    /// `[batch, tgt, vocab]`.
+    pub fn forward(
+        &self,
+        src: Tensor<2, Int>,
+        mask: Tensor<2, Int>,
+        tgt_in: Tensor<2, Int>,
+    ) -> Tensor<3> {
+        let memory = self.encode(src, mask.clone());
+        self.decode(memory, mask, tgt_in)
+    }
+}

@@ -1,0 +1,101 @@
+//! T5's bucketed relative position bias: a learned scalar per head for each bucket of the distance
+//! between key and query positions (exact for short distances, logarithmic beyond).
+
+use burn::nn::{Embedding, EmbeddingConfig};
+use burn::prelude::*;
+
+/// The bucket of relative position `rel = key − query`, following the T5 scheme. Bidirectional
+/// buckets give past and future halves of the range; unidirectional ones only see the past.
+pub fn bucket(rel: i64, bidirectional: bool, num_buckets: usize, max_distance: usize) -> usize {
+    let mut buckets = num_buckets as i64;
+    let mut ret = 0i64;
+    let mut n = -rel;
+    if bidirectional {
+        buckets /= 2;
+        if n < 0 {
+            ret += buckets;
+        }
+        n = n.abs();
+    } else {
+        n = n.max(0);
+    }
+    let max_exact = (buckets / 2).max(1);
+    if n < max_exact {
+        ret += n;
+    } else {
+        let scale = (buckets - max_exact) as f64;
+        let ratio = ((n as f64) / (max_exact as f64)).ln()
+            / ((max_distance as f64) / (max_exact as f64)).ln();
+        ret += (max_exact + (ratio * scale) as i64).min(buckets - 1);
+    }
+    ret as usize
+}
+
+/// Learned relative position bias for one attention stack.
+#[derive(Module, Debug)]
+pub struct RelativeBias {
+    table: Embedding,
+    bidirectional: bool,
+    num_buckets: usize,
+    max_distance: usize,
+    heads: usize,
+}
+
+impl RelativeBias {
+    /// A bias with `num_buckets` buckets up to `max_distance`, one value per head.
+    pub fn new(
+        heads: usize,
+        num_buckets: usize,
+        max_distance: usize,
+        bidirectional: bool,
+        device: &Device,
+    ) -> Self {
+        Self {
+            table: EmbeddingConfig::new(num_buckets, heads).init(device),
+            bidirectional,
+            num_buckets,
+            max_distance,
+            heads,
+        }
+    }
+
+    /// Bias for `tq` queries over `tk` keys → `[1, heads, tq, tk]`.
+    pub fn forward(&self, tq: usize, tk: usize, device: &Device) -> Tensor<4> {
+        let mut idx = Vec::with_capacity(tq * tk);
+        for q in 0..tq {
+            for k in 0..tk {
+                idx.push(bucket(
+                    k as i64 - q as i64,
+                    self.bidirectional,
+                    self.num_buckets,
+                    self.max_distance,
+                ) as i64);
+            }
+        }
+        let idx = Tensor::<2, Int>::from_data(TensorData::new(idx, [1, tq * tk]), device);
+        self.table
+            .forward(idx)
+            .reshape([tq, tk, self.heads])
+            .permute([2, 0, 1])
+            .unsqueeze_dim::<4>(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bucket;
+
+    #[test]
+    fn buckets_match_the_t5_scheme() {
+        // Bidirectional, 32 buckets, max distance 128: 16 per direction, 8 exact.
+        assert_eq!(bucket(0, true, 32, 128), 0);
+        assert_eq!(bucket(-3, true, 32, 128), 3); // key 3 before the query
+        assert_eq!(bucket(3, true, 32, 128), 19); // key 3 after: upper half
+        assert_eq!(bucket(-8, true, 32, 128), 8); // first logarithmic bucket
+        assert_eq!(bucket(-1000, true, 32, 128), 15); // clipped to the last bucket
+        // Unidirectional: future positions all map to bucket 0.
+        assert_eq!(bucket(5, false, 32, 128), 0);
+        assert_eq!(bucket(-5, false, 32, 128), 5);
+        assert_eq!(bucket(-16, false, 32, 128), 16);
+    }
+}

@@ -1,0 +1,84 @@
+//! The trained model as a beam-search scorer: the history is encoded once, then each step runs the
+//! decoder over the hypotheses' prefixes on the device.
+
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+
+use super::batch::EncoderBatch;
+use super::model::Seq2Seq;
+use super::vocab::{BOS, Vocab};
+use crate::decode::StepScorer;
+
+/// Scores next-ID positions with a [`Seq2Seq`] for a batch of queries.
+pub struct ModelScorer<'m> {
+    model: &'m Seq2Seq,
+    vocab: &'m Vocab,
+    /// `[queries × width, src, d_model]`: each query's encoding repeated once per beam.
+    memory: Tensor<3>,
+    /// `[queries × width, src]`.
+    mask: Tensor<2, Int>,
+    device: Device,
+}
+
+impl<'m> ModelScorer<'m> {
+    /// Encodes the queries' histories and repeats them for `width` beams each.
+    pub fn new(model: &'m Seq2Seq, vocab: &'m Vocab, batch: EncoderBatch, width: usize) -> Self {
+        let device = batch.tokens.device();
+        let [q, s] = batch.tokens.dims();
+        let memory = model.encode(batch.tokens, batch.mask.clone());
+        let d = memory.dims()[2];
+        let memory = memory
+            .unsqueeze_dim::<4>(1)
+            .expand([q, width, s, d])
+            .reshape([q * width, s, d]);
+        let mask = batch
+            .mask
+            .unsqueeze_dim::<3>(1)
+            .expand([q, width, s])
+            .reshape([q * width, s]);
+        Self {
+            model,
+            vocab,
+            memory,
+            mask,
+            device,
+        }
+    }
+}
+
+impl StepScorer for ModelScorer<'_> {
+    fn log_probs(&mut self, pos: usize, prefixes: &[Vec<u32>]) -> Tensor<2> {
+        let n = prefixes.len();
+        let mut tokens = Vec::with_capacity(n * (pos + 1));
+        for p in prefixes {
+            tokens.push(BOS as i64);
+            for (i, &v) in p.iter().enumerate() {
+                tokens.push(self.vocab.token(i, v) as i64);
+            }
+            // Dead hypotheses carry no prefix: pad them (their scores are masked anyway).
+            for _ in p.len()..pos {
+                tokens.push(BOS as i64);
+            }
+        }
+        let tokens =
+            Tensor::<2, Int>::from_data(TensorData::new(tokens, [n, pos + 1]), &self.device);
+        let logits = self
+            .model
+            .decode(self.memory.clone(), self.mask.clone(), tokens);
+        let vocab_size = logits.dims()[2];
+        let last = logits
+            .slice(s![.., pos..pos + 1, ..])
+            .reshape([n, vocab_size]);
+        let start = self.vocab.offset(pos) as usize;
+        let width = self.vocab.width(pos) as usize;
+        log_softmax(last, 1).slice(s![.., start..start + width])
+    }
+
+    fn width_of(&self, pos: usize) -> usize {
+        self.vocab.width(pos) as usize
+    }
+
+    fn device(&self) -> Device {
+        self.device.clone()
+    }
+}
