@@ -2,6 +2,7 @@
 
 pub mod attention;
 pub mod batch;
+pub mod evaluate;
 pub mod model;
 pub mod relpos;
 pub mod scorer;

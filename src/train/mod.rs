@@ -1,3 +1,7 @@
 //! Training loops, run on whichever thread owns the device.
 
+pub mod checkpoint;
+pub mod context;
+pub mod options;
 pub mod rqvae_loop;
+pub mod seq2seq_loop;

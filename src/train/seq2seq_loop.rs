@@ -1,0 +1,430 @@
+//! Training loop of the generative recommender: teacher-forced cross-entropy on the target ID's
+//! tokens, AdamW with warm-up and inverse-square-root decay, validation Recall/NDCG by beam search
+//! every N steps, best and last checkpoints, and resume.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::{self, CheckpointError};
+use super::context::RecData;
+use super::options::Seq2SeqOptions;
+use super::rqvae_loop::Flow;
+use crate::decode::BeamConfig;
+use crate::eval::Metrics;
+use crate::seq2seq::batch::{Part, Sample, samples, train_batch};
+use crate::seq2seq::evaluate::evaluate;
+use crate::seq2seq::{Seq2Seq, Seq2SeqConfig, Vocab};
+
+/// Cut-offs reported everywhere.
+pub const KS: [usize; 2] = [5, 10];
+
+/// What the loop reports.
+#[derive(Debug, Clone)]
+pub enum TrainEvent {
+    /// A stage began.
+    Phase(String),
+    /// Progress.
+    Step {
+        /// Steps done.
+        step: usize,
+        /// Steps in total.
+        steps: usize,
+    },
+    /// Mean training loss since the last report.
+    Loss {
+        /// Step.
+        step: usize,
+        /// Mean cross-entropy per token.
+        loss: f64,
+        /// Learning rate at this step.
+        lr: f64,
+    },
+    /// Validation metrics.
+    Valid {
+        /// Step.
+        step: usize,
+        /// Recall/NDCG on the validation targets.
+        metrics: Metrics,
+        /// Whether this is the best so far (saved as `best`).
+        best: bool,
+    },
+}
+
+/// Errors of training.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Invalid options.
+    #[error("invalid options: {0}")]
+    Options(String),
+    /// Cancelled; the last checkpoint was saved so the run can resume.
+    #[error("cancelled at step {0} (checkpoint saved; resume with --resume)")]
+    Cancelled(usize),
+    /// Device read-back failed.
+    #[error("device read-back failed: {0}")]
+    Device(String),
+    /// Loss became NaN/inf.
+    #[error("training diverged at step {step} (loss {loss}); lower --lr")]
+    Diverged {
+        /// Step.
+        step: usize,
+        /// Loss.
+        loss: f64,
+    },
+    /// Checkpoint I/O.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// Loading a checkpoint failed.
+    #[error("{path}: cannot load checkpoint: {message}")]
+    Load {
+        /// Checkpoint path.
+        path: std::path::PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+/// What a run folder's `config.json` holds for a TIGER model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TigerRunConfig {
+    /// Always "tiger".
+    pub kind: String,
+    /// Training options.
+    pub options: Seq2SeqOptions,
+    /// Vocabulary layout.
+    pub vocab: Vocab,
+    /// Vocabulary size the model was built for.
+    pub vocab_size: usize,
+    /// Dataset folder.
+    pub data: std::path::PathBuf,
+}
+
+/// Training state saved with each checkpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Steps completed.
+    pub step: usize,
+    /// Best validation NDCG@10 so far and its step.
+    pub best: Option<(usize, f64)>,
+    /// `(step, loss)` reports.
+    pub losses: Vec<(usize, f64)>,
+    /// `(step, metrics)` validations.
+    pub valid: Vec<(usize, Metrics)>,
+    /// Seconds spent training (excluding validation).
+    pub train_seconds: f64,
+}
+
+/// The model shape the options describe.
+pub fn model_config(opts: &Seq2SeqOptions, vocab_size: usize) -> Seq2SeqConfig {
+    Seq2SeqConfig::new(vocab_size)
+        .with_d_model(opts.d_model)
+        .with_heads(opts.heads)
+        .with_d_head(opts.d_head)
+        .with_d_ff(opts.d_ff)
+        .with_encoder_layers(opts.encoder_layers)
+        .with_decoder_layers(opts.decoder_layers)
+        .with_dropout(opts.dropout)
+}
+
+/// Deterministic data order: the samples of step `s` depend only on the seed and `s`.
+struct Order {
+    n: usize,
+    seed: u64,
+    epoch: usize,
+    perm: Vec<usize>,
+}
+
+impl Order {
+    fn new(n: usize, seed: u64) -> Self {
+        let mut o = Self {
+            n,
+            seed,
+            epoch: usize::MAX,
+            perm: Vec::new(),
+        };
+        o.set_epoch(0);
+        o
+    }
+    fn set_epoch(&mut self, epoch: usize) {
+        if self.epoch != epoch {
+            let mut rng = StdRng::seed_from_u64(
+                self.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            self.perm = (0..self.n).collect();
+            self.perm.shuffle(&mut rng);
+            self.epoch = epoch;
+        }
+    }
+    fn batch(&mut self, step: usize, size: usize) -> Vec<usize> {
+        (0..size)
+            .map(|i| {
+                let g = (step - 1) * size + i;
+                self.set_epoch(g / self.n);
+                self.perm[g % self.n]
+            })
+            .collect()
+    }
+}
+
+/// Trains (or resumes) a TIGER model in `run`, reporting to `observe`.
+pub fn train(
+    data: &RecData,
+    opts: &Seq2SeqOptions,
+    run: &Path,
+    device: &Device,
+    resume: bool,
+    observe: &mut dyn FnMut(TrainEvent) -> Flow,
+) -> Result<TrainState, TrainError> {
+    opts.validate().map_err(TrainError::Options)?;
+    let vocab = Vocab::for_ids(&data.ids, data.ids.codebook_size(), opts.user_buckets);
+    let config = model_config(opts, vocab.size());
+    let train_samples = samples(&data.split, Part::Train, opts.max_history);
+    let valid_samples = samples(&data.split, Part::Valid, opts.max_history);
+    if train_samples.is_empty() {
+        return Err(TrainError::Options(
+            "no training samples: every user has fewer than 4 items".into(),
+        ));
+    }
+    let train_device = device.clone().autodiff();
+    train_device.seed(opts.seed);
+    let mut model = config.init(&train_device);
+    let mut optim = AdamWConfig::new()
+        .with_weight_decay(opts.weight_decay as f32)
+        .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
+        .init();
+    let mut state = TrainState::default();
+    std::fs::create_dir_all(run).map_err(|e| CheckpointError::Io {
+        path: run.into(),
+        message: e.to_string(),
+    })?;
+    if resume && let Some(dir) = checkpoint::find_dir(run, "last") {
+        observe(TrainEvent::Phase(format!(
+            "resuming from {}",
+            dir.display()
+        )));
+        let load_err = |p: &Path, e: String| TrainError::Load {
+            path: p.into(),
+            message: e,
+        };
+        let mp = dir.join("model.bpk");
+        model = model
+            .try_load_file(&mp)
+            .map_err(|e| load_err(&mp, e.to_string()))?;
+        let op = dir.join("optim.bpk");
+        optim = optim.load(&op).map_err(|e| load_err(&op, e.to_string()))?;
+        let sp = dir.join("state.json");
+        let text = std::fs::read_to_string(&sp).map_err(|e| load_err(&sp, e.to_string()))?;
+        state = serde_json::from_str(&text).map_err(|e| load_err(&sp, e.to_string()))?;
+    } else {
+        let cfg = TigerRunConfig {
+            kind: "tiger".into(),
+            options: opts.clone(),
+            vocab: vocab.clone(),
+            vocab_size: vocab.size(),
+            data: data.dataset.source.clone(),
+        };
+        crate::run::write_json(&run.join("config.json"), &cfg).map_err(|e| {
+            CheckpointError::Io {
+                path: run.join("config.json"),
+                message: e.to_string(),
+            }
+        })?;
+        data.ids
+            .write_csv(&run.join("semantic_ids.csv"), &data.item_ids())
+            .map_err(|e| CheckpointError::Io {
+                path: run.join("semantic_ids.csv"),
+                message: e.to_string(),
+            })?;
+    }
+
+    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
+    let mut order = Order::new(train_samples.len(), opts.seed);
+    let batch_size = opts.batch_size.min(train_samples.len());
+    let n_tok = vocab.id_len();
+    let mut pending: Vec<Tensor<1>> = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let beam = BeamConfig {
+        width: opts.beam.max(KS[1]),
+        constrained: true,
+    };
+    if state.step < opts.steps {
+        observe(TrainEvent::Phase(
+            "training (the first steps compile GPU kernels)".into(),
+        ));
+    }
+    let mut step = state.step;
+    while step < opts.steps {
+        step += 1;
+        let picked: Vec<&Sample> = order
+            .batch(step, batch_size)
+            .into_iter()
+            .map(|i| &train_samples[i])
+            .collect();
+        let b = train_batch(
+            &picked,
+            &vocab,
+            &data.ids,
+            &data.dataset.users,
+            &train_device,
+        );
+        let logits = model.forward(b.encoder.tokens, b.encoder.mask, b.decoder_in);
+        let v = logits.dims()[2];
+        let loss = loss_fn.forward(
+            logits.reshape([batch_size * n_tok, v]),
+            b.labels.reshape([batch_size * n_tok]),
+        );
+        pending.push(loss.clone().detach().without_autodiff());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let lr = opts.lr_at(step);
+        model = optim.step(lr, model, grads);
+
+        let last = step == opts.steps;
+        if step % opts.log_every == 0 || last {
+            let n = pending.len() as f64;
+            let total: f64 = Tensor::cat(std::mem::take(&mut pending), 0)
+                .sum()
+                .into_scalar::<f32>() as f64;
+            let mean = total / n;
+            if !mean.is_finite() {
+                return Err(TrainError::Diverged { step, loss: mean });
+            }
+            state.losses.push((step, mean));
+            if observe(TrainEvent::Loss {
+                step,
+                loss: mean,
+                lr,
+            }) == Flow::Cancel
+            {
+                return cancel(run, &model, &optim, state, step, &mut clock);
+            }
+        }
+        if step % opts.eval_every == 0 || last {
+            state.train_seconds += clock.elapsed().as_secs_f64();
+            observe(TrainEvent::Phase("validating (beam search)".into()));
+            let valid_model = model.valid();
+            let result = evaluate(
+                &valid_model,
+                &vocab,
+                data,
+                &valid_samples,
+                beam,
+                &KS,
+                device,
+                &|| false,
+            )
+            .ok_or(TrainError::Cancelled(step))?;
+            let ndcg = result.metrics.ndcg_at(10).unwrap_or(0.0);
+            let best = state.best.is_none_or(|(_, b)| ndcg > b);
+            if best {
+                state.best = Some((step, ndcg));
+                let m = valid_model.clone();
+                checkpoint::save_dir(run, "best", |d| {
+                    m.save_file(d.join("model.bpk"))
+                        .map_err(|e| e.to_string())?;
+                    std::fs::write(
+                        d.join("state.json"),
+                        serde_json::to_string(&step).unwrap_or_default(),
+                    )
+                    .map_err(|e| e.to_string())
+                })?;
+            }
+            state.valid.push((step, result.metrics.clone()));
+            state.step = step;
+            save_last(run, &model, &optim, &state)?;
+            clock = std::time::Instant::now();
+            if observe(TrainEvent::Valid {
+                step,
+                metrics: result.metrics,
+                best,
+            }) == Flow::Cancel
+            {
+                return Err(TrainError::Cancelled(step));
+            }
+            observe(TrainEvent::Phase("training".into()));
+        }
+        if observe(TrainEvent::Step {
+            step,
+            steps: opts.steps,
+        }) == Flow::Cancel
+        {
+            return cancel(run, &model, &optim, state, step, &mut clock);
+        }
+    }
+    state.step = step;
+    Ok(state)
+}
+
+/// Saves `last` (model, optimiser, state) and reports the cancellation.
+fn cancel(
+    run: &Path,
+    model: &Seq2Seq,
+    optim: &burn::optim::ModuleOptimizer,
+    mut state: TrainState,
+    step: usize,
+    clock: &mut std::time::Instant,
+) -> Result<TrainState, TrainError> {
+    state.train_seconds += clock.elapsed().as_secs_f64();
+    state.step = step;
+    save_last(run, model, optim, &state)?;
+    Err(TrainError::Cancelled(step))
+}
+
+/// Writes the resumable `last` checkpoint.
+fn save_last(
+    run: &Path,
+    model: &Seq2Seq,
+    optim: &burn::optim::ModuleOptimizer,
+    state: &TrainState,
+) -> Result<(), TrainError> {
+    checkpoint::save_dir(run, "last", |d| {
+        model
+            .clone()
+            .save_file(d.join("model.bpk"))
+            .map_err(|e| e.to_string())?;
+        optim.save(d.join("optim.bpk")).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string(state).map_err(|e| e.to_string())?;
+        std::fs::write(d.join("state.json"), text).map_err(|e| e.to_string())
+    })?;
+    Ok(())
+}
+
+/// Loads a trained TIGER run for inference: its config, the IDs it was trained on, and the best
+/// (else last) weights, on `device` without autodiff.
+pub fn load_run(run: &Path, device: &Device) -> Result<(TigerRunConfig, Seq2Seq), TrainError> {
+    let load_err = |p: &Path, e: String| TrainError::Load {
+        path: p.into(),
+        message: e,
+    };
+    let cp = run.join("config.json");
+    let text = std::fs::read_to_string(&cp).map_err(|e| load_err(&cp, e.to_string()))?;
+    let cfg: TigerRunConfig =
+        serde_json::from_str(&text).map_err(|e| load_err(&cp, e.to_string()))?;
+    if cfg.kind != "tiger" {
+        return Err(load_err(
+            &cp,
+            format!("run kind is '{}', not 'tiger'", cfg.kind),
+        ));
+    }
+    cfg.options.validate().map_err(|e| load_err(&cp, e))?;
+    let dir = checkpoint::find_dir(run, "best")
+        .or_else(|| checkpoint::find_dir(run, "last"))
+        .ok_or_else(|| {
+            load_err(
+                run,
+                "no checkpoint (best/ or last/) in the run folder".into(),
+            )
+        })?;
+    let mp = dir.join("model.bpk");
+    let model = model_config(&cfg.options, cfg.vocab_size)
+        .init(device)
+        .try_load_file(&mp)
+        .map_err(|e| load_err(&mp, e.to_string()))?;
+    Ok((cfg, model))
+}
