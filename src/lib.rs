@@ -2,6 +2,7 @@
 //! then a sequence model that generates the next item's ID), end to end, on the GPU through burn.
 
 pub mod atomic;
+pub mod baseline;
 pub mod config;
 pub mod data;
 pub mod decode;

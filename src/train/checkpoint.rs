@@ -57,6 +57,69 @@ pub fn find_dir(run: &Path, name: &str) -> Option<PathBuf> {
         .find(|p| p.is_dir())
 }
 
+/// Saves the resumable `last` checkpoint: weights, optimiser state and the loop's state as JSON.
+pub fn save_last<M: burn::module::Module>(
+    run: &Path,
+    model: &M,
+    optim: &burn::optim::ModuleOptimizer,
+    state: &impl serde::Serialize,
+) -> Result<(), CheckpointError> {
+    save_dir(run, "last", |d| {
+        model
+            .clone()
+            .save_file(d.join("model.bpk"))
+            .map_err(|e| e.to_string())?;
+        optim.save(d.join("optim.bpk")).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string(state).map_err(|e| e.to_string())?;
+        std::fs::write(d.join("state.json"), text).map_err(|e| e.to_string())
+    })?;
+    Ok(())
+}
+
+/// Saves the `best` checkpoint (weights and the step they come from).
+pub fn save_best<M: burn::module::Module>(
+    run: &Path,
+    model: &M,
+    step: usize,
+) -> Result<(), CheckpointError> {
+    save_dir(run, "best", |d| {
+        model
+            .clone()
+            .save_file(d.join("model.bpk"))
+            .map_err(|e| e.to_string())?;
+        std::fs::write(d.join("state.json"), step.to_string()).map_err(|e| e.to_string())
+    })?;
+    Ok(())
+}
+
+/// Loads `last` into `model` and `optim` and parses its state; `None` when there is no checkpoint.
+pub fn load_last<M: burn::module::Module, S: serde::de::DeserializeOwned>(
+    run: &Path,
+    model: M,
+    optim: burn::optim::ModuleOptimizer,
+) -> Result<Option<(M, burn::optim::ModuleOptimizer, S)>, CheckpointError> {
+    let Some(dir) = find_dir(run, "last") else {
+        return Ok(None);
+    };
+    let mp = dir.join("model.bpk");
+    let model = model.try_load_file(&mp).map_err(|e| io(&mp, e))?;
+    let op = dir.join("optim.bpk");
+    let optim = optim.load(&op).map_err(|e| io(&op, e))?;
+    let sp = dir.join("state.json");
+    let text = std::fs::read_to_string(&sp).map_err(|e| io(&sp, e))?;
+    let state = serde_json::from_str(&text).map_err(|e| io(&sp, e))?;
+    Ok(Some((model, optim, state)))
+}
+
+/// Loads the `best` (else `last`) weights of a run into `model`.
+pub fn load_weights<M: burn::module::Module>(run: &Path, model: M) -> Result<M, CheckpointError> {
+    let dir = find_dir(run, "best")
+        .or_else(|| find_dir(run, "last"))
+        .ok_or_else(|| io(run, "no checkpoint (best/ or last/) in the run folder"))?;
+    let mp = dir.join("model.bpk");
+    model.try_load_file(&mp).map_err(|e| io(&mp, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

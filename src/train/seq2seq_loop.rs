@@ -133,6 +133,14 @@ pub fn model_config(opts: &Seq2SeqOptions, vocab_size: usize) -> Seq2SeqConfig {
         .with_dropout(opts.dropout)
 }
 
+/// AdamW with the options' weight decay and gradient-norm clipping at 1.
+fn new_optim(opts: &Seq2SeqOptions) -> burn::optim::ModuleOptimizer {
+    AdamWConfig::new()
+        .with_weight_decay(opts.weight_decay as f32)
+        .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
+        .init()
+}
+
 /// Deterministic data order: the samples of step `s` depend only on the seed and `s`.
 struct Order {
     n: usize,
@@ -195,33 +203,20 @@ pub fn train(
     let train_device = device.clone().autodiff();
     train_device.seed(opts.seed);
     let mut model = config.init(&train_device);
-    let mut optim = AdamWConfig::new()
-        .with_weight_decay(opts.weight_decay as f32)
-        .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
-        .init();
+    let mut optim = new_optim(opts);
     let mut state = TrainState::default();
     std::fs::create_dir_all(run).map_err(|e| CheckpointError::Io {
         path: run.into(),
         message: e.to_string(),
     })?;
-    if resume && let Some(dir) = checkpoint::find_dir(run, "last") {
-        observe(TrainEvent::Phase(format!(
-            "resuming from {}",
-            dir.display()
-        )));
-        let load_err = |p: &Path, e: String| TrainError::Load {
-            path: p.into(),
-            message: e,
-        };
-        let mp = dir.join("model.bpk");
-        model = model
-            .try_load_file(&mp)
-            .map_err(|e| load_err(&mp, e.to_string()))?;
-        let op = dir.join("optim.bpk");
-        optim = optim.load(&op).map_err(|e| load_err(&op, e.to_string()))?;
-        let sp = dir.join("state.json");
-        let text = std::fs::read_to_string(&sp).map_err(|e| load_err(&sp, e.to_string()))?;
-        state = serde_json::from_str(&text).map_err(|e| load_err(&sp, e.to_string()))?;
+    let resumed = if resume {
+        checkpoint::load_last::<_, TrainState>(run, model.clone(), new_optim(opts))?
+    } else {
+        None
+    };
+    if let Some((m, o, st)) = resumed {
+        observe(TrainEvent::Phase(format!("resuming from step {}", st.step)));
+        (model, optim, state) = (m, o, st);
     } else {
         let cfg = TigerRunConfig {
             kind: "tiger".into(),
@@ -337,7 +332,7 @@ pub fn train(
             }
             state.valid.push((step, result.metrics.clone()));
             state.step = step;
-            save_last(run, &model, &optim, &state)?;
+            checkpoint::save_last(run, &model, &optim, &state)?;
             clock = std::time::Instant::now();
             if observe(TrainEvent::Valid {
                 step,
@@ -372,27 +367,8 @@ fn cancel(
 ) -> Result<TrainState, TrainError> {
     state.train_seconds += clock.elapsed().as_secs_f64();
     state.step = step;
-    save_last(run, model, optim, &state)?;
+    checkpoint::save_last(run, model, optim, &state)?;
     Err(TrainError::Cancelled(step))
-}
-
-/// Writes the resumable `last` checkpoint.
-fn save_last(
-    run: &Path,
-    model: &Seq2Seq,
-    optim: &burn::optim::ModuleOptimizer,
-    state: &TrainState,
-) -> Result<(), TrainError> {
-    checkpoint::save_dir(run, "last", |d| {
-        model
-            .clone()
-            .save_file(d.join("model.bpk"))
-            .map_err(|e| e.to_string())?;
-        optim.save(d.join("optim.bpk")).map_err(|e| e.to_string())?;
-        let text = serde_json::to_string(state).map_err(|e| e.to_string())?;
-        std::fs::write(d.join("state.json"), text).map_err(|e| e.to_string())
-    })?;
-    Ok(())
 }
 
 /// Loads a trained TIGER run for inference: its config, the IDs it was trained on, and the best
@@ -413,18 +389,7 @@ pub fn load_run(run: &Path, device: &Device) -> Result<(TigerRunConfig, Seq2Seq)
         ));
     }
     cfg.options.validate().map_err(|e| load_err(&cp, e))?;
-    let dir = checkpoint::find_dir(run, "best")
-        .or_else(|| checkpoint::find_dir(run, "last"))
-        .ok_or_else(|| {
-            load_err(
-                run,
-                "no checkpoint (best/ or last/) in the run folder".into(),
-            )
-        })?;
-    let mp = dir.join("model.bpk");
-    let model = model_config(&cfg.options, cfg.vocab_size)
-        .init(device)
-        .try_load_file(&mp)
-        .map_err(|e| load_err(&mp, e.to_string()))?;
+    let model =
+        checkpoint::load_weights(run, model_config(&cfg.options, cfg.vocab_size).init(device))?;
     Ok((cfg, model))
 }

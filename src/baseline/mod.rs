@@ -1,0 +1,3 @@
+//! Baselines TIGER is compared against.
+
+pub mod sasrec;
