@@ -4,47 +4,13 @@
 mod common;
 
 use burn::prelude::*;
-use tiger_explorer::data::{self, Dataset, Interaction, Item};
 use tiger_explorer::decode::BeamConfig;
-use tiger_explorer::rqvae::SemanticIds;
 use tiger_explorer::seq2seq::Vocab;
 use tiger_explorer::seq2seq::batch::{Part, samples};
 use tiger_explorer::seq2seq::evaluate::evaluate;
-use tiger_explorer::train::context::RecData;
 use tiger_explorer::train::options::Seq2SeqOptions;
 use tiger_explorer::train::rqvae_loop::Flow;
 use tiger_explorer::train::seq2seq_loop::{TrainError, TrainEvent, load_run, train};
-
-/// 8 items; user u watches u, u+1, …, u+7 (mod 8): the next item is always the last one + 1.
-pub fn cyclic() -> RecData {
-    let n = 8u32;
-    let items = (0..n)
-        .map(|i| Item {
-            id: format!("m{i}"),
-            text: format!("movie {i}"),
-        })
-        .collect();
-    let mut interactions = Vec::new();
-    for u in 0..n {
-        for t in 0..8u32 {
-            interactions.push(Interaction {
-                user: u,
-                item: (u + t) % n,
-                timestamp: t as f64,
-            });
-        }
-    }
-    let dataset = Dataset {
-        items,
-        users: (0..n).map(|u| format!("u{u}")).collect(),
-        interactions,
-        ..Default::default()
-    };
-    let split = data::split(&dataset, 1).unwrap();
-    // Two levels of 4 codes; items 0/1 and 4/5 collide on their codes.
-    let ids = SemanticIds::assign(vec![0, 1, 0, 1, 1, 2, 2, 3, 3, 0, 3, 0, 1, 1, 2, 2], 2);
-    RecData::new(dataset, split, ids)
-}
 
 pub fn tiny(steps: usize) -> Seq2SeqOptions {
     Seq2SeqOptions {
@@ -71,7 +37,7 @@ pub fn tiny(steps: usize) -> Seq2SeqOptions {
 
 #[test]
 fn overfits_to_recall_at_1() {
-    let data = cyclic();
+    let data = common::cyclic();
     let run = common::temp_dir("tiger-overfit");
     let opts = tiny(400);
     let mut losses = Vec::new();
@@ -133,7 +99,7 @@ fn overfits_to_recall_at_1() {
 
 #[test]
 fn cancel_saves_last_and_resume_finishes_the_schedule() {
-    let data = cyclic();
+    let data = common::cyclic();
     let run = common::temp_dir("tiger-resume");
     let opts = tiny(60);
     let err = train(

@@ -1,3 +1,4 @@
 //! Baselines TIGER is compared against.
 
 pub mod sasrec;
+pub mod sasrec_train;

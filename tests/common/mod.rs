@@ -3,6 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use tiger_explorer::data::{self, Dataset, Interaction, Item};
+use tiger_explorer::rqvae::SemanticIds;
+use tiger_explorer::train::context::RecData;
+
 /// A fresh empty folder under the system temp dir, unique to this test.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tiger-test-{}-{}", name, std::process::id()));
@@ -52,4 +56,35 @@ pub fn tiny_movielens(name: &str) -> PathBuf {
             ("tags.csv", tags),
         ],
     )
+}
+
+/// 8 items; user u watches u, u+1, …, u+7 (mod 8): the next item is always the last one + 1.
+pub fn cyclic() -> RecData {
+    let n = 8u32;
+    let items = (0..n)
+        .map(|i| Item {
+            id: format!("m{i}"),
+            text: format!("movie {i}"),
+        })
+        .collect();
+    let mut interactions = Vec::new();
+    for u in 0..n {
+        for t in 0..8u32 {
+            interactions.push(Interaction {
+                user: u,
+                item: (u + t) % n,
+                timestamp: t as f64,
+            });
+        }
+    }
+    let dataset = Dataset {
+        items,
+        users: (0..n).map(|u| format!("u{u}")).collect(),
+        interactions,
+        ..Default::default()
+    };
+    let split = data::split(&dataset, 1).unwrap();
+    // Two levels of 4 codes; items 0/1 and 4/5 collide on their codes.
+    let ids = SemanticIds::assign(vec![0, 1, 0, 1, 1, 2, 2, 3, 3, 0, 3, 0, 1, 1, 2, 2], 2);
+    RecData::new(dataset, split, ids)
 }

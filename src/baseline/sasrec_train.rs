@@ -1,0 +1,362 @@
+//! Training and evaluating SASRec on the same split as TIGER: cross-entropy over all catalogue
+//! items at every position of a random window of each user's training sequence, AdamW, validation
+//! by full ranking every N steps, best/last checkpoints and resume.
+
+use std::path::Path;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use super::sasrec::{SasRec, SasRecConfig};
+use crate::data::Split;
+use crate::device::DeviceChoice;
+use crate::eval::{Metrics, MetricsAccumulator};
+use crate::seq2seq::batch::{Part, Sample, samples};
+use crate::train::checkpoint::{self, CheckpointError};
+use crate::train::rqvae_loop::Flow;
+use crate::train::seq2seq_loop::{KS, TrainError, TrainEvent, TrainState};
+
+/// SASRec options, each a config field and a CLI flag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
+pub struct SasRecOptions {
+    /// Hidden width.
+    #[arg(long, default_value_t = 64)]
+    pub d_model: usize,
+    /// Self-attention blocks.
+    #[arg(long, default_value_t = 2)]
+    pub blocks: usize,
+    /// Attention heads.
+    #[arg(long, default_value_t = 1)]
+    pub heads: usize,
+    /// Longest history read (most recent items).
+    #[arg(long, default_value_t = 50)]
+    pub max_len: usize,
+    /// Dropout.
+    #[arg(long, default_value_t = 0.2)]
+    pub dropout: f64,
+    /// Training steps.
+    #[arg(long, default_value_t = 3000)]
+    pub steps: usize,
+    /// Users per batch.
+    #[arg(long, default_value_t = 128)]
+    pub batch_size: usize,
+    /// Learning rate (AdamW).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// AdamW weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// Validate every N steps; the best checkpoint is kept.
+    #[arg(long, default_value_t = 250)]
+    pub eval_every: usize,
+    /// k of the k-core filter.
+    #[arg(long, default_value_t = 5)]
+    pub k_core: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Compute device.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    pub device: DeviceChoice,
+    /// Report the loss every N steps.
+    #[arg(long, default_value_t = 50)]
+    pub log_every: usize,
+}
+
+impl Default for SasRecOptions {
+    fn default() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            o: SasRecOptions,
+        }
+        Wrap::parse_from(["x"]).o
+    }
+}
+
+impl SasRecOptions {
+    /// Refuses unusable settings, naming the option.
+    pub fn validate(&self) -> Result<(), String> {
+        let check = |ok: bool, msg: &str| if ok { Ok(()) } else { Err(msg.to_string()) };
+        check(
+            (1..=4096).contains(&self.d_model),
+            "--d-model must be 1..4096",
+        )?;
+        check(
+            self.heads >= 1 && self.d_model % self.heads == 0,
+            "--heads must divide --d-model",
+        )?;
+        check((1..=24).contains(&self.blocks), "--blocks must be 1..24")?;
+        check(
+            (2..=1000).contains(&self.max_len),
+            "--max-len must be 2..1000",
+        )?;
+        check(
+            (0.0..1.0).contains(&self.dropout),
+            "--dropout must be in [0, 1)",
+        )?;
+        check(
+            self.steps >= 1 && (1..=16_384).contains(&self.batch_size),
+            "--steps ≥ 1 and --batch-size 1..16384",
+        )?;
+        check(
+            self.lr.is_finite() && self.lr > 0.0,
+            "--lr must be positive",
+        )?;
+        check(
+            self.eval_every >= 1 && self.log_every >= 1,
+            "--eval-every and --log-every must be at least 1",
+        )?;
+        Ok(())
+    }
+
+    /// The model shape for a catalogue of `items`.
+    pub fn model_config(&self, items: usize) -> SasRecConfig {
+        SasRecConfig::new(items)
+            .with_d_model(self.d_model)
+            .with_blocks(self.blocks)
+            .with_heads(self.heads)
+            .with_max_len(self.max_len)
+            .with_dropout(self.dropout)
+    }
+}
+
+/// `config.json` of a SASRec run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SasRecRunConfig {
+    /// Always "sasrec".
+    pub kind: String,
+    /// Options.
+    pub options: SasRecOptions,
+    /// Catalogue size.
+    pub items: usize,
+    /// Dataset folder.
+    pub data: std::path::PathBuf,
+}
+
+/// Left-pads item sequences (indices) to `len` as ids + 1 → `[batch, len]`.
+fn padded(seqs: &[&[u32]], len: usize, device: &Device) -> Tensor<2, Int> {
+    let mut v = Vec::with_capacity(seqs.len() * len);
+    for s in seqs {
+        let s = &s[s.len().saturating_sub(len)..];
+        v.extend(std::iter::repeat_n(0i64, len - s.len()));
+        v.extend(s.iter().map(|&i| i as i64 + 1));
+    }
+    Tensor::from_data(TensorData::new(v, [seqs.len(), len]), device)
+}
+
+/// Ranks the whole catalogue for each sample and scores it. `model` without autodiff.
+pub fn evaluate(
+    model: &SasRec,
+    samples: &[Sample],
+    max_len: usize,
+    ks: &[usize],
+    device: &Device,
+) -> Result<Metrics, TrainError> {
+    let top = ks.iter().copied().max().unwrap_or(10);
+    let mut acc = MetricsAccumulator::new(ks);
+    for chunk in samples.chunks(256) {
+        let seqs: Vec<&[u32]> = chunk.iter().map(|s| s.history.as_slice()).collect();
+        let scores = model.score_last(padded(&seqs, max_len, device));
+        let k = top.min(scores.dims()[1]);
+        let (_, idx) = scores.topk_with_indices(k, 1);
+        let idx: Vec<i64> = idx
+            .try_into_vec_as()
+            .map_err(|e| TrainError::Device(e.to_string()))?;
+        for (q, s) in chunk.iter().enumerate() {
+            let ranked: Vec<u32> = idx[q * k..(q + 1) * k].iter().map(|&i| i as u32).collect();
+            acc.add_ranking(&ranked, s.target);
+        }
+    }
+    Ok(acc.finish())
+}
+
+/// A training batch: for each picked user, a random window of the training sequence ending at a
+/// random position (so every item is a target sometimes), inputs and next-item targets.
+fn batch(
+    split: &Split,
+    users: &[usize],
+    max_len: usize,
+    rng: &mut StdRng,
+    device: &Device,
+) -> (Tensor<2, Int>, Tensor<2, Int>) {
+    let mut inputs = Vec::with_capacity(users.len());
+    let mut targets = Vec::with_capacity(users.len());
+    for &u in users {
+        let train = &split.users[u].train;
+        let end = if train.len() > 2 {
+            rng.random_range(2..=train.len())
+        } else {
+            train.len()
+        };
+        let window = &train[end.saturating_sub(max_len + 1)..end];
+        inputs.push(&window[..window.len() - 1]);
+        targets.push(&window[1..]);
+    }
+    (
+        padded(&inputs, max_len, device),
+        padded(&targets, max_len, device),
+    )
+}
+
+/// Trains SASRec in `run` on `split` over a catalogue of `items`.
+pub fn train(
+    split: &Split,
+    items: usize,
+    opts: &SasRecOptions,
+    run: &Path,
+    data_dir: &Path,
+    device: &Device,
+    resume: bool,
+    observe: &mut dyn FnMut(TrainEvent) -> Flow,
+) -> Result<TrainState, TrainError> {
+    opts.validate().map_err(TrainError::Options)?;
+    let users: Vec<usize> = (0..split.users.len())
+        .filter(|&u| split.users[u].train.len() >= 2)
+        .collect();
+    if users.is_empty() {
+        return Err(TrainError::Options("no user has two training items".into()));
+    }
+    let valid = samples(split, Part::Valid, opts.max_len);
+    let train_device = device.clone().autodiff();
+    train_device.seed(opts.seed);
+    let new_optim = || {
+        AdamWConfig::new()
+            .with_weight_decay(opts.weight_decay as f32)
+            .init()
+    };
+    let mut model = opts.model_config(items).init(&train_device);
+    let mut optim = new_optim();
+    let mut state = TrainState::default();
+    std::fs::create_dir_all(run).map_err(|e| CheckpointError::Io {
+        path: run.into(),
+        message: e.to_string(),
+    })?;
+    let resumed = if resume {
+        checkpoint::load_last::<_, TrainState>(run, model.clone(), new_optim())?
+    } else {
+        None
+    };
+    if let Some((m, o, s)) = resumed {
+        observe(TrainEvent::Phase(format!("resuming from step {}", s.step)));
+        (model, optim, state) = (m, o, s);
+    } else {
+        let cfg = SasRecRunConfig {
+            kind: "sasrec".into(),
+            options: opts.clone(),
+            items,
+            data: data_dir.into(),
+        };
+        crate::run::write_json(&run.join("config.json"), &cfg).map_err(|e| {
+            CheckpointError::Io {
+                path: run.join("config.json"),
+                message: e.to_string(),
+            }
+        })?;
+    }
+    let loss_fn = CrossEntropyLossConfig::new()
+        .with_pad_tokens(Some(vec![0]))
+        .init(&train_device);
+    let bs = opts.batch_size.min(users.len());
+    let mut pending = Vec::new();
+    let mut clock = std::time::Instant::now();
+    observe(TrainEvent::Phase("training SASRec".into()));
+    let mut step = state.step;
+    while step < opts.steps {
+        step += 1;
+        // Per-step RNG so a resumed run draws the same batches.
+        let mut rng =
+            StdRng::seed_from_u64(opts.seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let picked: Vec<usize> = (0..bs)
+            .map(|_| users[rng.random_range(0..users.len())])
+            .collect();
+        let (x, y) = batch(split, &picked, opts.max_len, &mut rng, &train_device);
+        let h = model.forward(x);
+        let logits = model.logits(h.reshape([bs * opts.max_len, opts.d_model]));
+        let loss = loss_fn.forward(logits, y.reshape([bs * opts.max_len]));
+        pending.push(loss.clone().detach().without_autodiff());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(opts.lr, model, grads);
+        let last = step == opts.steps;
+        if step % opts.log_every == 0 || last {
+            let n = pending.len() as f64;
+            let mean = Tensor::cat(std::mem::take(&mut pending), 0)
+                .sum()
+                .into_scalar::<f32>() as f64
+                / n;
+            if !mean.is_finite() {
+                return Err(TrainError::Diverged { step, loss: mean });
+            }
+            state.losses.push((step, mean));
+            if observe(TrainEvent::Loss {
+                step,
+                loss: mean,
+                lr: opts.lr,
+            }) == Flow::Cancel
+            {
+                state.step = step;
+                checkpoint::save_last(run, &model, &optim, &state)?;
+                return Err(TrainError::Cancelled(step));
+            }
+        }
+        if step % opts.eval_every == 0 || last {
+            state.train_seconds += clock.elapsed().as_secs_f64();
+            let valid_model = model.valid();
+            let metrics = evaluate(&valid_model, &valid, opts.max_len, &KS, device)?;
+            let ndcg = metrics.ndcg_at(10).unwrap_or(0.0);
+            let best = state.best.is_none_or(|(_, b)| ndcg > b);
+            if best {
+                state.best = Some((step, ndcg));
+                checkpoint::save_best(run, &valid_model, step)?;
+            }
+            state.valid.push((step, metrics.clone()));
+            state.step = step;
+            checkpoint::save_last(run, &model, &optim, &state)?;
+            clock = std::time::Instant::now();
+            if observe(TrainEvent::Valid {
+                step,
+                metrics,
+                best,
+            }) == Flow::Cancel
+            {
+                return Err(TrainError::Cancelled(step));
+            }
+        }
+        if observe(TrainEvent::Step {
+            step,
+            steps: opts.steps,
+        }) == Flow::Cancel
+        {
+            state.step = step;
+            checkpoint::save_last(run, &model, &optim, &state)?;
+            return Err(TrainError::Cancelled(step));
+        }
+    }
+    state.step = step;
+    Ok(state)
+}
+
+/// Loads a SASRec run's config and best (else last) weights on `device`, without autodiff.
+pub fn load_run(run: &Path, device: &Device) -> Result<(SasRecRunConfig, SasRec), TrainError> {
+    let cp = run.join("config.json");
+    let load_err = |e: String| TrainError::Load {
+        path: cp.clone(),
+        message: e,
+    };
+    let text = std::fs::read_to_string(&cp).map_err(|e| load_err(e.to_string()))?;
+    let cfg: SasRecRunConfig = serde_json::from_str(&text).map_err(|e| load_err(e.to_string()))?;
+    if cfg.kind != "sasrec" {
+        return Err(load_err(format!(
+            "run kind is '{}', not 'sasrec'",
+            cfg.kind
+        )));
+    }
+    cfg.options.validate().map_err(load_err)?;
+    let model = checkpoint::load_weights(run, cfg.options.model_config(cfg.items).init(device))?;
+    Ok((cfg, model))
+}
