@@ -26,6 +26,7 @@ fn movielens_good_folder() {
         ds.items[1].text
     );
     assert_eq!(ds.items[5].text, "Unrated. Year: 2000.");
+    assert_eq!(ds.items[1].title, "American President, The (1995)");
 }
 
 #[test]
@@ -244,6 +245,7 @@ fn csv_pair_good_and_broken() {
     assert_eq!(data::detect(&dir).unwrap(), Layout::CsvPair);
     let ds = data::load(&dir).unwrap();
     assert_eq!(ds.items[1].text, "Lipstick. Category: Beauty.");
+    assert_eq!(ds.items[1].title, "Lipstick");
     assert_eq!(ds.users, vec!["a".to_string()]);
     let e = err(
         &[

@@ -9,6 +9,7 @@ fn ds(events: &[(u32, u32, f64)], users: usize, items: usize) -> Dataset {
         items: (0..items)
             .map(|i| Item {
                 id: i.to_string(),
+                title: i.to_string(),
                 text: String::new(),
             })
             .collect(),

@@ -30,7 +30,8 @@ pub fn load(dir: &Path) -> Result<Dataset, DataError> {
             .filter(|(i, _)| *i != id_col)
             .map(|(i, h)| (h.as_str(), row.fields.get(i).unwrap_or("")))
             .collect();
-        builder.add_item(id, describe(&fields), cols.path(), row.line)
+        let title = super::text::name_of(&fields).unwrap_or(id);
+        builder.add_item(id, title, describe(&fields), cols.path(), row.line)
     })?;
     if builder.item_count() == 0 {
         return Err(DataError::Empty { path: item_path });

@@ -10,6 +10,8 @@ use super::error::DataError;
 pub struct Item {
     /// Item id as written in the source files.
     pub id: String,
+    /// Short display name (the title or name column; the id when there is none).
+    pub title: String,
     /// Descriptive text built from every descriptive column ("title: …; genres: …; tags: …").
     pub text: String,
 }
@@ -109,6 +111,7 @@ impl Builder {
     pub fn add_item(
         &mut self,
         id: &str,
+        title: &str,
         text: String,
         path: &Path,
         line: u64,
@@ -121,8 +124,10 @@ impl Builder {
                 id: id.into(),
             });
         }
+        let title = if title.trim().is_empty() { id } else { title.trim() };
         self.dataset.items.push(Item {
             id: id.into(),
+            title: title.into(),
             text,
         });
         Ok(())

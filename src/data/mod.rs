@@ -4,6 +4,7 @@
 pub mod csv_pair;
 pub mod dataset;
 pub mod error;
+pub mod lookup;
 pub mod movielens;
 pub mod recbole;
 pub mod split;

@@ -23,7 +23,8 @@ pub fn load(dir: &Path) -> Result<Dataset, DataError> {
     let mut builder = Builder::new(dir, "MovieLens");
     movies.for_each_row(|cols, row| {
         let id = cols.text(row, id_col)?;
-        let (title, year) = split_year(row.fields.get(title_col).unwrap_or(""));
+        let full_title = row.fields.get(title_col).unwrap_or("");
+        let (title, year) = split_year(full_title);
         let genres = genres_col.and_then(|c| row.fields.get(c)).unwrap_or("");
         let tag_text = tags
             .get(id)
@@ -35,7 +36,7 @@ pub fn load(dir: &Path) -> Result<Dataset, DataError> {
             ("genres", genres),
             ("tags", &tag_text),
         ]);
-        builder.add_item(id, text, cols.path(), row.line)
+        builder.add_item(id, full_title, text, cols.path(), row.line)
     })?;
     if builder.item_count() == 0 {
         return Err(DataError::Empty { path: movies_path });

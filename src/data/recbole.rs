@@ -30,7 +30,8 @@ pub fn load(dir: &Path, name: &str) -> Result<Dataset, DataError> {
             .map(|(i, n)| (n.as_str(), row.fields.get(*i).unwrap_or("")))
             .collect();
         let text = describe(&fields);
-        builder.add_item(id, text, cols.path(), row.line)
+        let title = super::text::name_of(&fields).unwrap_or(id);
+        builder.add_item(id, title, text, cols.path(), row.line)
     })?;
     if builder.item_count() == 0 {
         return Err(DataError::Empty { path: item_path });

@@ -36,6 +36,14 @@ pub fn describe(fields: &[(&str, &str)]) -> String {
     text
 }
 
+/// The value of the first name-like column (title, name, …) that is not empty.
+pub fn name_of<'a>(fields: &[(&str, &'a str)]) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, v)| NAME_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(n)) && !v.trim().is_empty())
+        .map(|(_, v)| v.trim())
+}
+
 /// Turns a column name such as `release_year` into a label such as `Release year`.
 fn label(name: &str) -> String {
     let spaced = name.replace('_', " ");

@@ -64,6 +64,7 @@ pub fn cyclic() -> RecData {
     let items = (0..n)
         .map(|i| Item {
             id: format!("m{i}"),
+            title: format!("Movie {i}"),
             text: format!("movie {i}"),
         })
         .collect();
