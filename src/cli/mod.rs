@@ -1,7 +1,11 @@
-//! Subcommands: `info`, `embed`, `quantize`.
+//! Subcommands: `info`, `embed`, `quantize`, `train`, `eval`, `recommend`, `baseline`.
 
 mod embed_cmd;
+mod eval_cmd;
+mod progress;
 mod quantize_cmd;
+mod recommend_cmd;
+mod train_cmd;
 
 use std::path::PathBuf;
 
@@ -34,6 +38,23 @@ enum Command {
     Embed(embed_cmd::EmbedArgs),
     /// Train the RQ-VAE on item embeddings and write semantic IDs, statistics and weights.
     Quantize(quantize_cmd::QuantizeArgs),
+    /// Train the generative recommender (T5-style) on users' histories of semantic IDs.
+    Train(train_cmd::TrainArgs),
+    /// Recall@5/10 and NDCG@5/10 of a trained run (TIGER or SASRec) on validation or test, as JSON.
+    Eval(eval_cmd::EvalArgs),
+    /// Recommend the next items for a typed history with constrained beam search.
+    Recommend(recommend_cmd::RecommendArgs),
+    /// Baselines on the same split: `sasrec` (trained) or `popularity`.
+    #[command(subcommand)]
+    Baseline(Baseline),
+}
+
+#[derive(Subcommand, Debug)]
+enum Baseline {
+    /// Train SASRec (self-attentive sequential recommendation over item ids).
+    Sasrec(train_cmd::SasRecArgs),
+    /// Most popular training items, the same for everyone.
+    Popularity(eval_cmd::PopularityArgs),
 }
 
 /// Runs the parsed command line.
@@ -47,6 +68,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Info { data, k, json }) => info(&data, k, json),
         Some(Command::Embed(args)) => embed_cmd::run(args),
         Some(Command::Quantize(args)) => quantize_cmd::run(args),
+        Some(Command::Train(args)) => train_cmd::run(args),
+        Some(Command::Eval(args)) => eval_cmd::run(args),
+        Some(Command::Recommend(args)) => recommend_cmd::run(args),
+        Some(Command::Baseline(Baseline::Sasrec(args))) => train_cmd::run_sasrec(args),
+        Some(Command::Baseline(Baseline::Popularity(args))) => eval_cmd::run_popularity(args),
     }
 }
 

@@ -124,7 +124,11 @@ impl Builder {
                 id: id.into(),
             });
         }
-        let title = if title.trim().is_empty() { id } else { title.trim() };
+        let title = if title.trim().is_empty() {
+            id
+        } else {
+            title.trim()
+        };
         self.dataset.items.push(Item {
             id: id.into(),
             title: title.into(),

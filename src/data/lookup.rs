@@ -4,7 +4,10 @@ use super::dataset::Dataset;
 
 /// Lower-cases and collapses spaces, for forgiving comparisons.
 fn norm(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// Items whose title or id contains `query` (case-insensitive), best matches first: exact id or
@@ -48,7 +51,9 @@ pub fn resolve_one(dataset: &Dataset, query: &str) -> Result<u32, String> {
         .copied()
         .filter(|&i| {
             let item = &dataset.items[i as usize];
-            item.id == query.trim() || norm(&item.title) == q || norm(super::text::split_year(&item.title).0) == q
+            item.id == query.trim()
+                || norm(&item.title) == q
+                || norm(super::text::split_year(&item.title).0) == q
         })
         .collect();
     match (exact.as_slice(), hits.as_slice()) {
@@ -63,9 +68,17 @@ pub fn resolve_one(dataset: &Dataset, query: &str) -> Result<u32, String> {
 fn ambiguous(dataset: &Dataset, query: &str, hits: &[u32]) -> String {
     let names: Vec<String> = hits
         .iter()
-        .map(|&i| format!("'{}' (id {})", dataset.items[i as usize].title, dataset.items[i as usize].id))
+        .map(|&i| {
+            format!(
+                "'{}' (id {})",
+                dataset.items[i as usize].title, dataset.items[i as usize].id
+            )
+        })
         .collect();
-    format!("'{query}' matches several items: {}; be more precise or use the id", names.join(", "))
+    format!(
+        "'{query}' matches several items: {}; be more precise or use the id",
+        names.join(", ")
+    )
 }
 
 /// Resolves a comma-separated history such as `Toy Story,Heat (1995)`. Titles that contain commas
@@ -86,7 +99,9 @@ pub fn resolve_list(dataset: &Dataset, list: &str) -> Result<Vec<u32>, String> {
             let joined = pieces[i..=j].join(", ");
             let q = norm(&joined);
             let exact = dataset.items.iter().position(|it| {
-                it.id == joined || norm(&it.title) == q || norm(super::text::split_year(&it.title).0) == q
+                it.id == joined
+                    || norm(&it.title) == q
+                    || norm(super::text::split_year(&it.title).0) == q
             });
             if let Some(e) = exact {
                 found = Some((e as u32, j));
@@ -116,7 +131,11 @@ mod tests {
     use crate::data::Item;
 
     fn ds() -> Dataset {
-        let item = |id: &str, title: &str| Item { id: id.into(), title: title.into(), text: String::new() };
+        let item = |id: &str, title: &str| Item {
+            id: id.into(),
+            title: title.into(),
+            text: String::new(),
+        };
         Dataset {
             items: vec![
                 item("1", "Toy Story (1995)"),
@@ -131,12 +150,25 @@ mod tests {
     #[test]
     fn resolves_titles_years_ids_and_commas() {
         let d = ds();
-        assert_eq!(resolve_list(&d, "Toy Story,Heat (1995)").unwrap(), vec![0, 2]);
-        assert_eq!(resolve_list(&d, "American President, The (1995), 2").unwrap(), vec![3, 1]);
+        assert_eq!(
+            resolve_list(&d, "Toy Story,Heat (1995)").unwrap(),
+            vec![0, 2]
+        );
+        assert_eq!(
+            resolve_list(&d, "American President, The (1995), 2").unwrap(),
+            vec![3, 1]
+        );
         assert_eq!(resolve_one(&d, "heat").unwrap(), 2);
         let err = resolve_one(&d, "Story").unwrap_err();
-        assert!(err.contains("several") && err.contains("Toy Story 2 (1999)"), "{err}");
-        assert!(resolve_one(&d, "Casablanca").unwrap_err().contains("no item"));
+        assert!(
+            err.contains("several") && err.contains("Toy Story 2 (1999)"),
+            "{err}"
+        );
+        assert!(
+            resolve_one(&d, "Casablanca")
+                .unwrap_err()
+                .contains("no item")
+        );
         assert_eq!(search(&d, "toy", 5), vec![0, 1]);
     }
 }

@@ -40,7 +40,9 @@ pub fn describe(fields: &[(&str, &str)]) -> String {
 pub fn name_of<'a>(fields: &[(&str, &'a str)]) -> Option<&'a str> {
     fields
         .iter()
-        .find(|(n, v)| NAME_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(n)) && !v.trim().is_empty())
+        .find(|(n, v)| {
+            NAME_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(n)) && !v.trim().is_empty()
+        })
         .map(|(_, v)| v.trim())
 }
 

@@ -1,0 +1,164 @@
+//! `eval` (TIGER or SASRec run) and `baseline popularity`: Recall/NDCG on validation or test as JSON.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::json;
+use tiger_explorer::baseline::sasrec_train;
+use tiger_explorer::decode::BeamConfig;
+use tiger_explorer::device::{self, DeviceChoice};
+use tiger_explorer::eval::{Metrics, MetricsAccumulator, popularity};
+use tiger_explorer::seq2seq::batch::{Part, samples};
+use tiger_explorer::seq2seq::evaluate::evaluate;
+use tiger_explorer::train::context::RecData;
+use tiger_explorer::train::seq2seq_loop::{self, KS};
+
+/// Arguments of `eval`.
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// Run folder written by `train` or `baseline sasrec`.
+    #[arg(long)]
+    run: PathBuf,
+    /// Which targets.
+    #[arg(long, value_enum, default_value_t = Part::Test)]
+    split: Part,
+    /// Beam width (TIGER); must be at least the largest K.
+    #[arg(long, default_value_t = 20)]
+    beam: usize,
+    /// Let beam search produce IDs that name no item (TIGER) and report their share.
+    #[arg(long)]
+    unconstrained: bool,
+    /// Dataset folder [default: the one the run was trained on].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Compute device.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    device: DeviceChoice,
+}
+
+/// Arguments of `baseline popularity`.
+#[derive(clap::Args, Debug)]
+pub struct PopularityArgs {
+    /// Dataset folder.
+    #[arg(long)]
+    data: PathBuf,
+    /// Which targets.
+    #[arg(long, value_enum, default_value_t = Part::Test)]
+    split: Part,
+    /// k of the k-core filter.
+    #[arg(long, default_value_t = 5)]
+    k_core: usize,
+}
+
+/// Popularity metrics on `part` of a split.
+fn popularity_metrics(split: &tiger_explorer::data::Split, items: usize, part: Part) -> Metrics {
+    let ranking = popularity::ranking(split, items);
+    let top = &ranking[..KS[1].min(ranking.len())];
+    let mut acc = MetricsAccumulator::new(&KS);
+    for s in samples(split, part, 1) {
+        acc.add_ranking(top, s.target);
+    }
+    acc.finish()
+}
+
+fn run_kind(run: &Path) -> anyhow::Result<(String, serde_json::Value)> {
+    let path = run.join("config.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: cannot read run config", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let kind = v["kind"].as_str().unwrap_or("").to_string();
+    Ok((kind, v))
+}
+
+/// Runs `eval`.
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let (kind, cfg) = run_kind(&args.run)?;
+    let data_dir = args
+        .data
+        .clone()
+        .or_else(|| cfg["data"].as_str().map(PathBuf::from))
+        .context("the run config names no dataset; pass --data")?;
+    let chosen = device::choose(args.device);
+    if let Some(why) = &chosen.fallback {
+        eprintln!("warning: {why}");
+    }
+    let start = std::time::Instant::now();
+    let (metrics, extra, split, items) = match kind.as_str() {
+        "tiger" => {
+            let (cfg, model) = seq2seq_loop::load_run(&args.run, &chosen.device)?;
+            let data = RecData::load(
+                &data_dir,
+                &args.run.join("semantic_ids.csv"),
+                cfg.options.k_core,
+            )?;
+            if args.beam < KS[1] {
+                anyhow::bail!("--beam must be at least {} (the largest K)", KS[1]);
+            }
+            let queries = samples(&data.split, args.split, cfg.options.max_history);
+            let beam = BeamConfig {
+                width: args.beam,
+                constrained: !args.unconstrained,
+            };
+            let r = evaluate(
+                &model,
+                &cfg.vocab,
+                &data,
+                &queries,
+                beam,
+                &KS,
+                &chosen.device,
+                &|| false,
+            )
+            .context("evaluation cancelled")?;
+            let extra = json!({"beam": args.beam, "constrained": !args.unconstrained, "invalid_share": r.invalid_share});
+            (r.metrics, extra, data.split, data.ids.len())
+        }
+        "sasrec" => {
+            let (cfg, model) = sasrec_train::load_run(&args.run, &chosen.device)?;
+            let dataset = tiger_explorer::data::load(&data_dir)?;
+            let split = tiger_explorer::data::split(&dataset, cfg.options.k_core)?;
+            let queries = samples(&split, args.split, cfg.options.max_len);
+            let m =
+                sasrec_train::evaluate(&model, &queries, cfg.options.max_len, &KS, &chosen.device)?;
+            (m, json!({}), split, dataset.items.len())
+        }
+        other => anyhow::bail!(
+            "{}: unknown run kind '{other}'",
+            args.run.join("config.json").display()
+        ),
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let mut out = json!({
+        "model": kind,
+        "split": format!("{:?}", args.split).to_lowercase(),
+        "device": chosen.description,
+        "seconds": secs,
+        "users_per_second": metrics.queries as f64 / secs.max(1e-9),
+        "popularity": popularity_metrics(&split, items, args.split).to_json(),
+    });
+    merge(&mut out, metrics.to_json());
+    merge(&mut out, extra);
+    println!("{out}");
+    Ok(())
+}
+
+/// Runs `baseline popularity`.
+pub fn run_popularity(args: PopularityArgs) -> anyhow::Result<()> {
+    let dataset = tiger_explorer::data::load(&args.data)?;
+    let split = tiger_explorer::data::split(&dataset, args.k_core)?;
+    let mut out =
+        json!({"model": "popularity", "split": format!("{:?}", args.split).to_lowercase()});
+    merge(
+        &mut out,
+        popularity_metrics(&split, dataset.items.len(), args.split).to_json(),
+    );
+    println!("{out}");
+    Ok(())
+}
+
+fn merge(into: &mut serde_json::Value, from: serde_json::Value) {
+    if let (Some(a), serde_json::Value::Object(b)) = (into.as_object_mut(), from) {
+        a.extend(b);
+    }
+}

@@ -1,0 +1,129 @@
+//! `train` (TIGER) and `baseline sasrec`: train a recommender on the GPU with live validation.
+
+use std::path::PathBuf;
+
+use tiger_explorer::baseline::sasrec_train::{self, SasRecOptions};
+use tiger_explorer::device;
+use tiger_explorer::train::context::RecData;
+use tiger_explorer::train::options::Seq2SeqOptions;
+use tiger_explorer::train::seq2seq_loop::{self, TrainState};
+
+/// Arguments of `train`.
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// Dataset folder.
+    #[arg(long)]
+    data: PathBuf,
+    /// Semantic IDs written by `quantize` (RUN/semantic_ids.csv).
+    #[arg(long)]
+    ids: PathBuf,
+    /// Run folder to write (checkpoints, config, IDs).
+    #[arg(long)]
+    out: PathBuf,
+    /// Continue from OUT/last (same options): the schedule and data order carry on.
+    #[arg(long)]
+    resume: bool,
+    #[command(flatten)]
+    options: Seq2SeqOptions,
+}
+
+/// Arguments of `baseline sasrec`.
+#[derive(clap::Args, Debug)]
+pub struct SasRecArgs {
+    /// Dataset folder.
+    #[arg(long)]
+    data: PathBuf,
+    /// Run folder to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Continue from OUT/last.
+    #[arg(long)]
+    resume: bool,
+    #[command(flatten)]
+    options: SasRecOptions,
+}
+
+fn summary(state: &TrainState, secs: f64, device: &str) {
+    println!(
+        "trained to step {} in {:.1} s on {} ({:.1} steps/s over the training time, validation excluded)",
+        state.step,
+        secs,
+        device,
+        state.step as f64 / state.train_seconds.max(1e-9)
+    );
+    if let Some((step, ndcg)) = state.best {
+        println!("best validation NDCG@10 {ndcg:.4} at step {step} (saved as best/)");
+    }
+}
+
+/// Runs `train`.
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    args.options
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid options: {e}"))?;
+    let data = RecData::load(&args.data, &args.ids, args.options.k_core)?;
+    let chosen = device::choose(args.options.device);
+    if let Some(why) = &chosen.fallback {
+        eprintln!("warning: {why}");
+    }
+    eprintln!(
+        "device: {} | {} users, {} training samples, catalogue {} items",
+        chosen.description,
+        data.split.users.len(),
+        data.split
+            .users
+            .iter()
+            .map(|u| u.train.len().saturating_sub(1))
+            .sum::<usize>(),
+        data.ids.len()
+    );
+    let pb = super::bar(args.options.steps as u64, "training TIGER");
+    let start = std::time::Instant::now();
+    let state = seq2seq_loop::train(
+        &data,
+        &args.options,
+        &args.out,
+        &chosen.device,
+        args.resume,
+        &mut super::progress::observer(&pb),
+    )?;
+    pb.finish_and_clear();
+    summary(&state, start.elapsed().as_secs_f64(), &chosen.description);
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+/// Runs `baseline sasrec`.
+pub fn run_sasrec(args: SasRecArgs) -> anyhow::Result<()> {
+    args.options
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid options: {e}"))?;
+    let dataset = tiger_explorer::data::load(&args.data)?;
+    let split = tiger_explorer::data::split(&dataset, args.options.k_core)?;
+    let chosen = device::choose(args.options.device);
+    if let Some(why) = &chosen.fallback {
+        eprintln!("warning: {why}");
+    }
+    eprintln!(
+        "device: {} | {} users, catalogue {} items",
+        chosen.description,
+        split.users.len(),
+        dataset.items.len()
+    );
+    let pb = super::bar(args.options.steps as u64, "training SASRec");
+    let start = std::time::Instant::now();
+    let state = sasrec_train::train(
+        &split,
+        dataset.items.len(),
+        &args.options,
+        &args.out,
+        &args.data,
+        &chosen.device,
+        args.resume,
+        &mut super::progress::observer(&pb),
+    )?;
+    pb.finish_and_clear();
+    summary(&state, start.elapsed().as_secs_f64(), &chosen.description);
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
