@@ -60,9 +60,12 @@ impl SasRecConfig {
     pub fn init(&self, device: &Device) -> SasRec {
         let d = self.d_model;
         let ln = || LayerNormConfig::new(d).with_epsilon(1e-8).init(device);
+        // Small embeddings: the item table is also the output layer, and burn's default N(0, 1)
+        // would start the softmax with logits of standard deviation ≈ √d (initial loss ≈ 20).
+        let init = burn::nn::Initializer::Normal { mean: 0.0, std: 1.0 / (d as f64).sqrt() };
         SasRec {
-            items: EmbeddingConfig::new(self.items + 1, d).init(device),
-            positions: EmbeddingConfig::new(self.max_len, d).init(device),
+            items: EmbeddingConfig::new(self.items + 1, d).with_initializer(init.clone()).init(device),
+            positions: EmbeddingConfig::new(self.max_len, d).with_initializer(init).init(device),
             blocks: (0..self.blocks)
                 .map(|_| SasBlock {
                     norm1: ln(),
@@ -91,11 +94,7 @@ impl SasRec {
         let positions = Tensor::<1, Int>::arange(0..t as i64, &device)
             .reshape([1, t])
             .repeat_dim(0, b);
-        let mut x = self
-            .items
-            .forward(seq)
-            .mul_scalar((self.d_model as f32).sqrt())
-            + self.positions.forward(positions);
+        let mut x = self.items.forward(seq) + self.positions.forward(positions);
         let keep = pad.clone().bool_not().float().reshape([b, t, 1]);
         x = self.dropout.forward(x) * keep.clone();
         let causal = Tensor::<2, Bool>::tril_mask([t, t], 0, &device)
