@@ -62,10 +62,17 @@ impl SasRecConfig {
         let ln = || LayerNormConfig::new(d).with_epsilon(1e-8).init(device);
         // Small embeddings: the item table is also the output layer, and burn's default N(0, 1)
         // would start the softmax with logits of standard deviation ≈ √d (initial loss ≈ 20).
-        let init = burn::nn::Initializer::Normal { mean: 0.0, std: 1.0 / (d as f64).sqrt() };
+        let init = burn::nn::Initializer::Normal {
+            mean: 0.0,
+            std: 1.0 / (d as f64).sqrt(),
+        };
         SasRec {
-            items: EmbeddingConfig::new(self.items + 1, d).with_initializer(init.clone()).init(device),
-            positions: EmbeddingConfig::new(self.max_len, d).with_initializer(init).init(device),
+            items: EmbeddingConfig::new(self.items + 1, d)
+                .with_initializer(init.clone())
+                .init(device),
+            positions: EmbeddingConfig::new(self.max_len, d)
+                .with_initializer(init)
+                .init(device),
             blocks: (0..self.blocks)
                 .map(|_| SasBlock {
                     norm1: ln(),
