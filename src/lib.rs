@@ -1,6 +1,7 @@
 //! tiger-explorer: TIGER generative retrieval (semantic IDs from an RQ-VAE over sentence embeddings,
 //! then a sequence model that generates the next item's ID), end to end, on the GPU through burn.
 
+pub mod app;
 pub mod atomic;
 pub mod baseline;
 pub mod config;
@@ -13,3 +14,4 @@ pub mod rqvae;
 pub mod run;
 pub mod seq2seq;
 pub mod train;
+pub mod ui;

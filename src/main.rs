@@ -1,5 +1,5 @@
-//! tiger-explorer command line. Every stage runs headless with progress bars; the desktop window
-//! comes in a later release (with no subcommand the program prints usage).
+//! tiger-explorer: with no subcommand it opens the desktop window on the bundled sample; every stage
+//! also runs headless as a subcommand with progress bars.
 
 mod cli;
 

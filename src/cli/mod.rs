@@ -2,6 +2,7 @@
 
 mod embed_cmd;
 mod eval_cmd;
+mod gui_cmd;
 mod progress;
 mod quantize_cmd;
 mod recommend_cmd;
@@ -9,7 +10,7 @@ mod train_cmd;
 
 use std::path::PathBuf;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// TIGER generative retrieval, made visible.
@@ -22,6 +23,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Open the desktop window (the default).
+    Gui(gui_cmd::GuiArgs),
     /// Load a dataset and print its counts before and after k-core filtering.
     Info {
         /// Dataset folder (MovieLens, RecBole atomic files, or items.csv + interactions.csv).
@@ -60,11 +63,8 @@ enum Baseline {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None => {
-            Cli::command().print_help()?;
-            println!();
-            Ok(())
-        }
+        None => gui_cmd::run(gui_cmd::GuiArgs::default()),
+        Some(Command::Gui(args)) => gui_cmd::run(args),
         Some(Command::Info { data, k, json }) => info(&data, k, json),
         Some(Command::Embed(args)) => embed_cmd::run(args),
         Some(Command::Quantize(args)) => quantize_cmd::run(args),

@@ -3,6 +3,7 @@
 pub mod encode;
 pub mod minilm;
 pub mod npy;
+pub mod pca;
 pub mod safetensors_io;
 pub mod store;
 pub mod tokenizer;

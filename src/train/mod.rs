@@ -3,5 +3,7 @@
 pub mod checkpoint;
 pub mod context;
 pub mod options;
+pub mod protocol;
 pub mod rqvae_loop;
 pub mod seq2seq_loop;
+pub mod worker;

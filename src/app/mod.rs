@@ -1,0 +1,204 @@
+//! The desktop application: owns the worker handle, the state drained from it and the panels'
+//! view state. Drawing never blocks: no file I/O, no tensors, no locks held across a frame.
+
+pub mod frame_timer;
+pub mod state;
+pub mod tree;
+
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+
+use crate::device::DeviceChoice;
+use crate::train::protocol::Command;
+use crate::train::worker::WorkerHandle;
+use crate::ui;
+
+pub use state::AppState;
+
+/// Stages shown in the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    /// Dataset counts and items.
+    #[default]
+    Data,
+    /// RQ-VAE training and codebook health.
+    Quantize,
+    /// The semantic-ID tree.
+    SemanticIds,
+    /// Recommender training.
+    Train,
+    /// History -> beam search -> items.
+    Recommend,
+    /// Two RQ-VAE runs side by side.
+    Compare,
+}
+
+impl Tab {
+    /// All tabs in navigation order.
+    pub const ALL: [Tab; 6] = [
+        Tab::Data,
+        Tab::Quantize,
+        Tab::SemanticIds,
+        Tab::Train,
+        Tab::Recommend,
+        Tab::Compare,
+    ];
+
+    /// Label in the navigation.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Data => "Data",
+            Tab::Quantize => "Quantize",
+            Tab::SemanticIds => "Semantic IDs",
+            Tab::Train => "Train",
+            Tab::Recommend => "Recommend",
+            Tab::Compare => "Compare",
+        }
+    }
+}
+
+/// How the app starts.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Dataset opened at start.
+    pub data: PathBuf,
+    /// Compute device for the worker.
+    pub device: DeviceChoice,
+    /// Where training runs write checkpoints.
+    pub runs: PathBuf,
+}
+
+/// The application.
+pub struct TigerApp {
+    /// Data received from the worker.
+    pub state: AppState,
+    /// Selected tab.
+    pub tab: Tab,
+    /// Panels' view state.
+    pub views: ui::Views,
+    /// Frame-time statistics.
+    pub frames: frame_timer::FrameTimer,
+    /// Print frame-time percentiles to stderr every 5 s.
+    pub frame_stats: bool,
+    last_stats: Option<std::time::Instant>,
+    worker: Option<WorkerHandle>,
+    dialog: Option<Receiver<Option<PathBuf>>>,
+}
+
+impl TigerApp {
+    /// Starts the worker (which opens `config.data`) and returns the app. `ctx` is used to wake
+    /// the UI when events arrive.
+    pub fn new(config: AppConfig, ctx: egui::Context) -> Self {
+        let repaint = Box::new(move || ctx.request_repaint());
+        let mut state = AppState::default();
+        let worker = match WorkerHandle::spawn(config.device, config.runs, repaint) {
+            Ok(w) => {
+                w.send(Command::LoadDataset(config.data));
+                Some(w)
+            }
+            Err(e) => {
+                state.last_error = Some(format!("cannot start the worker thread: {e}"));
+                None
+            }
+        };
+        Self {
+            state,
+            tab: Tab::default(),
+            views: ui::Views::default(),
+            frames: frame_timer::FrameTimer::default(),
+            frame_stats: false,
+            last_stats: None,
+            worker,
+            dialog: None,
+        }
+    }
+
+    /// Queues a command for the worker; reports in the status bar when it cannot be queued.
+    pub fn command(&mut self, cmd: Command) {
+        let sent = self.worker.as_ref().is_some_and(|w| w.send(cmd));
+        if !sent {
+            self.state.last_error = Some("the worker is busy or stopped; try again".into());
+        }
+    }
+
+    /// Asks the running job to stop.
+    pub fn cancel(&mut self) {
+        if let Some(w) = &self.worker {
+            w.cancel();
+        }
+    }
+
+    /// Opens a native folder dialog on its own thread (never blocking the UI).
+    pub fn open_dialog(&mut self) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("file-dialog".into())
+            .spawn(move || {
+                let _ = tx.send(
+                    rfd::FileDialog::new()
+                        .set_title("Open a dataset folder")
+                        .pick_folder(),
+                );
+            });
+        match spawned {
+            Ok(_) => self.dialog = Some(rx),
+            Err(e) => self.state.last_error = Some(format!("cannot open a file dialog: {e}")),
+        }
+    }
+
+    /// Drains worker events and dialog results (non-blocking).
+    pub fn drain(&mut self) {
+        if let Some(w) = &self.worker {
+            while let Ok(e) = w.events.try_recv() {
+                self.state.apply(e);
+            }
+        }
+        if let Some(rx) = &self.dialog
+            && let Ok(choice) = rx.try_recv()
+        {
+            self.dialog = None;
+            if let Some(path) = choice {
+                self.command(Command::LoadDataset(path));
+            }
+        }
+    }
+
+    /// Draws the whole window into `ui` (used by eframe and by the UI tests).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let start = std::time::Instant::now();
+        self.drain();
+        ui::status_bar::status_bar_ui(self, ui);
+        ui::nav_ui(self, ui);
+        egui::CentralPanel::default().show(ui, |ui| match self.tab {
+            Tab::Data => ui::data_panel::data_panel_ui(self, ui),
+            Tab::Quantize => ui::quantize_panel::quantize_panel_ui(self, ui),
+            Tab::SemanticIds => ui::tree_panel::tree_panel_ui(self, ui),
+            Tab::Train => ui::train_panel::train_panel_ui(self, ui),
+            Tab::Recommend => ui::recommend_panel::recommend_panel_ui(self, ui),
+            Tab::Compare => ui::compare_panel::compare_panel_ui(self, ui),
+        });
+        if self.state.busy.is_some() || self.views.recommend.playing {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        self.frames.record(start.elapsed());
+        if self.frame_stats && self.last_stats.is_none_or(|t| t.elapsed().as_secs() >= 5) {
+            self.last_stats = Some(std::time::Instant::now());
+            if let Some((p50, p99)) = self.frames.percentiles() {
+                let job = self.state.busy.map_or("idle".to_string(), |j| {
+                    format!("{j:?} {:?}", self.state.progress)
+                });
+                eprintln!(
+                    "frames {} p50 {p50:.3} ms p99 {p99:.3} ms ({job})",
+                    self.frames.len()
+                );
+            }
+        }
+    }
+}
+
+impl eframe::App for TigerApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}

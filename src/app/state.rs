@@ -1,0 +1,168 @@
+//! What the UI knows: plain data received from the worker, plus view-independent results. Updated
+//! only by draining events at the start of each frame.
+
+use crate::config::QuantizeOptions;
+use crate::decode::BeamStep;
+use crate::eval::Metrics;
+use crate::rqvae::{QuantizeStats, SemanticIds};
+use crate::train::protocol::{DatasetSummary, Event, Job, Recommendation};
+
+use super::tree::{IdNode, build};
+
+/// A finished RQ-VAE run, kept for the Compare panel.
+#[derive(Debug, Clone)]
+pub struct QuantRun {
+    /// Short name ("run 1: k-means on, restart 100").
+    pub name: String,
+    /// Options used.
+    pub options: QuantizeOptions,
+    /// Statistics at every log interval.
+    pub history: Vec<QuantizeStats>,
+}
+
+/// Everything the panels read.
+#[derive(Debug, Default)]
+pub struct AppState {
+    /// Device description.
+    pub device: Option<String>,
+    /// Why the GPU is not used, if it is not.
+    pub device_note: Option<String>,
+    /// The loaded dataset.
+    pub dataset: Option<DatasetSummary>,
+    /// The running job.
+    pub busy: Option<Job>,
+    /// The running job's stage.
+    pub phase: String,
+    /// The running job's progress.
+    pub progress: Option<(usize, usize)>,
+    /// The last error, shown once in the status bar.
+    pub last_error: Option<String>,
+    /// Statistics of the RQ-VAE run in progress (or the last one).
+    pub quant_history: Vec<QuantizeStats>,
+    /// Finished RQ-VAE runs.
+    pub runs: Vec<QuantRun>,
+    /// Current semantic IDs.
+    pub ids: Option<SemanticIds>,
+    /// Their hierarchy.
+    pub tree: Vec<IdNode>,
+    /// Training losses of the recommender.
+    pub train_losses: Vec<(usize, f64)>,
+    /// Validation metrics of the recommender.
+    pub train_valid: Vec<(usize, Metrics)>,
+    /// A trained recommender is ready in the worker.
+    pub model_ready: bool,
+    /// Beam-search steps of the last recommendation.
+    pub beam_steps: Vec<BeamStep>,
+    /// Results of the last recommendation.
+    pub recommendations: Vec<Recommendation>,
+    /// Incremented on every recommendation result (for the animation to restart).
+    pub beam_generation: u64,
+    /// 2-D PCA positions of the items' embeddings.
+    pub map: Vec<[f32; 2]>,
+}
+
+impl AppState {
+    /// Applies one worker event.
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::Device {
+                description,
+                fallback,
+            } => {
+                self.device = Some(description);
+                self.device_note = fallback;
+            }
+            Event::DatasetLoaded(summary) => {
+                self.dataset = Some(*summary);
+                self.busy = None;
+                self.ids = None;
+                self.tree.clear();
+                self.model_ready = false;
+            }
+            Event::Started(job) => {
+                self.busy = Some(job);
+                self.progress = None;
+                self.phase.clear();
+                self.last_error = None;
+                match job {
+                    Job::Quantize => self.quant_history.clear(),
+                    Job::Train => {
+                        self.train_losses.clear();
+                        self.train_valid.clear();
+                    }
+                    Job::Recommend => {
+                        self.beam_steps.clear();
+                        self.recommendations.clear();
+                    }
+                    Job::Load => {}
+                }
+            }
+            Event::Map(points) => self.map = points,
+            Event::Phase(p) => self.phase = p,
+            Event::Progress { done, total, .. } => self.progress = Some((done, total)),
+            Event::QuantizeStats(s) => self.quant_history.push(s),
+            Event::QuantizeDone {
+                ids,
+                stats,
+                options,
+            } => {
+                if self
+                    .quant_history
+                    .last()
+                    .is_none_or(|l| l.step != stats.step)
+                {
+                    self.quant_history.push(stats);
+                }
+                let name = format!(
+                    "run {}: k-means {}, restart {}, {:?}{}",
+                    self.runs.len() + 1,
+                    if options.kmeans_init { "on" } else { "off" },
+                    options.dead_code_restart,
+                    options.optimizer,
+                    if options.standardize {
+                        ""
+                    } else {
+                        ", raw inputs"
+                    }
+                );
+                self.runs.push(QuantRun {
+                    name,
+                    options,
+                    history: self.quant_history.clone(),
+                });
+                self.tree = build(&ids);
+                self.ids = Some(*ids);
+                self.model_ready = false;
+                self.busy = None;
+            }
+            Event::TrainLoss { step, loss } => self.train_losses.push((step, loss)),
+            Event::TrainValid { step, metrics } => self.train_valid.push((step, metrics)),
+            Event::TrainDone { .. } => {
+                self.model_ready = true;
+                self.busy = None;
+            }
+            Event::BeamStep(s) => self.beam_steps.push(s),
+            Event::Recommendations(r) => {
+                self.recommendations = r;
+                self.beam_generation += 1;
+                self.busy = None;
+            }
+            Event::Cancelled(job) => {
+                self.busy = None;
+                self.phase = format!("{job:?} cancelled");
+            }
+            Event::Error(e) => {
+                self.last_error = Some(e);
+                self.busy = None;
+            }
+        }
+    }
+
+    /// Title of item `i`, or a placeholder.
+    pub fn title(&self, i: u32) -> &str {
+        self.dataset
+            .as_ref()
+            .and_then(|d| d.items.get(i as usize))
+            .map_or("?", |r| r.title.as_str())
+    }
+}

@@ -1,0 +1,83 @@
+//! Data panel: what was loaded (counts before and after the 5-core filter), the items with their
+//! text, a search box, and opening another dataset.
+
+use crate::app::TigerApp;
+
+/// View state of the data panel.
+#[derive(Debug, Default)]
+pub struct DataView {
+    /// Filter text.
+    pub filter: String,
+}
+
+/// Draws the data panel.
+pub fn data_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.heading("Data");
+        if ui.button("Open folder...").clicked() {
+            app.open_dialog();
+        }
+    });
+    let Some(d) = &app.state.dataset else {
+        ui.label("Loading the dataset...");
+        return;
+    };
+    ui.label(format!("{} ({})", d.path.display(), d.format));
+    egui::Grid::new("counts").striped(true).show(ui, |ui| {
+        ui.label("");
+        ui.label("in the files");
+        ui.label("after 5-core");
+        ui.end_row();
+        for (name, all, core) in [
+            ("items", d.items.len(), d.core_items),
+            ("users", d.users, d.core_users),
+            ("interactions", d.interactions, d.core_interactions),
+        ] {
+            ui.label(name);
+            ui.label(all.to_string());
+            ui.label(core.to_string());
+            ui.end_row();
+        }
+    });
+    match &d.embeddings {
+        Some((path, dim)) => ui.label(format!("Embeddings: {} ({dim}-d)", path.display())),
+        None => ui.label("No embeddings.npy here: run `tiger-explorer embed --data DIR --out DIR/embeddings.npy` (needs scripts/fetch-model.sh)."),
+    };
+    ui.separator();
+    ui.horizontal(|ui| {
+        let label = ui.label("Search");
+        ui.text_edit_singleline(&mut app.views.data.filter)
+            .labelled_by(label.id);
+    });
+    let q = app.views.data.filter.to_lowercase();
+    let rows: Vec<usize> = d
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            q.is_empty()
+                || r.title.to_lowercase().contains(&q)
+                || r.text.to_lowercase().contains(&q)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    ui.label(format!("{} items", rows.len()));
+    let height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    egui::ScrollArea::vertical().auto_shrink(false).show_rows(
+        ui,
+        height,
+        rows.len(),
+        |ui, range| {
+            for &i in &rows[range] {
+                let r = &d.items[i];
+                ui.horizontal(|ui| {
+                    ui.monospace(format!("{:>7}", r.id));
+                    ui.label(&r.title).on_hover_text(&r.text);
+                    if !r.in_training {
+                        ui.weak("cold start");
+                    }
+                });
+            }
+        },
+    );
+}

@@ -1,0 +1,76 @@
+//! Panels, one file each; they read `AppState`, keep their own view state and emit commands.
+
+pub mod compare_panel;
+pub mod data_panel;
+pub mod map_view;
+pub mod quantize_panel;
+pub mod recommend_panel;
+pub mod status_bar;
+pub mod train_panel;
+pub mod tree_panel;
+
+use crate::app::{Tab, TigerApp};
+
+/// View state of every panel.
+#[derive(Debug, Default)]
+pub struct Views {
+    /// Data panel.
+    pub data: data_panel::DataView,
+    /// Quantize panel.
+    pub quantize: quantize_panel::QuantizeView,
+    /// Semantic-ID tree.
+    pub tree: tree_panel::TreeView,
+    /// Train panel.
+    pub train: train_panel::TrainView,
+    /// Recommend panel.
+    pub recommend: recommend_panel::RecommendView,
+    /// Compare panel.
+    pub compare: compare_panel::CompareView,
+}
+
+/// The left navigation between stages.
+pub fn nav_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
+    egui::Panel::left("nav").resizable(false).show(ui, |ui| {
+        ui.add_space(6.0);
+        ui.heading("tiger-explorer");
+        ui.separator();
+        for tab in Tab::ALL {
+            if ui.selectable_label(app.tab == tab, tab.label()).clicked() {
+                app.tab = tab;
+            }
+        }
+    });
+}
+
+/// Items whose title or id contains `query` (case-insensitive), at most `limit`.
+pub fn search_items(app: &TigerApp, query: &str, limit: usize) -> Vec<u32> {
+    let Some(d) = &app.state.dataset else {
+        return Vec::new();
+    };
+    let q = query.trim().to_lowercase();
+    if q.is_empty() {
+        return Vec::new();
+    }
+    d.items
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.title.to_lowercase().contains(&q) || r.id == query.trim())
+        .take(limit)
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
+/// The full ID of item `i` as text: `(42, 15, 7, #0)`.
+pub fn id_text(app: &TigerApp, i: u32) -> String {
+    match &app.state.ids {
+        Some(ids) if (i as usize) < ids.len() => {
+            let codes: Vec<String> = ids
+                .codes_of(i as usize)
+                .iter()
+                .map(u32::to_string)
+                .collect();
+            format!("({}, #{})", codes.join(", "), ids.collision[i as usize])
+        }
+        _ => "(no IDs yet)".into(),
+    }
+}

@@ -1,0 +1,207 @@
+//! Quantize panel: every RQ-VAE option, Train/Cancel, live loss curves, per-level codebook usage,
+//! perplexity, dead codes, unique-prefix rate, largest collision group, and a collapse warning.
+
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use crate::app::TigerApp;
+use crate::config::{OptimizerChoice, QuantizeOptions};
+use crate::train::protocol::{Command, Job};
+
+/// Usage below this share of codes (any level) is flagged as collapse.
+pub const COLLAPSE_USAGE_PCT: f64 = 50.0;
+/// Perplexity below this share of the codebook size (any level) is flagged as collapse.
+pub const COLLAPSE_PERPLEXITY_FRAC: f64 = 0.25;
+
+/// View state: the options being edited.
+#[derive(Debug)]
+pub struct QuantizeView {
+    /// Options for the next run.
+    pub options: QuantizeOptions,
+}
+
+impl Default for QuantizeView {
+    fn default() -> Self {
+        Self {
+            options: QuantizeOptions {
+                device: crate::device::DeviceChoice::Gpu,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// Whether the figures show codebook collapse, with the reason.
+pub fn collapse_reason(stats: &crate::rqvae::QuantizeStats, codebook: usize) -> Option<String> {
+    stats.levels.iter().enumerate().find_map(|(l, s)| {
+        if s.usage_pct < COLLAPSE_USAGE_PCT {
+            Some(format!(
+                "level {} uses only {:.0}% of its codes",
+                l + 1,
+                s.usage_pct
+            ))
+        } else if s.perplexity < COLLAPSE_PERPLEXITY_FRAC * codebook as f64 {
+            Some(format!(
+                "level {} perplexity {:.0} of {codebook}",
+                l + 1,
+                s.perplexity
+            ))
+        } else {
+            None
+        }
+    })
+}
+
+fn options_ui(o: &mut QuantizeOptions, ui: &mut egui::Ui) {
+    egui::Grid::new("rq-options").num_columns(4).show(ui, |ui| {
+        ui.label("levels");
+        ui.add(egui::DragValue::new(&mut o.levels).range(1..=8));
+        ui.label("codebook size");
+        ui.add(egui::DragValue::new(&mut o.codebook_size).range(2..=4096));
+        ui.end_row();
+        ui.label("latent dim");
+        ui.add(egui::DragValue::new(&mut o.latent_dim).range(1..=512));
+        ui.label("beta");
+        ui.add(
+            egui::DragValue::new(&mut o.beta)
+                .range(0.0..=10.0)
+                .speed(0.01),
+        );
+        ui.end_row();
+        ui.label("steps");
+        ui.add(egui::DragValue::new(&mut o.steps).range(1..=1_000_000));
+        ui.label("batch size");
+        ui.add(egui::DragValue::new(&mut o.batch_size).range(1..=65_536));
+        ui.end_row();
+        ui.label("learning rate");
+        ui.add(
+            egui::DragValue::new(&mut o.lr)
+                .range(1e-6..=10.0)
+                .speed(1e-4),
+        );
+        ui.label("optimizer");
+        egui::ComboBox::from_id_salt("optim")
+            .selected_text(format!("{:?}", o.optimizer))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut o.optimizer, OptimizerChoice::Adam, "Adam");
+                ui.selectable_value(
+                    &mut o.optimizer,
+                    OptimizerChoice::Adagrad,
+                    "Adagrad (paper)",
+                );
+            });
+        ui.end_row();
+        ui.checkbox(&mut o.kmeans_init, "k-means init");
+        ui.checkbox(&mut o.standardize, "standardize inputs");
+        ui.label("dead-code restart every");
+        ui.add(egui::DragValue::new(&mut o.dead_code_restart).range(0..=100_000));
+        ui.end_row();
+        ui.label("log every");
+        ui.add(egui::DragValue::new(&mut o.log_every).range(1..=100_000));
+        ui.label("seed");
+        ui.add(egui::DragValue::new(&mut o.seed));
+        ui.end_row();
+    });
+}
+
+/// Draws the quantize panel.
+pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
+    ui.heading("Quantize: RQ-VAE -> semantic IDs");
+    options_ui(&mut app.views.quantize.options, ui);
+    ui.horizontal(|ui| {
+        let running = app.state.busy == Some(Job::Quantize);
+        if ui
+            .add_enabled(app.state.busy.is_none(), egui::Button::new("Train RQ-VAE"))
+            .clicked()
+        {
+            match app.views.quantize.options.validate() {
+                Ok(()) => app.command(Command::Quantize(app.views.quantize.options.clone())),
+                Err(e) => app.state.last_error = Some(e),
+            }
+        }
+        if ui
+            .add_enabled(running, egui::Button::new("Cancel"))
+            .clicked()
+        {
+            app.cancel();
+        }
+        if ui.button("Paper defaults").clicked() {
+            app.views.quantize.options = QuantizeOptions::default();
+        }
+    });
+    let history = &app.state.quant_history;
+    let Some(last) = history.last() else {
+        ui.label("No statistics yet: press Train.");
+        return;
+    };
+    let codebook = app.views.quantize.options.codebook_size;
+    match collapse_reason(last, codebook) {
+        Some(why) => ui.colored_label(
+            egui::Color32::from_rgb(230, 80, 80),
+            format!("WARNING: codebook collapse: {why}"),
+        ),
+        None => ui.colored_label(egui::Color32::from_rgb(90, 190, 90), "Codebooks healthy"),
+    };
+    ui.label(format!(
+        "step {} | recon {:.4} | unique {}-code prefix {:.2}% | largest collision group {}",
+        last.step,
+        last.recon_loss,
+        last.levels.len(),
+        last.unique_prefix_pct,
+        last.largest_collision_group
+    ));
+    egui::Grid::new("levels").striped(true).show(ui, |ui| {
+        for h in ["level", "usage", "perplexity", "dead codes", "quant loss"] {
+            ui.strong(h);
+        }
+        ui.end_row();
+        for (l, s) in last.levels.iter().enumerate() {
+            ui.label((l + 1).to_string());
+            ui.label(format!("{:.1}%", s.usage_pct));
+            ui.label(format!("{:.1}", s.perplexity));
+            ui.label(s.dead_codes.to_string());
+            ui.label(
+                last.quant_loss
+                    .get(l)
+                    .map_or("-".into(), |q| format!("{q:.4}")),
+            );
+            ui.end_row();
+        }
+    });
+    ui.columns(2, |cols| {
+        Plot::new("rq-loss")
+            .height(220.0)
+            .legend(Legend::default())
+            .show(&mut cols[0], |p| {
+                let pts: Vec<[f64; 2]> = history
+                    .iter()
+                    .map(|s| [s.step as f64, s.recon_loss])
+                    .collect();
+                p.line(Line::new("reconstruction", PlotPoints::from(pts)));
+                for l in 0..last.quant_loss.len() {
+                    let pts: Vec<[f64; 2]> = history
+                        .iter()
+                        .filter_map(|s| s.quant_loss.get(l).map(|q| [s.step as f64, *q]))
+                        .collect();
+                    p.line(Line::new(
+                        format!("quant L{}", l + 1),
+                        PlotPoints::from(pts),
+                    ));
+                }
+            });
+        Plot::new("rq-usage")
+            .height(220.0)
+            .legend(Legend::default())
+            .show(&mut cols[1], |p| {
+                for l in 0..last.levels.len() {
+                    let pts: Vec<[f64; 2]> = history
+                        .iter()
+                        .filter_map(|s| s.levels.get(l).map(|v| [s.step as f64, v.usage_pct]))
+                        .collect();
+                    p.line(Line::new(
+                        format!("usage % L{}", l + 1),
+                        PlotPoints::from(pts),
+                    ));
+                }
+            });
+    });
+}

@@ -1,0 +1,121 @@
+//! Train panel: the recommender's main options, Train/Cancel, live loss and validation
+//! Recall/NDCG curves, and the latest validation figures.
+
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use crate::app::TigerApp;
+use crate::train::options::Seq2SeqOptions;
+use crate::train::protocol::{Command, Job};
+
+/// View state: options for the next training run.
+#[derive(Debug, Default)]
+pub struct TrainView {
+    /// Options (defaults = the paper's shapes).
+    pub options: Seq2SeqOptions,
+}
+
+/// Draws the train panel.
+pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
+    ui.heading("Train the generative recommender (T5-style)");
+    let o = &mut app.views.train.options;
+    egui::Grid::new("t5-options").num_columns(4).show(ui, |ui| {
+        ui.label("encoder layers");
+        ui.add(egui::DragValue::new(&mut o.encoder_layers).range(1..=24));
+        ui.label("decoder layers");
+        ui.add(egui::DragValue::new(&mut o.decoder_layers).range(1..=24));
+        ui.end_row();
+        ui.label("d_model");
+        ui.add(egui::DragValue::new(&mut o.d_model).range(8..=1024));
+        ui.label("heads x d_head");
+        ui.horizontal(|ui| {
+            ui.add(egui::DragValue::new(&mut o.heads).range(1..=32));
+            ui.add(egui::DragValue::new(&mut o.d_head).range(1..=256));
+        });
+        ui.end_row();
+        ui.label("steps");
+        ui.add(egui::DragValue::new(&mut o.steps).range(1..=1_000_000));
+        ui.label("batch size");
+        ui.add(egui::DragValue::new(&mut o.batch_size).range(1..=4096));
+        ui.end_row();
+        ui.label("learning rate");
+        ui.add(
+            egui::DragValue::new(&mut o.lr)
+                .range(1e-6..=1.0)
+                .speed(1e-4),
+        );
+        ui.label("validate every");
+        ui.add(egui::DragValue::new(&mut o.eval_every).range(1..=100_000));
+        ui.end_row();
+    });
+    let ready = app.state.ids.is_some();
+    ui.horizontal(|ui| {
+        let can = ready && app.state.busy.is_none();
+        if ui
+            .add_enabled(can, egui::Button::new("Train recommender"))
+            .clicked()
+        {
+            match app.views.train.options.validate() {
+                Ok(()) => app.command(Command::TrainTiger(app.views.train.options.clone())),
+                Err(e) => app.state.last_error = Some(e),
+            }
+        }
+        if ui
+            .add_enabled(
+                app.state.busy == Some(Job::Train),
+                egui::Button::new("Cancel"),
+            )
+            .clicked()
+        {
+            app.cancel();
+        }
+        if !ready {
+            ui.label("Quantize first: the recommender reads semantic IDs.");
+        } else if app.state.model_ready {
+            ui.label("A trained model is ready on the Recommend tab.");
+        }
+    });
+    if let Some((step, m)) = app.state.train_valid.last() {
+        ui.label(format!(
+            "validation at step {step}: Recall@5 {:.4} | Recall@10 {:.4} | NDCG@5 {:.4} | NDCG@10 {:.4}",
+            m.recall_at(5).unwrap_or(0.0),
+            m.recall_at(10).unwrap_or(0.0),
+            m.ndcg_at(5).unwrap_or(0.0),
+            m.ndcg_at(10).unwrap_or(0.0)
+        ));
+    }
+    ui.columns(2, |cols| {
+        Plot::new("t5-loss")
+            .height(240.0)
+            .legend(Legend::default())
+            .show(&mut cols[0], |p| {
+                let pts: Vec<[f64; 2]> = app
+                    .state
+                    .train_losses
+                    .iter()
+                    .map(|&(s, l)| [s as f64, l])
+                    .collect();
+                p.line(Line::new("training loss", PlotPoints::from(pts)));
+            });
+        Plot::new("t5-valid")
+            .height(240.0)
+            .legend(Legend::default())
+            .show(&mut cols[1], |p| {
+                for (name, f) in [
+                    (
+                        "Recall@10",
+                        (|m: &crate::eval::Metrics| m.recall_at(10))
+                            as fn(&crate::eval::Metrics) -> Option<f64>,
+                    ),
+                    ("NDCG@10", |m: &crate::eval::Metrics| m.ndcg_at(10)),
+                ] {
+                    let pts: Vec<[f64; 2]> = app
+                        .state
+                        .train_valid
+                        .iter()
+                        .filter_map(|(s, m)| f(m).map(|v| [*s as f64, v]))
+                        .collect();
+                    p.line(Line::new(name, PlotPoints::from(pts)));
+                }
+            });
+    });
+}

@@ -1,0 +1,224 @@
+//! UI flows with egui_kittest, headless: the app starts on the sample data; a tiny quantize run
+//! started by clicking produces curve points and a populated tree; training the recommender, then
+//! searching and clicking builds a history, and Recommend produces beam steps and K results;
+//! Cancel stops a run within a second.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use tiger_explorer::app::{AppConfig, TigerApp};
+use tiger_explorer::config::QuantizeOptions;
+use tiger_explorer::device::DeviceChoice;
+use tiger_explorer::embed::{Embeddings, store};
+use tiger_explorer::train::options::Seq2SeqOptions;
+
+fn harness(data: std::path::PathBuf, runs: std::path::PathBuf) -> Harness<'static, TigerApp> {
+    let app = TigerApp::new(
+        AppConfig {
+            data,
+            device: DeviceChoice::Cpu,
+            runs,
+        },
+        egui::Context::default(),
+    );
+    Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_ui_state(|ui, app: &mut TigerApp| app.show(ui), app)
+}
+
+/// Steps frames until `done` holds or `secs` pass.
+fn wait(h: &mut Harness<'static, TigerApp>, secs: u64, done: impl Fn(&TigerApp) -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        h.step();
+        if done(h.state()) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+fn tiny_data(name: &str) -> std::path::PathBuf {
+    let data = common::tiny_movielens(name);
+    let emb = Embeddings::new(
+        6,
+        8,
+        (0..48).map(|i| ((i * 7 % 13) as f32) / 13.0).collect(),
+    )
+    .unwrap();
+    store::write(&data.join("embeddings.npy"), &emb).unwrap();
+    data
+}
+
+fn tiny_quantize() -> QuantizeOptions {
+    QuantizeOptions {
+        levels: 2,
+        codebook_size: 4,
+        latent_dim: 4,
+        hidden_dims: vec![8],
+        steps: 40,
+        batch_size: 6,
+        log_every: 10,
+        kmeans_iters: 2,
+        device: DeviceChoice::Cpu,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn starts_on_the_sample_data() {
+    let mut h = harness(common::sample_dir(), common::temp_dir("ui-sample-runs"));
+    assert!(
+        wait(&mut h, 60, |a| a.state.dataset.is_some()),
+        "dataset never loaded: {:?}",
+        h.state().state.last_error
+    );
+    h.step();
+    let d = h.state().state.dataset.as_ref().unwrap();
+    assert_eq!(d.items.len(), 9125);
+    assert!(d.embeddings.is_some());
+    h.get_by_label("9125");
+    h.get_by_label_contains("Device: cpu");
+}
+
+#[test]
+fn quantize_tree_train_history_recommend() {
+    let data = tiny_data("ui-flow");
+    let mut h = harness(data, common::temp_dir("ui-flow-runs"));
+    assert!(wait(&mut h, 30, |a| a.state.dataset.is_some()));
+
+    h.get_by_label("Quantize").click();
+    h.step();
+    h.state_mut().views.quantize.options = tiny_quantize();
+    h.get_by_label("Train RQ-VAE").click();
+    assert!(
+        wait(&mut h, 60, |a| !a.state.runs.is_empty()),
+        "{:?}",
+        h.state().state.last_error
+    );
+    assert!(
+        h.state().state.quant_history.len() >= 4,
+        "curve points: {}",
+        h.state().state.quant_history.len()
+    );
+    assert!(!h.state().state.tree.is_empty());
+    h.step();
+    let verdict = h.query_by_label("Codebooks healthy").is_some()
+        || h.query_by_label_contains("codebook collapse").is_some();
+    assert!(verdict, "the panel shows a collapse verdict");
+
+    h.get_by_label("Semantic IDs").click();
+    h.step();
+    assert!(
+        !h.get_all_by_label_contains("L1 code")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+
+    h.get_by_label("Train").click();
+    h.step();
+    h.state_mut().views.train.options = Seq2SeqOptions {
+        encoder_layers: 1,
+        decoder_layers: 1,
+        d_model: 16,
+        heads: 2,
+        d_head: 8,
+        d_ff: 32,
+        steps: 10,
+        batch_size: 4,
+        eval_every: 5,
+        log_every: 5,
+        user_buckets: 0,
+        device: DeviceChoice::Cpu,
+        ..Default::default()
+    };
+    h.get_by_label("Train recommender").click();
+    assert!(
+        wait(&mut h, 120, |a| a.state.model_ready),
+        "{:?}",
+        h.state().state.last_error
+    );
+    assert!(!h.state().state.train_losses.is_empty());
+    assert_eq!(h.state().state.train_valid.len(), 2);
+
+    h.get_by_label("Recommend").click();
+    h.step();
+    h.get_by_role(Role::TextInput).focus();
+    h.step();
+    h.get_by_role(Role::TextInput).type_text("toy");
+    h.step();
+    h.step();
+    h.get_by_label("+ Toy Story (1995)").click();
+    h.step();
+    h.get_by_label("+ Toy Story (1995)").click();
+    h.step();
+    assert_eq!(h.state().views.recommend.history, vec![0, 0]);
+    h.get_all_by_label("Remove").next().unwrap().click(); // remove the first entry: history is editable
+    h.step();
+    assert_eq!(h.state().views.recommend.history, vec![0]);
+    h.state_mut().views.recommend.k = 3;
+    h.state_mut().views.recommend.beam = 4;
+    h.remove_cursor();
+    h.run_steps(3);
+    h.get_by_label("Run beam search").click();
+    let got = wait(&mut h, 60, |a| !a.state.recommendations.is_empty());
+    let st = &h.state().state;
+    assert!(
+        got,
+        "error {:?} busy {:?} steps {} ready {} phase {}",
+        st.last_error,
+        st.busy,
+        st.beam_steps.len(),
+        st.model_ready,
+        st.phase
+    );
+    assert_eq!(
+        h.state().state.beam_steps.len(),
+        3,
+        "2 code levels + collision token"
+    );
+    assert_eq!(h.state().state.recommendations.len(), 3);
+    assert!(
+        h.state()
+            .state
+            .recommendations
+            .iter()
+            .all(|r| r.item.is_some())
+    );
+    h.get_by_label("Show all").click();
+    h.step();
+    h.get_by_label_contains("Top 3");
+}
+
+#[test]
+fn cancel_stops_a_run_within_a_second() {
+    let data = tiny_data("ui-cancel");
+    let mut h = harness(data, common::temp_dir("ui-cancel-runs"));
+    assert!(wait(&mut h, 30, |a| a.state.dataset.is_some()));
+    h.get_by_label("Quantize").click();
+    h.step();
+    h.state_mut().views.quantize.options = QuantizeOptions {
+        steps: 1_000_000,
+        ..tiny_quantize()
+    };
+    h.get_by_label("Train RQ-VAE").click();
+    assert!(wait(&mut h, 30, |a| a
+        .state
+        .progress
+        .is_some_and(|p| p.0 > 10)));
+    let start = Instant::now();
+    h.get_all_by_label("Cancel").next().unwrap().click();
+    assert!(wait(&mut h, 5, |a| a.state.busy.is_none()));
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(1), "cancel took {took:?}");
+    assert!(h.state().state.phase.contains("cancelled"));
+    assert!(
+        h.state().state.runs.is_empty(),
+        "a cancelled run is not kept"
+    );
+}
