@@ -222,3 +222,19 @@ fn cancel_stops_a_run_within_a_second() {
         "a cancelled run is not kept"
     );
 }
+
+#[test]
+fn a_broken_dataset_shows_its_file_and_line_in_the_status_bar() {
+    let data = common::dataset(
+        "ui-broken",
+        &[
+            ("movies.csv", "movieId,title,genres\n1,A (1999),Drama\n"),
+            ("ratings.csv", "userId,movieId,rating,timestamp\n1,9,4,5\n"),
+        ],
+    );
+    let mut h = harness(data, common::temp_dir("ui-broken-runs"));
+    assert!(wait(&mut h, 30, |a| a.state.last_error.is_some()));
+    h.step();
+    h.get_by_label_contains("Error: ");
+    h.get_by_label_contains("ratings.csv: line 2: item '9' is not in the catalogue");
+}

@@ -82,7 +82,16 @@ pub struct TigerApp {
     pub frame_stats: bool,
     last_stats: Option<std::time::Instant>,
     worker: Option<WorkerHandle>,
-    dialog: Option<Receiver<Option<PathBuf>>>,
+    dialog: Option<(DialogPurpose, Receiver<Option<PathBuf>>)>,
+}
+
+/// What a pending file dialog is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogPurpose {
+    /// Open a dataset folder.
+    OpenDataset,
+    /// Save the semantic IDs (CSV or JSON by extension).
+    ExportIds,
 }
 
 impl TigerApp {
@@ -128,20 +137,28 @@ impl TigerApp {
         }
     }
 
-    /// Opens a native folder dialog on its own thread (never blocking the UI).
-    pub fn open_dialog(&mut self) {
+    /// Opens a native file dialog on its own thread (never blocking the UI); the choice arrives
+    /// through [`TigerApp::drain`].
+    pub fn open_dialog(&mut self, purpose: DialogPurpose) {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let spawned = std::thread::Builder::new()
             .name("file-dialog".into())
             .spawn(move || {
-                let _ = tx.send(
-                    rfd::FileDialog::new()
+                let choice = match purpose {
+                    DialogPurpose::OpenDataset => rfd::FileDialog::new()
                         .set_title("Open a dataset folder")
                         .pick_folder(),
-                );
+                    DialogPurpose::ExportIds => rfd::FileDialog::new()
+                        .set_title("Export semantic IDs")
+                        .add_filter("CSV", &["csv"])
+                        .add_filter("JSON", &["json"])
+                        .set_file_name("semantic_ids.csv")
+                        .save_file(),
+                };
+                let _ = tx.send(choice);
             });
         match spawned {
-            Ok(_) => self.dialog = Some(rx),
+            Ok(_) => self.dialog = Some((purpose, rx)),
             Err(e) => self.state.last_error = Some(format!("cannot open a file dialog: {e}")),
         }
     }
@@ -153,12 +170,17 @@ impl TigerApp {
                 self.state.apply(e);
             }
         }
-        if let Some(rx) = &self.dialog
+        if let Some((purpose, rx)) = &self.dialog
             && let Ok(choice) = rx.try_recv()
         {
+            let purpose = *purpose;
             self.dialog = None;
-            if let Some(path) = choice {
-                self.command(Command::LoadDataset(path));
+            match (purpose, choice) {
+                (DialogPurpose::OpenDataset, Some(path)) => {
+                    self.command(Command::LoadDataset(path))
+                }
+                (DialogPurpose::ExportIds, Some(path)) => self.command(Command::ExportIds(path)),
+                (_, None) => {}
             }
         }
     }

@@ -151,6 +151,7 @@ impl AppState {
                 self.busy = None;
                 self.phase = format!("{job:?} cancelled");
             }
+            Event::Exported(path) => self.phase = format!("exported {}", path.display()),
             Event::Error(e) => {
                 self.last_error = Some(e);
                 self.busy = None;

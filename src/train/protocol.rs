@@ -29,6 +29,8 @@ pub enum Command {
         /// Mask IDs that name no item.
         constrained: bool,
     },
+    /// Write the current semantic IDs to a file: JSON when it ends in `.json`, CSV otherwise.
+    ExportIds(PathBuf),
     /// Stop the worker thread.
     Shutdown,
 }
@@ -156,6 +158,8 @@ pub enum Event {
     Recommendations(Vec<Recommendation>),
     /// A job stopped on request.
     Cancelled(Job),
+    /// A file was written.
+    Exported(PathBuf),
     /// A job failed; the message names the file or option at fault.
     Error(String),
 }

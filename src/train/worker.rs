@@ -168,6 +168,7 @@ impl Worker {
                 k,
                 constrained,
             } => self.recommend(history, beam, k, constrained),
+            Command::ExportIds(path) => self.export_ids(&path),
             Command::Shutdown => Ok(()),
         };
         if let Err(e) = result {
@@ -322,6 +323,39 @@ impl Worker {
         };
         self.rec = Some(rec);
         outcome
+    }
+
+    fn export_ids(&mut self, path: &Path) -> Result<(), String> {
+        let rec = self
+            .rec
+            .as_ref()
+            .ok_or("no semantic IDs yet: quantize first")?;
+        let json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if json {
+            let rows: Vec<serde_json::Value> = rec
+                .dataset
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    serde_json::json!({
+                        "item_id": item.id,
+                        "title": item.title,
+                        "codes": rec.ids.codes_of(i),
+                        "collision": rec.ids.collision[i],
+                    })
+                })
+                .collect();
+            crate::run::write_json(path, &rows).map_err(|e| e.to_string())?;
+        } else {
+            rec.ids
+                .write_csv(path, &rec.item_ids())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        self.send(Event::Exported(path.into()));
+        Ok(())
     }
 
     fn recommend(

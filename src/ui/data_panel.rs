@@ -15,7 +15,7 @@ pub fn data_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.heading("Data");
         if ui.button("Open folder...").clicked() {
-            app.open_dialog();
+            app.open_dialog(crate::app::DialogPurpose::OpenDataset);
         }
     });
     let Some(d) = &app.state.dataset else {

@@ -26,6 +26,15 @@ pub fn tree_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         return;
     }
     ui.horizontal(|ui| {
+        if ui
+            .add_enabled(
+                app.state.busy.is_none(),
+                egui::Button::new("Export IDs (CSV/JSON)..."),
+            )
+            .clicked()
+        {
+            app.open_dialog(crate::app::DialogPurpose::ExportIds);
+        }
         let label = ui.label("Find item");
         ui.text_edit_singleline(&mut app.views.tree.query)
             .labelled_by(label.id);
