@@ -111,6 +111,7 @@ fn quantize_tree_train_history_recommend() {
     let verdict = h.query_by_label("Codebooks healthy").is_some()
         || h.query_by_label_contains("codebook collapse").is_some();
     assert!(verdict, "the panel shows a collapse verdict");
+    h.get_by_label("Codes of level");
 
     h.get_by_label("Semantic IDs").click();
     h.step();

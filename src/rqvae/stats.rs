@@ -33,6 +33,9 @@ pub struct QuantizeStats {
     pub largest_collision_group: usize,
     /// Number of items.
     pub items: usize,
+    /// Items per code, per level (`[levels][codebook_size]`): the usage histogram.
+    #[serde(default)]
+    pub code_counts: Vec<Vec<u32>>,
 }
 
 /// Computes the catalogue figures from `codes` (`[items, levels]` row-major) for codebooks of
@@ -40,6 +43,7 @@ pub struct QuantizeStats {
 pub fn catalogue_stats(codes: &[u32], levels: usize, codebook_size: usize) -> QuantizeStats {
     let items = if levels == 0 { 0 } else { codes.len() / levels };
     let mut per_level = Vec::with_capacity(levels);
+    let mut code_counts = Vec::with_capacity(levels);
     for l in 0..levels {
         let mut counts = vec![0usize; codebook_size];
         for row in codes.chunks_exact(levels) {
@@ -61,6 +65,7 @@ pub fn catalogue_stats(codes: &[u32], levels: usize, codebook_size: usize) -> Qu
             perplexity: entropy.exp(),
             dead_codes: codebook_size - used,
         });
+        code_counts.push(counts.iter().map(|&c| c as u32).collect());
     }
     let mut groups: HashMap<&[u32], usize> = HashMap::new();
     for row in codes.chunks_exact(levels.max(1)) {
@@ -72,6 +77,7 @@ pub fn catalogue_stats(codes: &[u32], levels: usize, codebook_size: usize) -> Qu
         unique_prefix_pct: 100.0 * unique as f64 / items.max(1) as f64,
         largest_collision_group: groups.values().copied().max().unwrap_or(0),
         items,
+        code_counts,
         ..Default::default()
     }
 }
@@ -94,5 +100,6 @@ mod tests {
         // Items (0,0),(0,0) collide; (1,1),(1,2) are unique → 50 %.
         assert!((s.unique_prefix_pct - 50.0).abs() < 1e-9);
         assert_eq!(s.largest_collision_group, 2);
+        assert_eq!(s.code_counts, vec![vec![2, 2, 0, 0], vec![2, 1, 1, 0]]);
     }
 }

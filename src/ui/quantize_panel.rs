@@ -1,7 +1,7 @@
 //! Quantize panel: every RQ-VAE option, Train/Cancel, live loss curves, per-level codebook usage,
 //! perplexity, dead codes, unique-prefix rate, largest collision group, and a collapse warning.
 
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Bar, BarChart, Heatmap, Legend, Line, Plot, PlotPoints};
 
 use crate::app::TigerApp;
 use crate::config::{OptimizerChoice, QuantizeOptions};
@@ -12,22 +12,13 @@ pub const COLLAPSE_USAGE_PCT: f64 = 50.0;
 /// Perplexity below this share of the codebook size (any level) is flagged as collapse.
 pub const COLLAPSE_PERPLEXITY_FRAC: f64 = 0.25;
 
-/// View state: the options being edited.
-#[derive(Debug)]
+/// View state: the options being edited and the level whose codes are inspected.
+#[derive(Debug, Default)]
 pub struct QuantizeView {
     /// Options for the next run.
     pub options: QuantizeOptions,
-}
-
-impl Default for QuantizeView {
-    fn default() -> Self {
-        Self {
-            options: QuantizeOptions {
-                device: crate::device::DeviceChoice::Gpu,
-                ..Default::default()
-            },
-        }
-    }
+    /// Level shown in the histogram and heatmap (0-based).
+    pub level: usize,
 }
 
 /// Whether the figures show codebook collapse, with the reason.
@@ -203,5 +194,51 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                     ));
                 }
             });
+    });
+    codes_ui(app, ui);
+}
+
+/// Per-code usage of one level: a histogram now and a heatmap over time (rows = log intervals).
+fn codes_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
+    let history = &app.state.quant_history;
+    let Some(last) = history.last() else { return };
+    let levels = last.code_counts.len();
+    if levels == 0 {
+        return;
+    }
+    let view = &mut app.views.quantize;
+    view.level = view.level.min(levels - 1);
+    ui.horizontal(|ui| {
+        ui.label("Codes of level");
+        for l in 0..levels {
+            ui.selectable_value(&mut view.level, l, (l + 1).to_string());
+        }
+        ui.weak("(histogram: items per code now; heatmap: items per code at each log step, brighter = more)");
+    });
+    let level = view.level;
+    let counts = &last.code_counts[level];
+    ui.columns(2, |cols| {
+        Plot::new("rq-hist").height(200.0).show(&mut cols[0], |p| {
+            let bars: Vec<Bar> = counts
+                .iter()
+                .enumerate()
+                .map(|(c, &n)| Bar::new(c as f64, n as f64).width(0.9))
+                .collect();
+            p.bar_chart(BarChart::new("items per code", bars));
+        });
+        let rows: Vec<&Vec<u32>> = history
+            .iter()
+            .filter_map(|s| s.code_counts.get(level))
+            .collect();
+        let k = counts.len();
+        let values: Vec<f64> = rows
+            .iter()
+            .flat_map(|r| r.iter().map(|&n| (n as f64).ln_1p()))
+            .collect();
+        if k > 0 && values.len() == rows.len() * k {
+            Plot::new("rq-heat").height(200.0).show(&mut cols[1], |p| {
+                p.heatmap(Heatmap::new(values, k).show_labels(false));
+            });
+        }
     });
 }
