@@ -171,6 +171,8 @@ pub fn train(
             observe(RqVaeEvent::Phase(
                 "training (the first steps compile GPU kernels)".into(),
             ));
+        } else if step == 2 {
+            observe(RqVaeEvent::Phase("training".into()));
         }
         let x = data.clone().select(0, next_batch(&mut rng)).autodiff();
         let out = model.forward(x);
