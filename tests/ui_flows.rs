@@ -146,6 +146,23 @@ fn quantize_tree_train_history_recommend() {
     );
     assert!(!h.state().state.train_losses.is_empty());
     assert_eq!(h.state().state.train_valid.len(), 2);
+    let models: Vec<String> = h
+        .state()
+        .state
+        .comparison
+        .iter()
+        .map(|c| c.0.clone())
+        .collect();
+    assert_eq!(models, vec!["popularity".to_string(), "TIGER".to_string()]);
+    h.step();
+    h.get_by_label_contains("Test split");
+    h.get_by_label("Train SASRec baseline").click();
+    assert!(wait(&mut h, 60, |a| a
+        .state
+        .comparison
+        .iter()
+        .any(|c| c.0 == "SASRec")
+        && a.state.busy.is_none()));
 
     h.get_by_label("Recommend").click();
     h.step();

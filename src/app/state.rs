@@ -59,6 +59,8 @@ pub struct AppState {
     pub beam_generation: u64,
     /// 2-D PCA positions of the items' embeddings.
     pub map: Vec<[f32; 2]>,
+    /// Test metrics per model, for the comparison table (latest per model name).
+    pub comparison: Vec<(String, Metrics)>,
 }
 
 impl AppState {
@@ -141,11 +143,19 @@ impl AppState {
                 self.model_ready = true;
                 self.busy = None;
             }
+            Event::TestMetrics { model, metrics } => {
+                self.comparison.retain(|(m, _)| *m != model);
+                self.comparison.push((model, metrics));
+            }
             Event::BeamStep(s) => self.beam_steps.push(s),
             Event::Recommendations(r) => {
                 self.recommendations = r;
                 self.beam_generation += 1;
                 self.busy = None;
+            }
+            Event::Finished(_, text) => {
+                self.busy = None;
+                self.phase = text;
             }
             Event::Cancelled(job) => {
                 self.busy = None;

@@ -18,6 +18,8 @@ pub enum Command {
     Quantize(QuantizeOptions),
     /// Train the generative recommender on the current semantic IDs.
     TrainTiger(Seq2SeqOptions),
+    /// Train the SASRec baseline on the same split.
+    TrainSasRec(crate::baseline::sasrec_train::SasRecOptions),
     /// Beam search for a history of item indices.
     Recommend {
         /// Item indices, oldest first.
@@ -152,12 +154,21 @@ pub enum Event {
         /// Final step.
         step: usize,
     },
+    /// Test-split metrics of a model ("popularity", "SASRec", "TIGER") for the comparison table.
+    TestMetrics {
+        /// Model name.
+        model: String,
+        /// Recall/NDCG on the test targets.
+        metrics: Metrics,
+    },
     /// One beam-search step (for the animation).
     BeamStep(BeamStep),
     /// Beam search finished.
     Recommendations(Vec<Recommendation>),
     /// A job stopped on request.
     Cancelled(Job),
+    /// A job finished with nothing more to hand over; the text says what was done.
+    Finished(Job, String),
     /// A file was written.
     Exported(PathBuf),
     /// A job failed; the message names the file or option at fault.

@@ -162,6 +162,7 @@ impl Worker {
             Command::LoadDataset(path) => self.load(&path),
             Command::Quantize(opts) => self.quantize(opts),
             Command::TrainTiger(opts) => self.train(opts),
+            Command::TrainSasRec(opts) => self.train_sasrec(opts),
             Command::Recommend {
                 history,
                 beam,
@@ -305,6 +306,36 @@ impl Worker {
         let outcome = match result {
             Ok(state) => match seq2seq_loop::load_run(&run, &device) {
                 Ok((cfg, model)) => {
+                    self.send(Event::Phase(
+                        "test evaluation (beam search, width 20)".into(),
+                    ));
+                    let test = crate::seq2seq::batch::samples(
+                        &rec.split,
+                        crate::seq2seq::batch::Part::Test,
+                        cfg.options.max_history,
+                    );
+                    let beam = BeamConfig {
+                        width: 20,
+                        constrained: true,
+                    };
+                    let cancel = self.cancel.clone();
+                    let result = crate::seq2seq::evaluate::evaluate(
+                        &model,
+                        &cfg.vocab,
+                        &rec,
+                        &test,
+                        beam,
+                        &seq2seq_loop::KS,
+                        &device,
+                        &|| cancel.load(Ordering::SeqCst),
+                    );
+                    self.send_popularity(&rec.split, rec.ids.len());
+                    if let Some(r) = result {
+                        self.send(Event::TestMetrics {
+                            model: "TIGER".into(),
+                            metrics: r.metrics,
+                        });
+                    }
                     self.tiger = Some(Tiger {
                         model,
                         vocab: cfg.vocab,
@@ -323,6 +354,94 @@ impl Worker {
         };
         self.rec = Some(rec);
         outcome
+    }
+
+    fn send_popularity(&self, split: &Split, items: usize) {
+        let ranking = crate::eval::popularity::ranking(split, items);
+        let top = &ranking[..seq2seq_loop::KS[1].min(ranking.len())];
+        let mut acc = crate::eval::MetricsAccumulator::new(&seq2seq_loop::KS);
+        for s in crate::seq2seq::batch::samples(split, crate::seq2seq::batch::Part::Test, 1) {
+            acc.add_ranking(top, s.target);
+        }
+        self.send(Event::TestMetrics {
+            model: "popularity".into(),
+            metrics: acc.finish(),
+        });
+    }
+
+    fn train_sasrec(
+        &mut self,
+        opts: crate::baseline::sasrec_train::SasRecOptions,
+    ) -> Result<(), String> {
+        let loaded = self.data.as_ref().ok_or("load a dataset first")?;
+        let (split, items, source) = (
+            loaded.split.clone(),
+            loaded.dataset.items.len(),
+            loaded.dataset.source.clone(),
+        );
+        self.send(Event::Started(Job::Train));
+        let run = self.runs.join("gui-sasrec");
+        let device = self.device.clone();
+        let result = crate::baseline::sasrec_train::train(
+            &split,
+            items,
+            &opts,
+            &run,
+            &source,
+            &device,
+            false,
+            &mut |e| {
+                match e {
+                    TrainEvent::Phase(p) => self.send(Event::Phase(p)),
+                    TrainEvent::Step { step, steps } => self.progress(Job::Train, step, steps),
+                    TrainEvent::Loss { step, loss, .. } => {
+                        self.send(Event::TrainLoss { step, loss })
+                    }
+                    TrainEvent::Valid { step, metrics, .. } => {
+                        self.send(Event::TrainValid { step, metrics })
+                    }
+                }
+                if self.cancelled() {
+                    Flow::Cancel
+                } else {
+                    Flow::Continue
+                }
+            },
+        );
+        match result {
+            Ok(state) => {
+                let (cfg, model) = crate::baseline::sasrec_train::load_run(&run, &device)
+                    .map_err(|e| e.to_string())?;
+                let test = crate::seq2seq::batch::samples(
+                    &split,
+                    crate::seq2seq::batch::Part::Test,
+                    cfg.options.max_len,
+                );
+                let metrics = crate::baseline::sasrec_train::evaluate(
+                    &model,
+                    &test,
+                    cfg.options.max_len,
+                    &seq2seq_loop::KS,
+                    &device,
+                )
+                .map_err(|e| e.to_string())?;
+                self.send_popularity(&split, items);
+                self.send(Event::TestMetrics {
+                    model: "SASRec".into(),
+                    metrics,
+                });
+                self.send(Event::Finished(
+                    Job::Train,
+                    format!("SASRec trained to step {}", state.step),
+                ));
+                Ok(())
+            }
+            Err(seq2seq_loop::TrainError::Cancelled(_)) => {
+                self.send(Event::Cancelled(Job::Train));
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     fn export_ids(&mut self, path: &Path) -> Result<(), String> {

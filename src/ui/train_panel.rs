@@ -59,6 +59,17 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                 Err(e) => app.state.last_error = Some(e),
             }
         }
+        let idle = app.state.busy.is_none() && app.state.dataset.is_some();
+        if ui
+            .add_enabled(idle, egui::Button::new("Train SASRec baseline"))
+            .clicked()
+        {
+            let opts = crate::baseline::sasrec_train::SasRecOptions {
+                steps: app.views.train.options.steps,
+                ..Default::default()
+            };
+            app.command(Command::TrainSasRec(opts));
+        }
         if ui
             .add_enabled(
                 app.state.busy == Some(Job::Train),
@@ -117,5 +128,28 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                     p.line(Line::new(name, PlotPoints::from(pts)));
                 }
             });
+    });
+    comparison_ui(app, ui);
+}
+
+/// Test-split comparison of every model trained in this session, with the popularity floor.
+fn comparison_ui(app: &TigerApp, ui: &mut egui::Ui) {
+    if app.state.comparison.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.strong("Test split (leave-one-out, whole catalogue ranked)");
+    egui::Grid::new("comparison").striped(true).show(ui, |ui| {
+        for h in ["model", "Recall@5", "Recall@10", "NDCG@5", "NDCG@10"] {
+            ui.strong(h);
+        }
+        ui.end_row();
+        for (name, m) in &app.state.comparison {
+            ui.label(name);
+            for v in [m.recall_at(5), m.recall_at(10), m.ndcg_at(5), m.ndcg_at(10)] {
+                ui.label(v.map_or("-".into(), |v| format!("{v:.4}")));
+            }
+            ui.end_row();
+        }
     });
 }
