@@ -111,3 +111,39 @@ fn broken_dataset_error_names_the_file_and_line() {
     };
     assert!(msg.contains("quantize first"), "{msg}");
 }
+
+#[test]
+fn embed_writes_embeddings_and_reloads() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2");
+    let data = common::tiny_movielens("worker-embed");
+    let w = WorkerHandle::spawn(
+        DeviceChoice::Cpu,
+        common::temp_dir("worker-runs-3"),
+        Box::new(|| {}),
+    )
+    .unwrap();
+    assert!(w.send(Command::LoadDataset(data.clone())));
+    let seen = until(&w, 30, |e| matches!(e, Event::DatasetLoaded(_)));
+    let Some(Event::DatasetLoaded(before)) = seen.last() else {
+        unreachable!()
+    };
+    assert!(before.embeddings.is_none());
+    assert!(w.send(Command::Embed(model)));
+    let seen = until(&w, 120, |e| {
+        matches!(e, Event::DatasetLoaded(_) | Event::Error(_))
+    });
+    let Some(Event::DatasetLoaded(after)) = seen.last() else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(after.embeddings.as_ref().map(|e| e.1), Some(384));
+    let emb = store::read(&data.join("embeddings.npy")).unwrap();
+    assert_eq!((emb.rows, emb.dim), (6, 384));
+    assert!(seen.iter().any(|e| matches!(
+        e,
+        Event::Progress {
+            done: 6,
+            total: 6,
+            ..
+        }
+    )));
+}

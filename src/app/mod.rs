@@ -81,6 +81,8 @@ pub struct TigerApp {
     /// Print frame-time percentiles to stderr every 5 s.
     pub frame_stats: bool,
     last_stats: Option<std::time::Instant>,
+    /// Folder of the bundled encoder, when its files are present (checked once at start).
+    pub encoder_dir: Option<PathBuf>,
     worker: Option<WorkerHandle>,
     dialog: Option<(DialogPurpose, Receiver<Option<PathBuf>>)>,
 }
@@ -117,6 +119,7 @@ impl TigerApp {
             frames: frame_timer::FrameTimer::default(),
             frame_stats: false,
             last_stats: None,
+            encoder_dir: find_encoder(),
             worker,
             dialog: None,
         }
@@ -223,4 +226,16 @@ impl eframe::App for TigerApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }
+}
+
+/// The encoder folder (`models/all-MiniLM-L6-v2` in the working directory, else in the source
+/// tree) when its weights and tokenizer are present.
+fn find_encoder() -> Option<PathBuf> {
+    let rel = crate::embed::encode::DEFAULT_MODEL_DIR;
+    [
+        PathBuf::from(rel),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel),
+    ]
+    .into_iter()
+    .find(|d| d.join("model.safetensors").is_file() && d.join("tokenizer.json").is_file())
 }

@@ -96,7 +96,7 @@ impl AppState {
                         self.beam_steps.clear();
                         self.recommendations.clear();
                     }
-                    Job::Load => {}
+                    Job::Load | Job::Embed => {}
                 }
             }
             Event::Map(points) => self.map = points,

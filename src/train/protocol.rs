@@ -14,6 +14,9 @@ use crate::train::options::Seq2SeqOptions;
 pub enum Command {
     /// Load a dataset folder (and its `embeddings.npy` when present).
     LoadDataset(PathBuf),
+    /// Embed the loaded catalogue's texts with the bundled encoder (from this folder) and write
+    /// `DATA/embeddings.npy`, then reload the dataset.
+    Embed(PathBuf),
     /// Train the RQ-VAE and assign semantic IDs.
     Quantize(QuantizeOptions),
     /// Train the generative recommender on the current semantic IDs.
@@ -48,6 +51,8 @@ pub enum Job {
     Train,
     /// Beam search.
     Recommend,
+    /// Embedding the catalogue.
+    Embed,
 }
 
 /// One catalogue row for display.

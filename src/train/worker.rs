@@ -160,6 +160,7 @@ impl Worker {
     fn run(&mut self, cmd: Command) {
         let result = match cmd {
             Command::LoadDataset(path) => self.load(&path),
+            Command::Embed(model_dir) => self.embed(&model_dir),
             Command::Quantize(opts) => self.quantize(opts),
             Command::TrainTiger(opts) => self.train(opts),
             Command::TrainSasRec(opts) => self.train_sasrec(opts),
@@ -354,6 +355,40 @@ impl Worker {
         };
         self.rec = Some(rec);
         outcome
+    }
+
+    fn embed(&mut self, model_dir: &Path) -> Result<(), String> {
+        let loaded = self.data.as_ref().ok_or("load a dataset first")?;
+        let source = loaded.dataset.source.clone();
+        let texts: Vec<String> = loaded
+            .dataset
+            .items
+            .iter()
+            .map(|i| i.text.clone())
+            .collect();
+        let encoder =
+            crate::embed::Encoder::load(model_dir, &self.device).map_err(|e| e.to_string())?;
+        self.send(Event::Started(Job::Embed));
+        self.send(Event::Phase(
+            "embedding item texts (all-MiniLM-L6-v2)".into(),
+        ));
+        let result = encoder.embed_all(&texts, 128, &mut |done, total| {
+            self.progress(Job::Embed, done, total);
+            !self.cancelled()
+        });
+        match result {
+            Ok(emb) => {
+                let out = source.join("embeddings.npy");
+                store::write(&out, &emb).map_err(|e| e.to_string())?;
+                self.send(Event::Exported(out));
+                self.load(&source)
+            }
+            Err(crate::embed::EncodeError::Cancelled) => {
+                self.send(Event::Cancelled(Job::Embed));
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     fn send_popularity(&self, split: &Split, items: usize) {

@@ -39,10 +39,29 @@ pub fn data_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
-    match &d.embeddings {
-        Some((path, dim)) => ui.label(format!("Embeddings: {} ({dim}-d)", path.display())),
-        None => ui.label("No embeddings.npy here: run `tiger-explorer embed --data DIR --out DIR/embeddings.npy` (needs scripts/fetch-model.sh)."),
-    };
+    let model = app.encoder_dir.clone();
+    let mut embed = false;
+    ui.horizontal(|ui| {
+        match &d.embeddings {
+            Some((path, dim)) => ui.label(format!("Embeddings: {} ({dim}-d)", path.display())),
+            None => ui.label("No embeddings.npy in this folder yet."),
+        };
+        if model.is_some() {
+            embed = ui
+                .add_enabled(
+                    app.state.busy.is_none(),
+                    egui::Button::new("Embed with all-MiniLM-L6-v2"),
+                )
+                .on_hover_text("writes embeddings.npy into the dataset folder")
+                .clicked();
+        } else {
+            ui.weak("(to embed a new catalogue, fetch the encoder first: scripts/fetch-model.sh)");
+        }
+    });
+    if embed && let Some(dir) = model {
+        app.command(crate::train::protocol::Command::Embed(dir));
+        return;
+    }
     ui.separator();
     ui.horizontal(|ui| {
         let label = ui.label("Search");
