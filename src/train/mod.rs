@@ -7,3 +7,4 @@ pub mod protocol;
 pub mod rqvae_loop;
 pub mod seq2seq_loop;
 pub mod worker;
+mod worker_jobs;
