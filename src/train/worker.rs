@@ -66,7 +66,20 @@ impl WorkerHandle {
                         break;
                     }
                     worker.cancel.store(false, Ordering::SeqCst);
-                    worker.run(cmd);
+                    // A panic inside burn or a job (device lost, out of memory) must not silently kill
+                    // the worker: report it and keep serving commands.
+                    let ran =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(cmd)));
+                    if let Err(panic) = ran {
+                        let msg = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_else(|| "unknown panic".into());
+                        worker.send(Event::Error(format!(
+                            "the job failed inside the compute backend: {msg}"
+                        )));
+                    }
                 }
             })?;
         Ok(Self {
