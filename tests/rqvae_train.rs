@@ -9,6 +9,10 @@ use tiger_explorer::embed::Embeddings;
 use tiger_explorer::rqvae::SemanticIds;
 use tiger_explorer::train::rqvae_loop::{Flow, RqVaeError, RqVaeEvent, train};
 
+/// burn's flex device has one RNG per process: tests that compare seeded runs must not
+/// interleave with other training on it.
+static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// 1024 points in 16-d: 8 coarse clusters, each with 8 sub-clusters, plus small noise.
 fn clustered() -> Embeddings {
     let mut rng = StdRng::seed_from_u64(3);
@@ -47,6 +51,7 @@ fn tiny_options() -> QuantizeOptions {
 
 #[test]
 fn training_lowers_loss_and_uses_most_codes() {
+    let _rng = DEVICE_RNG.lock().unwrap_or_else(|p| p.into_inner());
     let emb = clustered();
     let opts = tiny_options();
     let mut history = Vec::new();
@@ -87,6 +92,7 @@ fn training_lowers_loss_and_uses_most_codes() {
 
 #[test]
 fn same_seed_same_codes_and_cancel_stops() {
+    let _rng = DEVICE_RNG.lock().unwrap_or_else(|p| p.into_inner());
     let emb = clustered();
     let mut opts = tiny_options();
     opts.steps = 40;
