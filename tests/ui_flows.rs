@@ -256,3 +256,20 @@ fn a_broken_dataset_shows_its_file_and_line_in_the_status_bar() {
     h.get_by_label_contains("Error: ");
     h.get_by_label_contains("ratings.csv: line 2: item '9' is not in the catalogue");
 }
+
+#[test]
+fn settings_round_trip_between_launches() {
+    let data = tiny_data("ui-settings");
+    let mut h = harness(data.clone(), common::temp_dir("ui-settings-runs"));
+    assert!(wait(&mut h, 30, |a| a.state.dataset.is_some()));
+    h.state_mut().views.quantize.options.codebook_size = 64;
+    h.state_mut().views.recommend.beam = 33;
+    let saved = h.state().settings();
+    assert_eq!(saved.data.as_deref(), Some(data.as_path()));
+    let text = serde_json::to_string(&saved).unwrap();
+    let mut next = harness(data, common::temp_dir("ui-settings-runs-2"));
+    next.state_mut()
+        .apply_settings(serde_json::from_str(&text).unwrap());
+    assert_eq!(next.state().views.quantize.options.codebook_size, 64);
+    assert_eq!(next.state().views.recommend.beam, 33);
+}

@@ -2,6 +2,7 @@
 //! view state. Drawing never blocks: no file I/O, no tensors, no locks held across a frame.
 
 pub mod frame_timer;
+pub mod settings;
 pub mod state;
 pub mod tree;
 
@@ -219,12 +220,6 @@ impl TigerApp {
                 );
             }
         }
-    }
-}
-
-impl eframe::App for TigerApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        self.show(ui);
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use tiger_explorer::app::settings::Settings;
 use tiger_explorer::app::{AppConfig, TigerApp};
 use tiger_explorer::device::DeviceChoice;
 
@@ -35,12 +36,8 @@ fn sample() -> PathBuf {
 
 /// Runs the window until it is closed.
 pub fn run(args: GuiArgs) -> anyhow::Result<()> {
-    let config = AppConfig {
-        data: args.data.unwrap_or_else(sample),
-        device: args.device,
-        runs: PathBuf::from("runs"),
-    };
-    let (start, stats) = (args.start_quantize, args.frame_stats);
+    let (start, stats, data_arg) = (args.start_quantize, args.frame_stats, args.data);
+    let device = args.device;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1280.0, 840.0])
@@ -51,7 +48,24 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
         "tiger-explorer",
         options,
         Box::new(move |cc| {
+            let saved: Option<Settings> = cc
+                .storage
+                .and_then(|s| eframe::get_value(s, eframe::APP_KEY));
+            // An explicit --data wins; else the last dataset if it still exists; else the sample.
+            let remembered = saved
+                .as_ref()
+                .and_then(|s| s.data.clone())
+                .filter(|p| p.is_dir());
+            let data = data_arg.or(remembered).unwrap_or_else(sample);
+            let config = AppConfig {
+                data,
+                device,
+                runs: PathBuf::from("runs"),
+            };
             let mut app = TigerApp::new(config, cc.egui_ctx.clone());
+            if let Some(s) = saved {
+                app.apply_settings(s);
+            }
             app.frame_stats = stats;
             if start {
                 app.tab = tiger_explorer::app::Tab::Quantize;
