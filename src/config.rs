@@ -70,24 +70,19 @@ pub struct QuantizeOptions {
 
 impl Default for QuantizeOptions {
     fn default() -> Self {
-        Self {
-            levels: 3,
-            codebook_size: 256,
-            latent_dim: 32,
-            hidden_dims: vec![512, 256, 128],
-            beta: 0.25,
-            kmeans_init: true,
-            kmeans_iters: 20,
-            dead_code_restart: 100,
-            standardize: true,
-            optimizer: OptimizerChoice::Adam,
-            lr: 1e-3,
-            steps: 3000,
-            batch_size: 1024,
-            seed: 42,
-            device: DeviceChoice::Gpu,
-            log_every: 100,
-        }
+        cli_defaults()
+    }
+}
+
+/// The defaults of a set of CLI flags, as clap computes them: the flags' `default_value`s are the
+/// one source of truth for every options struct that derives `clap::Args`.
+pub fn cli_defaults<T: clap::Args + clap::FromArgMatches>() -> T {
+    let cmd = T::augment_args(clap::Command::new("defaults"));
+    let matches = cmd.get_matches_from(["defaults"]);
+    match T::from_arg_matches(&matches) {
+        Ok(v) => v,
+        // Impossible: every field has a default value, checked by the options' tests.
+        Err(e) => panic!("options without a default value: {e}"),
     }
 }
 

@@ -69,13 +69,7 @@ pub struct SasRecOptions {
 
 impl Default for SasRecOptions {
     fn default() -> Self {
-        use clap::Parser;
-        #[derive(Parser)]
-        struct Wrap {
-            #[command(flatten)]
-            o: SasRecOptions,
-        }
-        Wrap::parse_from(["x"]).o
+        crate::config::cli_defaults()
     }
 }
 

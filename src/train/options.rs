@@ -75,14 +75,7 @@ pub struct Seq2SeqOptions {
 
 impl Default for Seq2SeqOptions {
     fn default() -> Self {
-        use clap::Parser;
-        #[derive(Parser)]
-        struct Wrap {
-            #[command(flatten)]
-            o: Seq2SeqOptions,
-        }
-        // The CLI defaults are the one source of truth.
-        Wrap::parse_from(["x"]).o
+        crate::config::cli_defaults()
     }
 }
 

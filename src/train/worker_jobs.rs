@@ -71,21 +71,14 @@ impl Worker {
         self.send(Event::Started(Job::Train));
         let run = self.runs.join("gui-tiger");
         let device = self.device.clone();
-        let result = seq2seq_loop::train(&rec, &opts, &run, &device, false, &mut |e| {
-            match e {
-                TrainEvent::Phase(p) => self.send(Event::Phase(p)),
-                TrainEvent::Step { step, steps } => self.progress(Job::Train, step, steps),
-                TrainEvent::Loss { step, loss, .. } => self.send(Event::TrainLoss { step, loss }),
-                TrainEvent::Valid { step, metrics, .. } => {
-                    self.send(Event::TrainValid { step, metrics })
-                }
-            }
-            if self.cancelled() {
-                Flow::Cancel
-            } else {
-                Flow::Continue
-            }
-        });
+        let result = seq2seq_loop::train(
+            &rec,
+            &opts,
+            &run,
+            &device,
+            false,
+            &mut self.train_observer(),
+        );
         let outcome = match result {
             Ok(state) => match seq2seq_loop::load_run(&run, &device) {
                 Ok((cfg, model)) => {
@@ -173,6 +166,25 @@ impl Worker {
         }
     }
 
+    /// Forwards a training loop's events to the UI and turns the cancel flag into `Flow::Cancel`.
+    fn train_observer(&mut self) -> impl FnMut(TrainEvent) -> Flow + '_ {
+        move |e| {
+            match e {
+                TrainEvent::Phase(p) => self.send(Event::Phase(p)),
+                TrainEvent::Step { step, steps } => self.progress(Job::Train, step, steps),
+                TrainEvent::Loss { step, loss, .. } => self.send(Event::TrainLoss { step, loss }),
+                TrainEvent::Valid { step, metrics, .. } => {
+                    self.send(Event::TrainValid { step, metrics })
+                }
+            }
+            if self.cancelled() {
+                Flow::Cancel
+            } else {
+                Flow::Continue
+            }
+        }
+    }
+
     pub(super) fn send_popularity(&self, split: &Split, items: usize) {
         let ranking = crate::eval::popularity::ranking(split, items);
         let top = &ranking[..seq2seq_loop::KS[1].min(ranking.len())];
@@ -207,23 +219,7 @@ impl Worker {
             &source,
             &device,
             false,
-            &mut |e| {
-                match e {
-                    TrainEvent::Phase(p) => self.send(Event::Phase(p)),
-                    TrainEvent::Step { step, steps } => self.progress(Job::Train, step, steps),
-                    TrainEvent::Loss { step, loss, .. } => {
-                        self.send(Event::TrainLoss { step, loss })
-                    }
-                    TrainEvent::Valid { step, metrics, .. } => {
-                        self.send(Event::TrainValid { step, metrics })
-                    }
-                }
-                if self.cancelled() {
-                    Flow::Cancel
-                } else {
-                    Flow::Continue
-                }
-            },
+            &mut self.train_observer(),
         );
         match result {
             Ok(state) => {
