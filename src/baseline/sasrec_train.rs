@@ -82,7 +82,7 @@ impl SasRecOptions {
             "--d-model must be 1..4096",
         )?;
         check(
-            self.heads >= 1 && self.d_model % self.heads == 0,
+            self.heads >= 1 && self.d_model.is_multiple_of(self.heads),
             "--heads must divide --d-model",
         )?;
         check((1..=24).contains(&self.blocks), "--blocks must be 1..24")?;

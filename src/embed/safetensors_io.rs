@@ -18,7 +18,7 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Embeddings, StoreError> {
     let st =
         SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
     let names = st.names();
-    let name = if names.iter().any(|n| *n == TENSOR_NAME) {
+    let name = if names.contains(&TENSOR_NAME) {
         TENSOR_NAME.to_string()
     } else if names.len() == 1 {
         names[0].to_string()

@@ -41,7 +41,7 @@ pub struct QuantizeStats {
 /// Computes the catalogue figures from `codes` (`[items, levels]` row-major) for codebooks of
 /// `codebook_size` entries. Loss fields are left for the caller.
 pub fn catalogue_stats(codes: &[u32], levels: usize, codebook_size: usize) -> QuantizeStats {
-    let items = if levels == 0 { 0 } else { codes.len() / levels };
+    let items = codes.len().checked_div(levels).unwrap_or(0);
     let mut per_level = Vec::with_capacity(levels);
     let mut code_counts = Vec::with_capacity(levels);
     for l in 0..levels {
