@@ -17,6 +17,7 @@ use crate::device::DeviceChoice;
 use crate::eval::{Metrics, MetricsAccumulator};
 use crate::seq2seq::batch::{Part, Sample, samples};
 use crate::train::checkpoint::{self, CheckpointError};
+use crate::train::loop_common;
 use crate::train::rqvae_loop::Flow;
 use crate::train::seq2seq_loop::{KS, TrainError, TrainEvent, TrainState};
 
@@ -224,35 +225,26 @@ pub fn train(
             .with_weight_decay(opts.weight_decay as f32)
             .init()
     };
-    let mut model = opts.model_config(items).init(&train_device);
-    let mut optim = new_optim();
-    let mut state = TrainState::default();
-    std::fs::create_dir_all(run).map_err(|e| CheckpointError::Io {
-        path: run.into(),
-        message: e.to_string(),
-    })?;
-    let resumed = if resume {
-        checkpoint::load_last::<_, TrainState>(run, model.clone(), new_optim())?
-    } else {
-        None
-    };
-    if let Some((m, o, s)) = resumed {
-        observe(TrainEvent::Phase(format!("resuming from step {}", s.step)));
-        (model, optim, state) = (m, o, s);
-    } else {
+    let write_config = || {
         let cfg = SasRecRunConfig {
             kind: "sasrec".into(),
             options: opts.clone(),
             items,
             data: data_dir.into(),
         };
-        crate::run::write_json(&run.join("config.json"), &cfg).map_err(|e| {
-            CheckpointError::Io {
-                path: run.join("config.json"),
-                message: e.to_string(),
-            }
-        })?;
-    }
+        crate::run::write_json(&run.join("config.json"), &cfg).map_err(|e| CheckpointError::Io {
+            path: run.join("config.json"),
+            message: e.to_string(),
+        })
+    };
+    let (mut model, mut optim, mut state) = loop_common::start(
+        run,
+        resume,
+        opts.model_config(items).init(&train_device),
+        new_optim,
+        observe,
+        write_config,
+    )?;
     let loss_fn = CrossEntropyLossConfig::new()
         .with_pad_tokens(Some(vec![0]))
         .init(&train_device);
@@ -278,39 +270,29 @@ pub fn train(
         model = optim.step(opts.lr, model, grads);
         let last = step == opts.steps;
         if step % opts.log_every == 0 || last {
-            let n = pending.len() as f64;
-            let mean = Tensor::cat(std::mem::take(&mut pending), 0)
-                .sum()
-                .into_scalar::<f32>() as f64
-                / n;
-            if !mean.is_finite() {
-                return Err(TrainError::Diverged { step, loss: mean });
-            }
-            state.losses.push((step, mean));
+            let mean = loop_common::report_loss(&mut pending, &mut state, step)?;
             if observe(TrainEvent::Loss {
                 step,
                 loss: mean,
                 lr: opts.lr,
             }) == Flow::Cancel
             {
-                state.step = step;
-                checkpoint::save_last(run, &model, &optim, &state)?;
-                return Err(TrainError::Cancelled(step));
+                return loop_common::cancel(run, &model, &optim, state, step, clock);
             }
         }
         if step % opts.eval_every == 0 || last {
             state.train_seconds += clock.elapsed().as_secs_f64();
             let valid_model = model.valid();
             let metrics = evaluate(&valid_model, &valid, opts.max_len, &KS, device)?;
-            let ndcg = metrics.ndcg_at(10).unwrap_or(0.0);
-            let best = state.best.is_none_or(|(_, b)| ndcg > b);
-            if best {
-                state.best = Some((step, ndcg));
-                checkpoint::save_best(run, &valid_model, step)?;
-            }
-            state.valid.push((step, metrics.clone()));
-            state.step = step;
-            checkpoint::save_last(run, &model, &optim, &state)?;
+            let best = loop_common::record_validation(
+                run,
+                &model,
+                &optim,
+                &valid_model,
+                &mut state,
+                step,
+                &metrics,
+            )?;
             clock = std::time::Instant::now();
             if observe(TrainEvent::Valid {
                 step,
@@ -326,9 +308,7 @@ pub fn train(
             steps: opts.steps,
         }) == Flow::Cancel
         {
-            state.step = step;
-            checkpoint::save_last(run, &model, &optim, &state)?;
-            return Err(TrainError::Cancelled(step));
+            return loop_common::cancel(run, &model, &optim, state, step, clock);
         }
     }
     state.step = step;

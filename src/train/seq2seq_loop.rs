@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, CheckpointError};
 use super::context::RecData;
+use super::loop_common;
 use super::options::Seq2SeqOptions;
 use super::rqvae_loop::Flow;
 use crate::decode::BeamConfig;
@@ -202,22 +203,7 @@ pub fn train(
     }
     let train_device = device.clone().autodiff();
     train_device.seed(opts.seed);
-    let mut model = config.init(&train_device);
-    let mut optim = new_optim(opts);
-    let mut state = TrainState::default();
-    std::fs::create_dir_all(run).map_err(|e| CheckpointError::Io {
-        path: run.into(),
-        message: e.to_string(),
-    })?;
-    let resumed = if resume {
-        checkpoint::load_last::<_, TrainState>(run, model.clone(), new_optim(opts))?
-    } else {
-        None
-    };
-    if let Some((m, o, st)) = resumed {
-        observe(TrainEvent::Phase(format!("resuming from step {}", st.step)));
-        (model, optim, state) = (m, o, st);
-    } else {
+    let write_config = || {
         let cfg = TigerRunConfig {
             kind: "tiger".into(),
             options: opts.clone(),
@@ -236,8 +222,16 @@ pub fn train(
             .map_err(|e| CheckpointError::Io {
                 path: run.join("semantic_ids.csv"),
                 message: e.to_string(),
-            })?;
-    }
+            })
+    };
+    let (mut model, mut optim, mut state) = loop_common::start(
+        run,
+        resume,
+        config.init(&train_device),
+        || new_optim(opts),
+        observe,
+        write_config,
+    )?;
 
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let mut order = Order::new(train_samples.len(), opts.seed);
@@ -282,22 +276,14 @@ pub fn train(
 
         let last = step == opts.steps;
         if step % opts.log_every == 0 || last {
-            let n = pending.len() as f64;
-            let total: f64 = Tensor::cat(std::mem::take(&mut pending), 0)
-                .sum()
-                .into_scalar::<f32>() as f64;
-            let mean = total / n;
-            if !mean.is_finite() {
-                return Err(TrainError::Diverged { step, loss: mean });
-            }
-            state.losses.push((step, mean));
+            let mean = loop_common::report_loss(&mut pending, &mut state, step)?;
             if observe(TrainEvent::Loss {
                 step,
                 loss: mean,
                 lr,
             }) == Flow::Cancel
             {
-                return cancel(run, &model, &optim, state, step, &mut clock);
+                return loop_common::cancel(run, &model, &optim, state, step, clock);
             }
         }
         if step % opts.eval_every == 0 || last {
@@ -315,24 +301,15 @@ pub fn train(
                 &|| false,
             )
             .ok_or(TrainError::Cancelled(step))?;
-            let ndcg = result.metrics.ndcg_at(10).unwrap_or(0.0);
-            let best = state.best.is_none_or(|(_, b)| ndcg > b);
-            if best {
-                state.best = Some((step, ndcg));
-                let m = valid_model.clone();
-                checkpoint::save_dir(run, "best", |d| {
-                    m.save_file(d.join("model.bpk"))
-                        .map_err(|e| e.to_string())?;
-                    std::fs::write(
-                        d.join("state.json"),
-                        serde_json::to_string(&step).unwrap_or_default(),
-                    )
-                    .map_err(|e| e.to_string())
-                })?;
-            }
-            state.valid.push((step, result.metrics.clone()));
-            state.step = step;
-            checkpoint::save_last(run, &model, &optim, &state)?;
+            let best = loop_common::record_validation(
+                run,
+                &model,
+                &optim,
+                &valid_model,
+                &mut state,
+                step,
+                &result.metrics,
+            )?;
             clock = std::time::Instant::now();
             if observe(TrainEvent::Valid {
                 step,
@@ -349,26 +326,11 @@ pub fn train(
             steps: opts.steps,
         }) == Flow::Cancel
         {
-            return cancel(run, &model, &optim, state, step, &mut clock);
+            return loop_common::cancel(run, &model, &optim, state, step, clock);
         }
     }
     state.step = step;
     Ok(state)
-}
-
-/// Saves `last` (model, optimiser, state) and reports the cancellation.
-fn cancel(
-    run: &Path,
-    model: &Seq2Seq,
-    optim: &burn::optim::ModuleOptimizer,
-    mut state: TrainState,
-    step: usize,
-    clock: &mut std::time::Instant,
-) -> Result<TrainState, TrainError> {
-    state.train_seconds += clock.elapsed().as_secs_f64();
-    state.step = step;
-    checkpoint::save_last(run, model, optim, &state)?;
-    Err(TrainError::Cancelled(step))
 }
 
 /// Loads a trained TIGER run for inference: its config, the IDs it was trained on, and the best
