@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use tiger_explorer::device::{self, DeviceChoice};
+use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::embed::{Encoder, encode::DEFAULT_MODEL_DIR, store};
 
 /// Arguments of `embed`.
@@ -29,10 +29,7 @@ pub struct EmbedArgs {
 /// Runs `embed`.
 pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
     let dataset = tiger_explorer::data::load(&args.data)?;
-    let chosen = device::choose(args.device);
-    if let Some(why) = &chosen.fallback {
-        eprintln!("warning: {why}");
-    }
+    let chosen = super::device(args.device);
     eprintln!("device: {}", chosen.description);
     let encoder = Encoder::load(&args.model, &chosen.device)?;
     let texts: Vec<String> = dataset.items.iter().map(|i| i.text.clone()).collect();

@@ -6,7 +6,7 @@ use anyhow::Context;
 use serde_json::json;
 use tiger_explorer::baseline::sasrec_train;
 use tiger_explorer::decode::BeamConfig;
-use tiger_explorer::device::{self, DeviceChoice};
+use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::eval::{Metrics, MetricsAccumulator, popularity};
 use tiger_explorer::seq2seq::batch::{Part, samples};
 use tiger_explorer::seq2seq::evaluate::evaluate;
@@ -79,10 +79,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .clone()
         .or_else(|| cfg["data"].as_str().map(PathBuf::from))
         .context("the run config names no dataset; pass --data")?;
-    let chosen = device::choose(args.device);
-    if let Some(why) = &chosen.fallback {
-        eprintln!("warning: {why}");
-    }
+    let chosen = super::device(args.device);
     let start = std::time::Instant::now();
     let (metrics, extra, split, items) = match kind.as_str() {
         "tiger" => {

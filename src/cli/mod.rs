@@ -100,6 +100,18 @@ fn info(dir: &std::path::Path, k: usize, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Initialises the requested device once and warns on stderr when the GPU was asked for but the
+/// CPU backend is used instead.
+pub(crate) fn device(
+    choice: tiger_explorer::device::DeviceChoice,
+) -> tiger_explorer::device::ChosenDevice {
+    let chosen = tiger_explorer::device::choose(choice);
+    if let Some(why) = &chosen.fallback {
+        eprintln!("warning: {why}");
+    }
+    chosen
+}
+
 /// A progress bar on stderr with the given length and message.
 pub(crate) fn bar(len: u64, message: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use tiger_explorer::config::QuantizeOptions;
-use tiger_explorer::device;
 use tiger_explorer::embed::store;
 use tiger_explorer::rqvae::SemanticIds;
 use tiger_explorer::run::{RunConfig, save_quantize_run};
@@ -52,10 +51,7 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
     }
     let emb = store::read(&emb_path)?;
     emb.check_rows(&emb_path, dataset.items.len())?;
-    let chosen = device::choose(args.options.device);
-    if let Some(why) = &chosen.fallback {
-        eprintln!("warning: {why}");
-    }
+    let chosen = super::device(args.options.device);
     eprintln!(
         "device: {} | {} items × {} dims | {} levels × {} codes",
         chosen.description, emb.rows, emb.dim, args.options.levels, args.options.codebook_size

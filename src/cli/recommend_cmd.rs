@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use tiger_explorer::decode::{BeamConfig, BeamStep};
-use tiger_explorer::device::{self, DeviceChoice};
+use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::seq2seq::evaluate::recommend;
 use tiger_explorer::train::context::RecData;
 use tiger_explorer::train::seq2seq_loop;
@@ -40,10 +40,7 @@ pub struct RecommendArgs {
 
 /// Runs `recommend`.
 pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
-    let chosen = device::choose(args.device);
-    if let Some(why) = &chosen.fallback {
-        eprintln!("warning: {why}");
-    }
+    let chosen = super::device(args.device);
     let (cfg, model) = seq2seq_loop::load_run(&args.run, &chosen.device)?;
     let data_dir = args.data.clone().unwrap_or_else(|| cfg.data.clone());
     let data = RecData::load(

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use tiger_explorer::baseline::sasrec_train::{self, SasRecOptions};
-use tiger_explorer::device;
 use tiger_explorer::train::context::RecData;
 use tiger_explorer::train::options::Seq2SeqOptions;
 use tiger_explorer::train::seq2seq_loop::{self, TrainState};
@@ -62,10 +61,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid options: {e}"))?;
     let data = RecData::load(&args.data, &args.ids, args.options.k_core)?;
-    let chosen = device::choose(args.options.device);
-    if let Some(why) = &chosen.fallback {
-        eprintln!("warning: {why}");
-    }
+    let chosen = super::device(args.options.device);
     eprintln!(
         "device: {} | {} users, {} training samples, catalogue {} items",
         chosen.description,
@@ -100,10 +96,7 @@ pub fn run_sasrec(args: SasRecArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("invalid options: {e}"))?;
     let dataset = tiger_explorer::data::load(&args.data)?;
     let split = tiger_explorer::data::split(&dataset, args.options.k_core)?;
-    let chosen = device::choose(args.options.device);
-    if let Some(why) = &chosen.fallback {
-        eprintln!("warning: {why}");
-    }
+    let chosen = super::device(args.options.device);
     eprintln!(
         "device: {} | {} users, catalogue {} items",
         chosen.description,

@@ -8,6 +8,9 @@ use crate::app::TigerApp;
 pub struct DataView {
     /// Filter text.
     pub filter: String,
+    /// Rows matching `filter`, computed when the filter or the catalogue changes (not every frame):
+    /// (filter, catalogue size, matching rows).
+    matches: Option<(String, usize, Vec<usize>)>,
 }
 
 /// Draws the data panel.
@@ -68,18 +71,27 @@ pub fn data_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         ui.text_edit_singleline(&mut app.views.data.filter)
             .labelled_by(label.id);
     });
-    let q = app.views.data.filter.to_lowercase();
-    let rows: Vec<usize> = d
-        .items
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| {
-            q.is_empty()
-                || r.title.to_lowercase().contains(&q)
-                || r.text.to_lowercase().contains(&q)
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let view = &mut app.views.data;
+    let stale = view
+        .matches
+        .as_ref()
+        .is_none_or(|(f, n, _)| *f != view.filter || *n != d.items.len());
+    if stale {
+        let q = view.filter.to_lowercase();
+        let rows: Vec<usize> = d
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                q.is_empty()
+                    || r.title.to_lowercase().contains(&q)
+                    || r.text.to_lowercase().contains(&q)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        view.matches = Some((view.filter.clone(), d.items.len(), rows));
+    }
+    let rows: &[usize] = view.matches.as_ref().map_or(&[], |m| m.2.as_slice());
     ui.label(format!("{} items", rows.len()));
     let height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
     egui::ScrollArea::vertical().auto_shrink(false).show_rows(
