@@ -50,6 +50,37 @@ pub fn choose(choice: DeviceChoice) -> ChosenDevice {
     }
 }
 
+/// The GPU handles burn runs on, for the window to render with (one device, one driver context).
+pub type SharedGpu = burn::tensor::wgpu::WgpuSetup;
+
+/// Like [`choose`], but on the GPU also returns burn's wgpu instance, adapter, device and queue so
+/// the window can draw on the same device (`egui_wgpu::WgpuSetup::Existing`). The setup is `None`
+/// on the CPU or after a fallback.
+pub fn choose_shared(choice: DeviceChoice) -> (ChosenDevice, Option<SharedGpu>) {
+    match choice {
+        DeviceChoice::Cpu => (cpu(None), None),
+        DeviceChoice::Gpu => match Device::wgpu_options().init_with_setup() {
+            Ok((device, setup)) => {
+                let name = setup.adapter.get_info().name;
+                (
+                    ChosenDevice {
+                        device,
+                        description: format!("gpu (burn-wgpu: {name}; shared with the window)"),
+                        fallback: None,
+                    },
+                    Some(setup),
+                )
+            }
+            Err(e) => (
+                cpu(Some(format!(
+                    "no usable GPU adapter ({e}); using the CPU backend"
+                ))),
+                None,
+            ),
+        },
+    }
+}
+
 /// The flex CPU device.
 fn cpu(fallback: Option<String>) -> ChosenDevice {
     ChosenDevice {

@@ -10,6 +10,7 @@ pub mod decode;
 pub mod device;
 pub mod embed;
 pub mod eval;
+pub mod image_png;
 pub mod rqvae;
 pub mod run;
 pub mod seq2seq;

@@ -9,9 +9,8 @@ pub mod tree;
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 
-use crate::device::DeviceChoice;
 use crate::train::protocol::Command;
-use crate::train::worker::WorkerHandle;
+use crate::train::worker::{DeviceSource, WorkerHandle};
 use crate::ui;
 
 pub use state::AppState;
@@ -63,8 +62,8 @@ impl Tab {
 pub struct AppConfig {
     /// Dataset opened at start.
     pub data: PathBuf,
-    /// Compute device for the worker.
-    pub device: DeviceChoice,
+    /// Compute device for the worker (chosen by it, or already shared with the window).
+    pub device: DeviceSource,
     /// Where training runs write checkpoints.
     pub runs: PathBuf,
 }
@@ -79,8 +78,15 @@ pub struct TigerApp {
     pub views: ui::Views,
     /// Frame-time statistics.
     pub frames: frame_timer::FrameTimer,
+    /// Time between frame starts (the frame rate actually reached).
+    pub intervals: frame_timer::FrameTimer,
+    last_frame: Option<std::time::Instant>,
     /// Print frame-time percentiles to stderr every 5 s.
     pub frame_stats: bool,
+    /// Repaint continuously (frame-rate measurement).
+    pub continuous: bool,
+    /// The embedding map is drawn by the WGSL point renderer (a wgpu window registered it).
+    pub gpu_points: bool,
     last_stats: Option<std::time::Instant>,
     /// Folder of the bundled encoder, when its files are present (checked once at start).
     pub encoder_dir: Option<PathBuf>,
@@ -118,7 +124,11 @@ impl TigerApp {
             tab: Tab::default(),
             views: ui::Views::default(),
             frames: frame_timer::FrameTimer::default(),
+            intervals: frame_timer::FrameTimer::default(),
+            last_frame: None,
             frame_stats: false,
+            continuous: false,
+            gpu_points: false,
             last_stats: None,
             encoder_dir: find_encoder(),
             worker,
@@ -192,6 +202,9 @@ impl TigerApp {
     /// Draws the whole window into `ui` (used by eframe and by the UI tests).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let start = std::time::Instant::now();
+        if let Some(prev) = self.last_frame.replace(start) {
+            self.intervals.record(start - prev);
+        }
         self.drain();
         ui::status_bar::status_bar_ui(self, ui);
         ui::nav_ui(self, ui);
@@ -203,7 +216,9 @@ impl TigerApp {
             Tab::Recommend => ui::recommend_panel::recommend_panel_ui(self, ui),
             Tab::Compare => ui::compare_panel::compare_panel_ui(self, ui),
         });
-        if self.state.busy.is_some() || self.views.recommend.playing {
+        if self.continuous {
+            ui.ctx().request_repaint();
+        } else if self.state.busy.is_some() || self.views.recommend.playing {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
         }
@@ -214,8 +229,17 @@ impl TigerApp {
                 let job = self.state.busy.map_or("idle".to_string(), |j| {
                     format!("{j:?} {:?}", self.state.progress)
                 });
+                let rate = self
+                    .intervals
+                    .percentiles()
+                    .map_or(String::new(), |(i50, i99)| {
+                        format!(
+                            "; interval p50 {i50:.2} ms p99 {i99:.2} ms = {:.1} fps",
+                            1000.0 / i50
+                        )
+                    });
                 eprintln!(
-                    "frames {} p50 {p50:.3} ms p99 {p99:.3} ms ({job})",
+                    "frames {} p50 {p50:.3} ms p99 {p99:.3} ms{rate} ({job})",
                     self.frames.len()
                 );
             }

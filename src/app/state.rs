@@ -59,6 +59,10 @@ pub struct AppState {
     pub beam_generation: u64,
     /// 2-D PCA positions of the items' embeddings.
     pub map: Vec<[f32; 2]>,
+    /// Changes whenever the map or the semantic IDs change (the GPU map re-uploads its points).
+    pub map_generation: u64,
+    /// The map is synthetic (`gui --map-bench`); the dataset's map does not replace it.
+    pub synthetic_map: bool,
     /// Test metrics per model, for the comparison table (latest per model name).
     pub comparison: Vec<(String, Metrics)>,
 }
@@ -78,6 +82,7 @@ impl AppState {
                 self.dataset = Some(*summary);
                 self.busy = None;
                 self.ids = None;
+                self.map_generation += 1;
                 self.tree.clear();
                 self.model_ready = false;
             }
@@ -99,7 +104,11 @@ impl AppState {
                     Job::Load | Job::Embed => {}
                 }
             }
-            Event::Map(points) => self.map = points,
+            Event::Map(_) if self.synthetic_map => {}
+            Event::Map(points) => {
+                self.map = points;
+                self.map_generation += 1;
+            }
             Event::Phase(p) => self.phase = p,
             Event::Progress { done, total, .. } => self.progress = Some((done, total)),
             Event::QuantizeStats(s) => self.quant_history.push(s),
@@ -134,6 +143,7 @@ impl AppState {
                 });
                 self.tree = build(&ids);
                 self.ids = Some(*ids);
+                self.map_generation += 1;
                 self.model_ready = false;
                 self.busy = None;
             }
@@ -169,6 +179,14 @@ impl AppState {
         }
     }
 
+    /// Replaces the map with [`synthetic_map`]`(n)` (for measuring the map's drawing speed beyond
+    /// the sample's size); the dataset's map no longer replaces it.
+    pub fn set_synthetic_map(&mut self, n: usize) {
+        self.map = synthetic_map(n);
+        self.map_generation += 1;
+        self.synthetic_map = true;
+    }
+
     /// Title of item `i`, or a placeholder.
     pub fn title(&self, i: u32) -> &str {
         self.dataset
@@ -176,4 +194,25 @@ impl AppState {
             .and_then(|d| d.items.get(i as usize))
             .map_or("?", |r| r.title.as_str())
     }
+}
+
+/// `n` deterministic 2-D points in 16 round clusters on a 4 x 4 grid (point `i` is in cluster
+/// `i % 16`), for frame-rate measurements of the map.
+pub fn synthetic_map(n: usize) -> Vec<[f32; 2]> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    };
+    (0..n)
+        .map(|i| {
+            let c = (i % 16) as f32;
+            let (cx, cy) = ((c % 4.0) * 3.0, (c / 4.0).floor() * 3.0);
+            let r = next().sqrt();
+            let a = next() * std::f32::consts::TAU;
+            [cx + r * a.cos(), cy + r * a.sin()]
+        })
+        .collect()
 }

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use tiger_explorer::app::settings::Settings;
 use tiger_explorer::app::{AppConfig, TigerApp};
-use tiger_explorer::device::DeviceChoice;
+use eframe::egui_wgpu;
+use tiger_explorer::device::{self, DeviceChoice};
+use tiger_explorer::train::worker::DeviceSource;
+use tiger_explorer::ui::point_cloud;
 
 /// Arguments of `gui`.
 #[derive(clap::Args, Debug, Default)]
@@ -22,6 +25,14 @@ pub struct GuiArgs {
     /// Print the app's frame-time percentiles to stderr every 5 seconds.
     #[arg(long)]
     frame_stats: bool,
+    /// Replace the embedding map with N synthetic points, open the Semantic IDs tab and repaint
+    /// continuously (measures the map's frame rate; combine with --frame-stats).
+    #[arg(long, value_name = "N")]
+    map_bench: Option<usize>,
+    /// Let the window open its own GPU device instead of drawing on burn's (for a display whose
+    /// GPU differs from the compute GPU).
+    #[arg(long)]
+    separate_gpu: bool,
 }
 
 /// The bundled sample, relative to the working directory or, failing that, to the source tree.
@@ -37,12 +48,28 @@ fn sample() -> PathBuf {
 /// Runs the window until it is closed.
 pub fn run(args: GuiArgs) -> anyhow::Result<()> {
     let (start, stats, data_arg) = (args.start_quantize, args.frame_stats, args.data);
-    let device = args.device;
-    let options = eframe::NativeOptions {
+    let map_bench = args.map_bench;
+    let mut options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1280.0, 840.0])
             .with_title("tiger-explorer"),
         ..Default::default()
+    };
+    // One GPU device for training and drawing: burn creates it, the window renders on it.
+    let device: DeviceSource = if args.separate_gpu {
+        args.device.into()
+    } else {
+        let (chosen, setup) = device::choose_shared(args.device);
+        if let Some(s) = setup {
+            options.wgpu_options.wgpu_setup =
+                egui_wgpu::WgpuSetup::Existing(egui_wgpu::WgpuSetupExisting {
+                    instance: s.instance,
+                    adapter: s.adapter,
+                    device: s.device,
+                    queue: s.queue,
+                });
+        }
+        DeviceSource::Ready(chosen)
     };
     eframe::run_native(
         "tiger-explorer",
@@ -63,10 +90,16 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
                 runs: PathBuf::from("runs"),
             };
             let mut app = TigerApp::new(config, cc.egui_ctx.clone());
+            app.gpu_points = point_cloud::register(cc.wgpu_render_state.as_ref());
             if let Some(s) = saved {
                 app.apply_settings(s);
             }
             app.frame_stats = stats;
+            if let Some(n) = map_bench {
+                app.state.set_synthetic_map(n);
+                app.tab = tiger_explorer::app::Tab::SemanticIds;
+                app.continuous = true;
+            }
             if start {
                 app.tab = tiger_explorer::app::Tab::Quantize;
                 app.command(tiger_explorer::train::protocol::Command::Quantize(

@@ -1,5 +1,6 @@
 //! Subcommands: `info`, `embed`, `quantize`, `train`, `eval`, `recommend`, `baseline`.
 
+mod bench_cmd;
 mod embed_cmd;
 mod eval_cmd;
 mod gui_cmd;
@@ -50,6 +51,9 @@ enum Command {
     /// Baselines on the same split: `sasrec` (trained) or `popularity`.
     #[command(subcommand)]
     Baseline(Baseline),
+    /// Speed measurements (recorded in docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchTarget),
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Recommend(args)) => recommend_cmd::run(args),
         Some(Command::Baseline(Baseline::Sasrec(args))) => train_cmd::run_sasrec(args),
         Some(Command::Baseline(Baseline::Popularity(args))) => eval_cmd::run_popularity(args),
+        Some(Command::Bench(target)) => bench_cmd::run(target),
     }
 }
 

@@ -21,6 +21,21 @@ const EVENTS: usize = 512;
 /// Progress events are sent at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 
+/// Where the worker's device comes from.
+#[derive(Debug, Clone)]
+pub enum DeviceSource {
+    /// The worker initialises this choice itself (off the UI thread).
+    Choose(DeviceChoice),
+    /// Already initialised (e.g. shared with the window's renderer).
+    Ready(device::ChosenDevice),
+}
+
+impl From<DeviceChoice> for DeviceSource {
+    fn from(choice: DeviceChoice) -> Self {
+        DeviceSource::Choose(choice)
+    }
+}
+
 /// The UI's side of the worker: send commands, drain events, raise the cancel flag.
 pub struct WorkerHandle {
     commands: SyncSender<Command>,
@@ -31,10 +46,10 @@ pub struct WorkerHandle {
 }
 
 impl WorkerHandle {
-    /// Starts the worker thread on `choice`; `repaint` is called after every event (the UI's
+    /// Starts the worker thread on `source`; `repaint` is called after every event (the UI's
     /// `request_repaint`). `runs` is where training checkpoints go.
     pub fn spawn(
-        choice: DeviceChoice,
+        source: impl Into<DeviceSource>,
         runs: PathBuf,
         repaint: Box<dyn Fn() + Send>,
     ) -> std::io::Result<Self> {
@@ -42,10 +57,14 @@ impl WorkerHandle {
         let (ev_tx, ev_rx) = sync_channel::<Event>(EVENTS);
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = cancel.clone();
+        let source = source.into();
         let thread = std::thread::Builder::new()
             .name("tiger-worker".into())
             .spawn(move || {
-                let chosen = device::choose(choice);
+                let chosen = match source {
+                    DeviceSource::Choose(choice) => device::choose(choice),
+                    DeviceSource::Ready(chosen) => chosen,
+                };
                 let mut worker = Worker {
                     device: chosen.device.clone(),
                     events: ev_tx,

@@ -3,6 +3,8 @@
 pub mod compare_panel;
 pub mod data_panel;
 pub mod map_view;
+pub mod point_cloud;
+pub mod point_offscreen;
 pub mod quantize_panel;
 pub mod recommend_panel;
 pub mod status_bar;
@@ -20,6 +22,8 @@ pub struct Views {
     pub quantize: quantize_panel::QuantizeView,
     /// Semantic-ID tree.
     pub tree: tree_panel::TreeView,
+    /// Embedding map pan/zoom and uploaded points.
+    pub map: map_view::MapView,
     /// Train panel.
     pub train: train_panel::TrainView,
     /// Recommend panel.
