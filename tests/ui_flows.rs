@@ -65,7 +65,7 @@ fn tiny_quantize() -> QuantizeOptions {
         batch_size: 6,
         log_every: 10,
         kmeans_iters: 2,
-        device: DeviceChoice::Cpu.into(),
+        device: DeviceChoice::Cpu,
         ..Default::default()
     }
 }
@@ -135,7 +135,7 @@ fn quantize_tree_train_history_recommend() {
         eval_every: 5,
         log_every: 5,
         user_buckets: 0,
-        device: DeviceChoice::Cpu.into(),
+        device: DeviceChoice::Cpu,
         ..Default::default()
     };
     h.get_by_label("Train recommender").click();
