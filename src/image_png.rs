@@ -18,7 +18,9 @@ pub fn write_rgba(path: &Path, width: u32, height: u32, rgba: &[u8]) -> anyhow::
         enc.set_color(png::ColorType::Rgba);
         enc.set_depth(png::BitDepth::Eight);
         let mut writer = enc.write_header().map_err(std::io::Error::other)?;
-        writer.write_image_data(rgba).map_err(std::io::Error::other)?;
+        writer
+            .write_image_data(rgba)
+            .map_err(std::io::Error::other)?;
         writer.finish().map_err(std::io::Error::other)
     })
     .map_err(|e| anyhow::anyhow!("{}: cannot write the PNG: {e}", path.display()))

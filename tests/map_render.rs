@@ -48,9 +48,18 @@ fn dots_are_drawn_where_and_how_the_view_says() {
         pixel(&rgba, at(0.0), H / 2),
         pixel(&rgba, at(1.0) - 1, H / 2),
     );
-    assert!(red[0] > 200 && red[1] < 60 && red[2] < 60, "red dot: {red:?}");
-    assert!(green[1] > 200 && green[0] < 60 && green[2] < 60, "green dot: {green:?}");
-    assert!(blue[2] > 200 && blue[0] < 60 && blue[1] < 60, "blue dot: {blue:?}");
+    assert!(
+        red[0] > 200 && red[1] < 60 && red[2] < 60,
+        "red dot: {red:?}"
+    );
+    assert!(
+        green[1] > 200 && green[0] < 60 && green[2] < 60,
+        "green dot: {green:?}"
+    );
+    assert!(
+        blue[2] > 200 && blue[0] < 60 && blue[1] < 60,
+        "blue dot: {blue:?}"
+    );
     // Far from every point: background. Dots are round and small: a 3-px radius lights about
     // 3 * 28 pixels, far fewer than the target.
     assert_eq!(pixel(&rgba, 5, 5)[..3], BACKGROUND[..3]);

@@ -113,6 +113,37 @@ fn quantize_tree_train_history_recommend() {
     assert!(verdict, "the panel shows a collapse verdict");
     h.get_by_label("Codes of level");
 
+    // Export: the plot area as PNG (screenshot cropped to the rectangle) and the RQ-VAE checkpoint.
+    let out = common::temp_dir("ui-flow-exports");
+    let png = out.join("losses.png");
+    let plot = h.get_by_label("Save rqvae_losses.png").rect();
+    let area = egui::Rect::from_min_max(
+        egui::pos2(plot.min.x, plot.min.y - 200.0),
+        egui::pos2(plot.min.x + 300.0, plot.min.y),
+    );
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .export_png(&ctx, area, "losses.png", Some(png.clone()));
+    assert!(
+        wait(&mut h, 20, |a| !a.png_pending()),
+        "{:?}",
+        h.state().state.last_error
+    );
+    let (w, hgt, rgba) = tiger_explorer::image_png::read_rgba(&png).unwrap();
+    let ppp = h.ctx.pixels_per_point();
+    assert_eq!((w, hgt), ((300.0 * ppp) as u32, (200.0 * ppp) as u32));
+    let distinct: std::collections::HashSet<&[u8]> = rgba.chunks(4).collect();
+    assert!(distinct.len() > 3, "the exported plot is blank");
+    h.state_mut()
+        .command(tiger_explorer::train::protocol::Command::ExportCheckpoint(
+            tiger_explorer::train::protocol::Job::Quantize,
+            out.clone(),
+        ));
+    assert!(wait(&mut h, 20, |_| out
+        .join("gui-rqvae/rqvae.safetensors")
+        .is_file()));
+    assert!(out.join("gui-rqvae/semantic_ids.csv").is_file());
+
     h.get_by_label("Semantic IDs").click();
     h.step();
     assert!(
@@ -156,6 +187,7 @@ fn quantize_tree_train_history_recommend() {
     assert_eq!(models, vec!["popularity".to_string(), "TIGER".to_string()]);
     h.step();
     h.get_by_label_contains("Test split");
+    let tiger_losses = h.state().state.train_losses.clone();
     h.get_by_label("Train SASRec baseline").click();
     assert!(wait(&mut h, 60, |a| a
         .state
@@ -163,6 +195,18 @@ fn quantize_tree_train_history_recommend() {
         .iter()
         .any(|c| c.0 == "SASRec")
         && a.state.busy.is_none()));
+    // SASRec has its own curves; TIGER's stay as they were.
+    assert!(!h.state().state.sasrec_losses.is_empty());
+    assert!(!h.state().state.sasrec_valid.is_empty());
+    assert_eq!(h.state().state.train_losses, tiger_losses);
+    h.step();
+    h.get_by_label_contains("SASRec validation at step");
+    h.state_mut()
+        .command(tiger_explorer::train::protocol::Command::ExportCheckpoint(
+            tiger_explorer::train::protocol::Job::Train,
+            out.clone(),
+        ));
+    assert!(wait(&mut h, 20, |_| out.join("gui-tiger").is_dir()));
 
     h.get_by_label("Recommend").click();
     h.step();

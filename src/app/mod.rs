@@ -2,6 +2,7 @@
 //! view state. Drawing never blocks: no file I/O, no tensors, no locks held across a frame.
 
 pub mod frame_timer;
+pub mod png_export;
 pub mod settings;
 pub mod state;
 pub mod tree;
@@ -9,7 +10,7 @@ pub mod tree;
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 
-use crate::train::protocol::Command;
+use crate::train::protocol::{Command, Job};
 use crate::train::worker::{DeviceSource, WorkerHandle};
 use crate::ui;
 
@@ -92,6 +93,9 @@ pub struct TigerApp {
     pub encoder_dir: Option<PathBuf>,
     worker: Option<WorkerHandle>,
     dialog: Option<(DialogPurpose, Receiver<Option<PathBuf>>)>,
+    /// A PNG export waiting for its screenshot or path.
+    png: Option<png_export::PngExport>,
+    png_result: Option<Receiver<Result<PathBuf, String>>>,
 }
 
 /// What a pending file dialog is for.
@@ -101,6 +105,10 @@ pub enum DialogPurpose {
     OpenDataset,
     /// Save the semantic IDs (CSV or JSON by extension).
     ExportIds,
+    /// Save a plot as PNG (suggested file name).
+    ExportPng(&'static str),
+    /// Choose a folder to copy a training job's checkpoint into.
+    ExportCheckpoint(Job),
 }
 
 impl TigerApp {
@@ -133,6 +141,8 @@ impl TigerApp {
             encoder_dir: find_encoder(),
             worker,
             dialog: None,
+            png: None,
+            png_result: None,
         }
     }
 
@@ -168,6 +178,14 @@ impl TigerApp {
                         .add_filter("JSON", &["json"])
                         .set_file_name("semantic_ids.csv")
                         .save_file(),
+                    DialogPurpose::ExportPng(name) => rfd::FileDialog::new()
+                        .set_title("Save the plot as PNG")
+                        .add_filter("PNG", &["png"])
+                        .set_file_name(name)
+                        .save_file(),
+                    DialogPurpose::ExportCheckpoint(_) => rfd::FileDialog::new()
+                        .set_title("Copy the checkpoint into this folder")
+                        .pick_folder(),
                 };
                 let _ = tx.send(choice);
             });
@@ -177,8 +195,9 @@ impl TigerApp {
         }
     }
 
-    /// Drains worker events and dialog results (non-blocking).
-    pub fn drain(&mut self) {
+    /// Drains worker events, dialog results and PNG exports (non-blocking); `pixels_per_point`
+    /// scales exported rectangles to screenshot pixels.
+    pub fn drain(&mut self, pixels_per_point: f32) {
         if let Some(w) = &self.worker {
             while let Ok(e) = w.events.try_recv() {
                 self.state.apply(e);
@@ -194,9 +213,59 @@ impl TigerApp {
                     self.command(Command::LoadDataset(path))
                 }
                 (DialogPurpose::ExportIds, Some(path)) => self.command(Command::ExportIds(path)),
+                (DialogPurpose::ExportCheckpoint(job), Some(path)) => {
+                    self.command(Command::ExportCheckpoint(job, path))
+                }
+                (DialogPurpose::ExportPng(_), Some(path)) => {
+                    if let Some(p) = &mut self.png {
+                        p.path = Some(path);
+                    }
+                }
+                (DialogPurpose::ExportPng(_), None) => self.png = None,
                 (_, None) => {}
             }
         }
+        if let Some(p) = &mut self.png
+            && let Some(rx) = p.poll(pixels_per_point)
+        {
+            self.png = None;
+            self.png_result = Some(rx);
+        }
+        if let Some(rx) = &self.png_result
+            && let Ok(result) = rx.try_recv()
+        {
+            self.png_result = None;
+            match result {
+                Ok(path) => self.state.phase = format!("saved {}", path.display()),
+                Err(e) => self.state.last_error = Some(e),
+            }
+        }
+    }
+
+    /// Exports `rect` of the next frame as a PNG: to `path`, or where the user picks in a save
+    /// dialog (suggesting `name`). One export at a time.
+    pub fn export_png(
+        &mut self,
+        ctx: &egui::Context,
+        rect: egui::Rect,
+        name: &'static str,
+        path: Option<PathBuf>,
+    ) {
+        if self.png.is_some() || self.png_result.is_some() {
+            self.state.last_error = Some("a PNG export is already running".into());
+            return;
+        }
+        let mut export = png_export::PngExport::start(ctx, rect);
+        match path {
+            Some(p) => export.path = Some(p),
+            None => self.open_dialog(DialogPurpose::ExportPng(name)),
+        }
+        self.png = Some(export);
+    }
+
+    /// Whether a PNG export is waiting or writing.
+    pub fn png_pending(&self) -> bool {
+        self.png.is_some() || self.png_result.is_some()
     }
 
     /// Draws the whole window into `ui` (used by eframe and by the UI tests).
@@ -205,7 +274,7 @@ impl TigerApp {
         if let Some(prev) = self.last_frame.replace(start) {
             self.intervals.record(start - prev);
         }
-        self.drain();
+        self.drain(ui.ctx().pixels_per_point());
         ui::status_bar::status_bar_ui(self, ui);
         ui::nav_ui(self, ui);
         egui::CentralPanel::default().show(ui, |ui| match self.tab {
@@ -218,7 +287,7 @@ impl TigerApp {
         });
         if self.continuous {
             ui.ctx().request_repaint();
-        } else if self.state.busy.is_some() || self.views.recommend.playing {
+        } else if self.state.busy.is_some() || self.views.recommend.playing || self.png_pending() {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
         }

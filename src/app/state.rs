@@ -45,10 +45,14 @@ pub struct AppState {
     pub ids: Option<SemanticIds>,
     /// Their hierarchy.
     pub tree: Vec<IdNode>,
-    /// Training losses of the recommender.
+    /// Training losses of TIGER.
     pub train_losses: Vec<(usize, f64)>,
-    /// Validation metrics of the recommender.
+    /// Validation metrics of TIGER.
     pub train_valid: Vec<(usize, Metrics)>,
+    /// Training losses of the SASRec baseline (its own curves, not mixed with TIGER's).
+    pub sasrec_losses: Vec<(usize, f64)>,
+    /// Validation metrics of the SASRec baseline.
+    pub sasrec_valid: Vec<(usize, Metrics)>,
     /// A trained recommender is ready in the worker.
     pub model_ready: bool,
     /// Beam-search steps of the last recommendation.
@@ -96,6 +100,10 @@ impl AppState {
                     Job::Train => {
                         self.train_losses.clear();
                         self.train_valid.clear();
+                    }
+                    Job::TrainSasRec => {
+                        self.sasrec_losses.clear();
+                        self.sasrec_valid.clear();
                     }
                     Job::Recommend => {
                         self.beam_steps.clear();
@@ -147,8 +155,18 @@ impl AppState {
                 self.model_ready = false;
                 self.busy = None;
             }
-            Event::TrainLoss { step, loss } => self.train_losses.push((step, loss)),
-            Event::TrainValid { step, metrics } => self.train_valid.push((step, metrics)),
+            Event::TrainLoss {
+                job: Job::TrainSasRec,
+                step,
+                loss,
+            } => self.sasrec_losses.push((step, loss)),
+            Event::TrainLoss { step, loss, .. } => self.train_losses.push((step, loss)),
+            Event::TrainValid {
+                job: Job::TrainSasRec,
+                step,
+                metrics,
+            } => self.sasrec_valid.push((step, metrics)),
+            Event::TrainValid { step, metrics, .. } => self.train_valid.push((step, metrics)),
             Event::TrainDone { .. } => {
                 self.model_ready = true;
                 self.busy = None;

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use eframe::egui_wgpu;
 use tiger_explorer::app::settings::Settings;
 use tiger_explorer::app::{AppConfig, TigerApp};
-use eframe::egui_wgpu;
 use tiger_explorer::device::{self, DeviceChoice};
 use tiger_explorer::train::worker::DeviceSource;
 use tiger_explorer::ui::point_cloud;

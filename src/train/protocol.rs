@@ -36,6 +36,9 @@ pub enum Command {
     },
     /// Write the current semantic IDs to a file: JSON when it ends in `.json`, CSV otherwise.
     ExportIds(PathBuf),
+    /// Copy the checkpoint folder of a training job ([`Job::Quantize`], [`Job::Train`] or
+    /// [`Job::TrainSasRec`]) into a folder the user chose.
+    ExportCheckpoint(Job, PathBuf),
     /// Stop the worker thread.
     Shutdown,
 }
@@ -47,8 +50,10 @@ pub enum Job {
     Load,
     /// RQ-VAE training.
     Quantize,
-    /// Seq2seq training.
+    /// TIGER (seq2seq) training.
     Train,
+    /// SASRec baseline training.
+    TrainSasRec,
     /// Beam search.
     Recommend,
     /// Embedding the catalogue.
@@ -140,15 +145,19 @@ pub enum Event {
         /// Options used.
         options: QuantizeOptions,
     },
-    /// Seq2seq training loss.
+    /// Training loss of the recommender being trained.
     TrainLoss {
+        /// [`Job::Train`] (TIGER) or [`Job::TrainSasRec`].
+        job: Job,
         /// Step.
         step: usize,
         /// Mean loss since the last report.
         loss: f64,
     },
-    /// Seq2seq validation.
+    /// Validation metrics of the recommender being trained.
     TrainValid {
+        /// [`Job::Train`] (TIGER) or [`Job::TrainSasRec`].
+        job: Job,
         /// Step.
         step: usize,
         /// Metrics.

@@ -200,6 +200,7 @@ impl Worker {
                 constrained,
             } => self.recommend(history, beam, k, constrained),
             Command::ExportIds(path) => self.export_ids(&path),
+            Command::ExportCheckpoint(job, dest) => self.export_checkpoint(job, &dest),
             Command::Shutdown => Ok(()),
         };
         if let Err(e) = result {

@@ -36,7 +36,26 @@ impl Worker {
         });
         match result {
             Ok(trained) => {
-                let ids = SemanticIds::assign(trained.codes, opts.levels);
+                let ids = SemanticIds::assign(trained.codes.clone(), opts.levels);
+                // Keep the run (weights, standardiser, IDs, stats) like the CLI does: no lost work.
+                if let Some(l) = &self.data {
+                    let item_ids: Vec<String> =
+                        l.dataset.items.iter().map(|i| i.id.clone()).collect();
+                    let config = crate::run::RunConfig {
+                        data: &l.dataset.source,
+                        embeddings: &l.dataset.source.join("embeddings.npy"),
+                        options: &opts,
+                        input_dim: emb.dim,
+                        device: "gui worker",
+                        train_seconds: 0.0,
+                    };
+                    let dir = self.runs.join(RQVAE_RUN);
+                    if let Err(e) =
+                        crate::run::save_quantize_run(&dir, &item_ids, &ids, &trained, &config)
+                    {
+                        self.send(Event::Error(format!("the RQ-VAE run was not saved: {e}")));
+                    }
+                }
                 if let Some(l) = &self.data {
                     self.rec = Some(RecData::new(
                         l.dataset.clone(),
@@ -47,7 +66,7 @@ impl Worker {
                 self.tiger = None;
                 self.send(Event::QuantizeDone {
                     ids: Box::new(ids),
-                    stats: trained.stats,
+                    stats: trained.stats.clone(),
                     options: opts,
                 });
                 Ok(())
@@ -69,7 +88,7 @@ impl Worker {
             .take()
             .ok_or("quantize first: the recommender trains on semantic IDs")?;
         self.send(Event::Started(Job::Train));
-        let run = self.runs.join("gui-tiger");
+        let run = self.runs.join(TIGER_RUN);
         let device = self.device.clone();
         let result = seq2seq_loop::train(
             &rec,
@@ -77,7 +96,7 @@ impl Worker {
             &run,
             &device,
             false,
-            &mut self.train_observer(),
+            &mut self.train_observer(Job::Train),
         );
         let outcome = match result {
             Ok(state) => match seq2seq_loop::load_run(&run, &device) {
@@ -167,14 +186,16 @@ impl Worker {
     }
 
     /// Forwards a training loop's events to the UI and turns the cancel flag into `Flow::Cancel`.
-    fn train_observer(&mut self) -> impl FnMut(TrainEvent) -> Flow + '_ {
+    fn train_observer(&mut self, job: Job) -> impl FnMut(TrainEvent) -> Flow + '_ {
         move |e| {
             match e {
                 TrainEvent::Phase(p) => self.send(Event::Phase(p)),
-                TrainEvent::Step { step, steps } => self.progress(Job::Train, step, steps),
-                TrainEvent::Loss { step, loss, .. } => self.send(Event::TrainLoss { step, loss }),
+                TrainEvent::Step { step, steps } => self.progress(job, step, steps),
+                TrainEvent::Loss { step, loss, .. } => {
+                    self.send(Event::TrainLoss { job, step, loss })
+                }
                 TrainEvent::Valid { step, metrics, .. } => {
-                    self.send(Event::TrainValid { step, metrics })
+                    self.send(Event::TrainValid { job, step, metrics })
                 }
             }
             if self.cancelled() {
@@ -208,8 +229,8 @@ impl Worker {
             loaded.dataset.items.len(),
             loaded.dataset.source.clone(),
         );
-        self.send(Event::Started(Job::Train));
-        let run = self.runs.join("gui-sasrec");
+        self.send(Event::Started(Job::TrainSasRec));
+        let run = self.runs.join(SASREC_RUN);
         let device = self.device.clone();
         let result = crate::baseline::sasrec_train::train(
             &split,
@@ -219,7 +240,7 @@ impl Worker {
             &source,
             &device,
             false,
-            &mut self.train_observer(),
+            &mut self.train_observer(Job::TrainSasRec),
         );
         match result {
             Ok(state) => {
@@ -244,17 +265,41 @@ impl Worker {
                     metrics,
                 });
                 self.send(Event::Finished(
-                    Job::Train,
+                    Job::TrainSasRec,
                     format!("SASRec trained to step {}", state.step),
                 ));
                 Ok(())
             }
             Err(seq2seq_loop::TrainError::Cancelled(_)) => {
-                self.send(Event::Cancelled(Job::Train));
+                self.send(Event::Cancelled(Job::TrainSasRec));
                 Ok(())
             }
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    /// Copies the run folder of `job` (RQ-VAE, TIGER or SASRec) into `dest` as a new folder named
+    /// like the run, through a temporary folder and a rename.
+    pub(super) fn export_checkpoint(&mut self, job: Job, dest: &Path) -> Result<(), String> {
+        let name = match job {
+            Job::Quantize => RQVAE_RUN,
+            Job::Train => TIGER_RUN,
+            Job::TrainSasRec => SASREC_RUN,
+            other => return Err(format!("{other:?} has no checkpoint")),
+        };
+        let src = self.runs.join(name);
+        if !src.is_dir() {
+            return Err(format!(
+                "{}: no checkpoint yet (train first in this session or an earlier one)",
+                src.display()
+            ));
+        }
+        let target = crate::train::checkpoint::save_dir(dest, name, |tmp| {
+            copy_tree(&src, tmp).map_err(|e| e.to_string())
+        })
+        .map_err(|e| e.to_string())?;
+        self.send(Event::Exported(target));
+        Ok(())
     }
 
     pub(super) fn export_ids(&mut self, path: &Path) -> Result<(), String> {
@@ -336,4 +381,32 @@ impl Worker {
         self.send(Event::Recommendations(recs));
         Ok(())
     }
+}
+
+/// Run folder (under the worker's `runs`) of the app's RQ-VAE training.
+pub const RQVAE_RUN: &str = "gui-rqvae";
+/// Run folder of the app's TIGER training.
+pub const TIGER_RUN: &str = "gui-tiger";
+/// Run folder of the app's SASRec training.
+pub const SASREC_RUN: &str = "gui-sasrec";
+
+/// Copies the files and folders under `src` into the existing folder `dst` (temporary `*.tmp` and
+/// `*.old` checkpoint folders are skipped).
+fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(src)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let lossy = name.to_string_lossy();
+        if lossy.ends_with(".tmp") || lossy.ends_with(".old") {
+            continue;
+        }
+        let to = dst.join(&name);
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&to)?;
+            copy_tree(&entry.path(), &to)?;
+        } else {
+            std::fs::copy(entry.path(), &to)?;
+        }
+    }
+    Ok(())
 }

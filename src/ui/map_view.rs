@@ -193,6 +193,7 @@ pub fn map_ui(app: &mut TigerApp, ui: &mut egui::Ui) -> Option<u32> {
         egui::FontId::proportional(11.0),
         egui::Color32::from_gray(150),
     );
+    super::png_button(app, ui, rect, "embedding_map.png");
     hovered.filter(|&i| (i as usize) < app.state.dataset.as_ref().map_or(0, |d| d.items.len()))
 }
 

@@ -78,3 +78,16 @@ pub fn id_text(app: &TigerApp, i: u32) -> String {
         _ => "(no IDs yet)".into(),
     }
 }
+
+/// A small "Save PNG" button that exports `rect` (a plot drawn just before) as a PNG file.
+pub fn png_button(app: &mut TigerApp, ui: &mut egui::Ui, rect: egui::Rect, name: &'static str) {
+    let button = ui
+        .add_enabled(
+            !app.png_pending(),
+            egui::Button::new(format!("Save {name}")).small(),
+        )
+        .on_hover_text("Save this plot, as shown, as a PNG file");
+    if button.clicked() {
+        app.export_png(ui.ctx(), rect, name, None);
+    }
+}

@@ -118,6 +118,16 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         if ui.button("Paper defaults").clicked() {
             app.views.quantize.options = QuantizeOptions::default();
         }
+        if ui
+            .add_enabled(
+                app.state.busy.is_none() && !app.state.runs.is_empty(),
+                egui::Button::new("Export RQ-VAE checkpoint..."),
+            )
+            .on_hover_text("Copy the last run (weights, standardiser, IDs, stats) into a folder")
+            .clicked()
+        {
+            app.open_dialog(crate::app::DialogPurpose::ExportCheckpoint(Job::Quantize));
+        }
     });
     let history = &app.state.quant_history;
     let Some(last) = history.last() else {
@@ -158,8 +168,9 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
+    let mut rects = [egui::Rect::NOTHING; 2];
     ui.columns(2, |cols| {
-        Plot::new("rq-loss")
+        rects[0] = Plot::new("rq-loss")
             .height(220.0)
             .legend(Legend::default())
             .show(&mut cols[0], |p| {
@@ -178,8 +189,10 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                         PlotPoints::from(pts),
                     ));
                 }
-            });
-        Plot::new("rq-usage")
+            })
+            .response
+            .rect;
+        rects[1] = Plot::new("rq-usage")
             .height(220.0)
             .legend(Legend::default())
             .show(&mut cols[1], |p| {
@@ -193,7 +206,13 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                         PlotPoints::from(pts),
                     ));
                 }
-            });
+            })
+            .response
+            .rect;
+    });
+    ui.horizontal(|ui| {
+        super::png_button(app, ui, rects[0], "rqvae_losses.png");
+        super::png_button(app, ui, rects[1], "codebook_usage.png");
     });
     codes_ui(app, ui);
 }
@@ -217,15 +236,20 @@ fn codes_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     });
     let level = view.level;
     let counts = &last.code_counts[level];
+    let mut rects = [egui::Rect::NOTHING; 2];
     ui.columns(2, |cols| {
-        Plot::new("rq-hist").height(200.0).show(&mut cols[0], |p| {
-            let bars: Vec<Bar> = counts
-                .iter()
-                .enumerate()
-                .map(|(c, &n)| Bar::new(c as f64, n as f64).width(0.9))
-                .collect();
-            p.bar_chart(BarChart::new("items per code", bars));
-        });
+        rects[0] = Plot::new("rq-hist")
+            .height(200.0)
+            .show(&mut cols[0], |p| {
+                let bars: Vec<Bar> = counts
+                    .iter()
+                    .enumerate()
+                    .map(|(c, &n)| Bar::new(c as f64, n as f64).width(0.9))
+                    .collect();
+                p.bar_chart(BarChart::new("items per code", bars));
+            })
+            .response
+            .rect;
         let rows: Vec<&Vec<u32>> = history
             .iter()
             .filter_map(|s| s.code_counts.get(level))
@@ -236,9 +260,19 @@ fn codes_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             .flat_map(|r| r.iter().map(|&n| (n as f64).ln_1p()))
             .collect();
         if k > 0 && values.len() == rows.len() * k {
-            Plot::new("rq-heat").height(200.0).show(&mut cols[1], |p| {
-                p.heatmap(Heatmap::new(values, k).show_labels(false));
-            });
+            rects[1] = Plot::new("rq-heat")
+                .height(200.0)
+                .show(&mut cols[1], |p| {
+                    p.heatmap(Heatmap::new(values, k).show_labels(false));
+                })
+                .response
+                .rect;
+        }
+    });
+    ui.horizontal(|ui| {
+        super::png_button(app, ui, rects[0], "code_histogram.png");
+        if rects[1] != egui::Rect::NOTHING {
+            super::png_button(app, ui, rects[1], "code_heatmap.png");
         }
     });
 }

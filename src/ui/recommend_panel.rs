@@ -190,7 +190,7 @@ fn beam_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     let levels = app.state.ids.as_ref().map_or(3, |i| i.levels);
     let mut kept_rects: Vec<Vec<egui::Rect>> = Vec::new();
     let mut links: Vec<(usize, usize, egui::Rect)> = Vec::new();
-    egui::ScrollArea::both()
+    let area = egui::ScrollArea::both()
         .max_height(320.0)
         .id_salt("beam")
         .show(ui, |ui| {
@@ -233,6 +233,7 @@ fn beam_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                 }
             }
         });
+    super::png_button(app, ui, area.inner_rect, "beam_search.png");
 }
 
 fn results_ui(app: &mut TigerApp, ui: &mut egui::Ui) {

@@ -70,9 +70,28 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             };
             app.command(Command::TrainSasRec(opts));
         }
+        for (job, label) in [
+            (Job::Train, "Export TIGER checkpoint..."),
+            (Job::TrainSasRec, "Export SASRec checkpoint..."),
+        ] {
+            let trained = match job {
+                Job::Train => app.state.model_ready,
+                _ => app.state.comparison.iter().any(|(m, _)| m == "SASRec"),
+            };
+            if ui
+                .add_enabled(
+                    app.state.busy.is_none() && trained,
+                    egui::Button::new(label),
+                )
+                .on_hover_text("Copy the run's best and last checkpoints into a folder")
+                .clicked()
+            {
+                app.open_dialog(crate::app::DialogPurpose::ExportCheckpoint(job));
+            }
+        }
         if ui
             .add_enabled(
-                app.state.busy == Some(Job::Train),
+                matches!(app.state.busy, Some(Job::Train | Job::TrainSasRec)),
                 egui::Button::new("Cancel"),
             )
             .clicked()
@@ -85,49 +104,79 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             ui.label("A trained model is ready on the Recommend tab.");
         }
     });
-    if let Some((step, m)) = app.state.train_valid.last() {
+    for (model, valid) in [
+        ("TIGER", &app.state.train_valid),
+        ("SASRec", &app.state.sasrec_valid),
+    ] {
+        let Some((step, m)) = valid.last() else {
+            continue;
+        };
         ui.label(format!(
-            "validation at step {step}: Recall@5 {:.4} | Recall@10 {:.4} | NDCG@5 {:.4} | NDCG@10 {:.4}",
+            "{model} validation at step {step}: Recall@5 {:.4} | Recall@10 {:.4} | NDCG@5 {:.4} | NDCG@10 {:.4}",
             m.recall_at(5).unwrap_or(0.0),
             m.recall_at(10).unwrap_or(0.0),
             m.ndcg_at(5).unwrap_or(0.0),
             m.ndcg_at(10).unwrap_or(0.0)
         ));
     }
+    let state = &app.state;
+    let mut rects = [egui::Rect::NOTHING; 2];
     ui.columns(2, |cols| {
-        Plot::new("t5-loss")
+        rects[0] = Plot::new("t5-loss")
             .height(240.0)
             .legend(Legend::default())
+            .x_axis_label("step")
             .show(&mut cols[0], |p| {
-                let pts: Vec<[f64; 2]> = app
-                    .state
-                    .train_losses
-                    .iter()
-                    .map(|&(s, l)| [s as f64, l])
-                    .collect();
-                p.line(Line::new("training loss", PlotPoints::from(pts)));
-            });
-        Plot::new("t5-valid")
-            .height(240.0)
-            .legend(Legend::default())
-            .show(&mut cols[1], |p| {
-                for (name, f) in [
-                    (
-                        "Recall@10",
-                        (|m: &crate::eval::Metrics| m.recall_at(10))
-                            as fn(&crate::eval::Metrics) -> Option<f64>,
-                    ),
-                    ("NDCG@10", |m: &crate::eval::Metrics| m.ndcg_at(10)),
+                for (name, losses) in [
+                    ("TIGER loss", &state.train_losses),
+                    ("SASRec loss", &state.sasrec_losses),
                 ] {
-                    let pts: Vec<[f64; 2]> = app
-                        .state
-                        .train_valid
-                        .iter()
-                        .filter_map(|(s, m)| f(m).map(|v| [*s as f64, v]))
-                        .collect();
+                    if losses.is_empty() {
+                        continue;
+                    }
+                    let pts: Vec<[f64; 2]> = losses.iter().map(|&(s, l)| [s as f64, l]).collect();
                     p.line(Line::new(name, PlotPoints::from(pts)));
                 }
-            });
+            })
+            .response
+            .rect;
+        rects[1] = Plot::new("t5-valid")
+            .height(240.0)
+            .legend(Legend::default())
+            .x_axis_label("step (validation split)")
+            .show(&mut cols[1], |p| {
+                for (model, valid) in [
+                    ("TIGER", &state.train_valid),
+                    ("SASRec", &state.sasrec_valid),
+                ] {
+                    if valid.is_empty() {
+                        continue;
+                    }
+                    for (metric, f) in [
+                        (
+                            "Recall@10",
+                            (|m: &crate::eval::Metrics| m.recall_at(10))
+                                as fn(&crate::eval::Metrics) -> Option<f64>,
+                        ),
+                        ("NDCG@10", |m: &crate::eval::Metrics| m.ndcg_at(10)),
+                    ] {
+                        let pts: Vec<[f64; 2]> = valid
+                            .iter()
+                            .filter_map(|(s, m)| f(m).map(|v| [*s as f64, v]))
+                            .collect();
+                        p.line(Line::new(
+                            format!("{model} {metric}"),
+                            PlotPoints::from(pts),
+                        ));
+                    }
+                }
+            })
+            .response
+            .rect;
+    });
+    ui.horizontal(|ui| {
+        super::png_button(app, ui, rects[0], "training_loss.png");
+        super::png_button(app, ui, rects[1], "validation_metrics.png");
     });
     comparison_ui(app, ui);
 }
