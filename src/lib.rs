@@ -4,6 +4,7 @@
 pub mod app;
 pub mod atomic;
 pub mod baseline;
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod decode;

@@ -3,6 +3,12 @@
 use std::path::PathBuf;
 
 use tiger_explorer::app::state::synthetic_map;
+use tiger_explorer::bench::train::{Recommender, random_ids};
+use tiger_explorer::bench::{infer, scaling, train};
+use tiger_explorer::config::QuantizeOptions;
+use tiger_explorer::device::DeviceChoice;
+use tiger_explorer::train::context::RecData;
+use tiger_explorer::train::options::Seq2SeqOptions;
 use tiger_explorer::ui::map_view::code_color;
 use tiger_explorer::ui::point_cloud::PointInstance;
 use tiger_explorer::ui::point_offscreen::{self, Offscreen};
@@ -10,8 +16,102 @@ use tiger_explorer::ui::point_offscreen::{self, Offscreen};
 /// What `bench` measures.
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchTarget {
+    /// Training, embedding and beam-search speed (each workload, or all of them).
+    Run(RunArgs),
+    /// Time and memory of quantize / IDs / trie / beam search as the catalogue grows.
+    Scaling(ScalingArgs),
     /// Frame rate of the embedding map's WGSL point renderer, drawn offscreen on the GPU.
     Map(MapArgs),
+}
+
+/// Workloads of `bench run`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// RQ-VAE training steps/s and first-step latency.
+    Rqvae,
+    /// TIGER seq2seq training steps/s and first-step latency.
+    T5,
+    /// SASRec training steps/s.
+    Sasrec,
+    /// Embedding throughput of the bundled encoder (skipped when its files are missing).
+    Embed,
+    /// Constrained beam search, one query at a time.
+    Beam,
+    /// Full test evaluation throughput.
+    Eval,
+}
+
+/// Arguments of `bench run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Workloads to measure [default: all].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Workload>,
+    /// Dataset for the recommender workloads [default: the bundled sample].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Compute device.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    device: DeviceChoice,
+    /// Untimed steps before the timed window (kernel compilation, autotune).
+    #[arg(long, default_value_t = 20)]
+    warmup: usize,
+    /// Timed training steps (rounded up to a multiple of --warmup).
+    #[arg(long, default_value_t = 200)]
+    steps: usize,
+    /// Rows of the synthetic RQ-VAE input.
+    #[arg(long, default_value_t = 10_000)]
+    items: usize,
+    /// Width of the synthetic RQ-VAE input (768 = the paper's sentence-T5).
+    #[arg(long, default_value_t = 768)]
+    dim: usize,
+    /// Beam width of the search workloads.
+    #[arg(long, default_value_t = 20)]
+    beam: usize,
+    /// Single queries timed by `beam`.
+    #[arg(long, default_value_t = 50)]
+    queries: usize,
+    /// Test histories ranked by `eval` (the dataset's test users, repeated).
+    #[arg(long, default_value_t = 6000)]
+    eval_users: usize,
+    /// Encoder folder for `embed`.
+    #[arg(long, default_value = tiger_explorer::embed::encode::DEFAULT_MODEL_DIR)]
+    model_dir: PathBuf,
+    /// Small shapes instead of the paper's (smoke tests on the CPU).
+    #[arg(long)]
+    tiny: bool,
+    /// Print one JSON line per result instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `bench scaling`.
+#[derive(clap::Args, Debug)]
+pub struct ScalingArgs {
+    /// Catalogue sizes.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+    items: Vec<usize>,
+    /// Embedding width.
+    #[arg(long, default_value_t = 768)]
+    dim: usize,
+    /// RQ-VAE steps per size.
+    #[arg(long, default_value_t = 300)]
+    steps: usize,
+    /// Beam width.
+    #[arg(long, default_value_t = 20)]
+    beam: usize,
+    /// Queries in the timed beam-search batch.
+    #[arg(long, default_value_t = 64)]
+    queries: usize,
+    /// Compute device.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    device: DeviceChoice,
+    /// Small model shapes (smoke tests on the CPU).
+    #[arg(long)]
+    tiny: bool,
+    /// Print one JSON line per size instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `bench map`.
@@ -41,7 +141,168 @@ pub struct MapArgs {
 pub fn run(target: BenchTarget) -> anyhow::Result<()> {
     match target {
         BenchTarget::Map(args) => map(args),
+        BenchTarget::Run(args) => run_workloads(args),
+        BenchTarget::Scaling(args) => scaling(args),
     }
+}
+
+/// Model shapes: the paper's, or tiny ones for smoke tests.
+fn shapes(tiny: bool) -> (QuantizeOptions, Seq2SeqOptions) {
+    let q = QuantizeOptions::default();
+    let t = Seq2SeqOptions::default();
+    if !tiny {
+        return (q, t);
+    }
+    (
+        QuantizeOptions {
+            hidden_dims: vec![32],
+            latent_dim: 8,
+            codebook_size: 16,
+            batch_size: 64,
+            kmeans_iters: 2,
+            ..q
+        },
+        Seq2SeqOptions {
+            encoder_layers: 1,
+            decoder_layers: 1,
+            d_model: 16,
+            heads: 2,
+            d_head: 8,
+            d_ff: 32,
+            batch_size: 16,
+            user_buckets: 0,
+            ..t
+        },
+    )
+}
+
+/// `bench run`.
+fn run_workloads(args: RunArgs) -> anyhow::Result<()> {
+    let all = [
+        Workload::Rqvae,
+        Workload::T5,
+        Workload::Sasrec,
+        Workload::Embed,
+        Workload::Beam,
+        Workload::Eval,
+    ];
+    let chosen = super::device(args.device);
+    let (q, mut t) = shapes(args.tiny);
+    let wanted: Vec<Workload> = if args.only.is_empty() {
+        all.to_vec()
+    } else {
+        args.only.clone()
+    };
+    let needs_data = wanted.iter().any(|w| *w != Workload::Rqvae);
+    let data = if needs_data {
+        let dir = args.data.clone().unwrap_or_else(super::gui_cmd::sample);
+        let dataset = tiger_explorer::data::load(&dir)?;
+        let split = tiger_explorer::data::split(&dataset, t.k_core)?;
+        let ids = random_ids(dataset.items.len(), q.levels, q.codebook_size as u32, 3);
+        Some(RecData::new(dataset, split, ids))
+    } else {
+        None
+    };
+    t.beam = args.beam;
+    let run_dir = std::env::temp_dir().join(format!("tiger-bench-{}", std::process::id()));
+    if !args.json {
+        println!("device: {}", chosen.description);
+    }
+    for w in wanted {
+        let result = match (w, &data) {
+            (Workload::Rqvae, _) => {
+                train::rqvae(&chosen, args.items, args.dim, &q, args.warmup, args.steps)
+            }
+            (Workload::T5, Some(d)) => train::recommender(
+                &chosen,
+                d,
+                Recommender::Tiger,
+                &t,
+                args.warmup,
+                args.steps,
+                &run_dir,
+            ),
+            (Workload::Sasrec, Some(d)) => train::recommender(
+                &chosen,
+                d,
+                Recommender::SasRec,
+                &t,
+                args.warmup,
+                args.steps,
+                &run_dir,
+            ),
+            (Workload::Beam, Some(d)) => {
+                infer::beam_latency(&chosen, d, &t, args.beam, args.queries)
+            }
+            (Workload::Eval, Some(d)) => {
+                infer::eval_throughput(&chosen, d, &t, args.beam, args.eval_users)
+            }
+            (Workload::Embed, Some(d)) => {
+                if !args.model_dir.join("model.safetensors").is_file() {
+                    eprintln!(
+                        "embed: skipped, {} has no model.safetensors (run scripts/fetch-model.sh)",
+                        args.model_dir.display()
+                    );
+                    continue;
+                }
+                let texts: Vec<String> = d.dataset.items.iter().map(|i| i.text.clone()).collect();
+                infer::embed(&chosen, &args.model_dir, &texts, 256)
+            }
+            (_, None) => unreachable!("data is loaded for every workload but rqvae"),
+        };
+        let r = result.map_err(|e| anyhow::anyhow!("{w:?}: {e}"))?;
+        if args.json {
+            println!("{}", serde_json::to_string(&r)?);
+        } else {
+            println!("{}", r.row());
+        }
+    }
+    Ok(())
+}
+
+/// `bench scaling`.
+fn scaling(args: ScalingArgs) -> anyhow::Result<()> {
+    let chosen = super::device(args.device);
+    let (q, t) = shapes(args.tiny);
+    if !args.json {
+        println!("device: {}", chosen.description);
+        println!(
+            "items      quantize_s  assign_ms  trie_ms   trie_nodes  beam_ms/query  host_rss_MiB  device_MiB  unique_prefix_%"
+        );
+    }
+    for &n in &args.items {
+        if n < q.batch_size.max(q.codebook_size) {
+            anyhow::bail!("--items {n} is smaller than the batch or the codebook");
+        }
+        let row = scaling::run(
+            &chosen,
+            n,
+            args.dim,
+            &q,
+            &t,
+            args.steps,
+            args.beam,
+            args.queries,
+        )?;
+        if args.json {
+            println!("{}", serde_json::to_string(&row)?);
+        } else {
+            let mib = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
+            println!(
+                "{:<10} {:>10.2} {:>10.1} {:>8.1} {:>12} {:>14.2} {:>13} {:>11} {:>16.2}",
+                row.items,
+                row.quantize_s,
+                row.assign_ids_s * 1000.0,
+                row.trie_s * 1000.0,
+                row.trie_nodes,
+                row.beam_ms_per_query,
+                mib(row.host_rss_mib),
+                mib(row.peak_device_mib),
+                row.unique_prefix_pct
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `bench map`.

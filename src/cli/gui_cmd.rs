@@ -36,7 +36,7 @@ pub struct GuiArgs {
 }
 
 /// The bundled sample, relative to the working directory or, failing that, to the source tree.
-fn sample() -> PathBuf {
+pub(crate) fn sample() -> PathBuf {
     let local = PathBuf::from("sample_data/ml-latest-small");
     if local.is_dir() {
         local

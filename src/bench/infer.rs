@@ -1,0 +1,183 @@
+//! Inference speed: constrained beam search (single-query latency and full-evaluation throughput)
+//! with TIGER's model at its training shape, and embedding throughput of the bundled encoder.
+
+use std::path::Path;
+use std::time::Instant;
+
+use super::{BenchResult, DevicePeak, peak_host_mib};
+use crate::decode::beam::BeamConfig;
+use crate::device::ChosenDevice;
+use crate::seq2seq::batch::{Part, Sample, samples};
+use crate::seq2seq::evaluate::{evaluate, recommend};
+use crate::seq2seq::{Seq2Seq, Vocab};
+use crate::train::context::RecData;
+use crate::train::options::Seq2SeqOptions;
+use crate::train::seq2seq_loop::model_config;
+
+/// A freshly initialised TIGER model of `opts`' shape for `data` (beam-search cost depends on the
+/// shapes, not on the weights) and its vocabulary.
+pub fn model_for(chosen: &ChosenDevice, data: &RecData, opts: &Seq2SeqOptions) -> (Seq2Seq, Vocab) {
+    let vocab = Vocab::for_ids(&data.ids, data.ids.codebook_size(), opts.user_buckets);
+    let model = model_config(opts, vocab.size()).init(&chosen.device);
+    (model, vocab)
+}
+
+/// Single-query latency: beam search (width `beam`, constrained to real IDs) for `queries` test
+/// histories one at a time, after 3 warm-up queries; the median in ms.
+pub fn beam_latency(
+    chosen: &ChosenDevice,
+    data: &RecData,
+    opts: &Seq2SeqOptions,
+    beam: usize,
+    queries: usize,
+) -> anyhow::Result<BenchResult> {
+    let (model, vocab) = model_for(chosen, data, opts);
+    let test = samples(&data.split, Part::Test, opts.max_history);
+    if test.is_empty() {
+        anyhow::bail!("the dataset has no test users");
+    }
+    let config = BeamConfig {
+        width: beam,
+        constrained: true,
+    };
+    let mut times = Vec::with_capacity(queries);
+    let mut peak = DevicePeak::default();
+    for q in 0..queries + 3 {
+        let s = &test[q % test.len()];
+        let t = Instant::now();
+        let hyps = recommend(
+            &model,
+            &vocab,
+            data,
+            &s.history,
+            config,
+            &chosen.device,
+            &mut |_| {},
+        );
+        if hyps.is_empty() {
+            anyhow::bail!("beam search returned nothing for test user {}", s.user);
+        }
+        if q >= 3 {
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        peak.sample(&chosen.device);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    Ok(BenchResult {
+        workload: "beam".into(),
+        device: chosen.description.clone(),
+        rate: 1000.0 / median,
+        unit: "queries/s".into(),
+        first_step_s: None,
+        latency_ms: Some(median),
+        peak_device_mib: peak.mib(),
+        peak_host_mib: peak_host_mib(),
+        shape: format!(
+            "one history at a time, beam {beam}, constrained, full IDs ({} tokens), {queries} queries, {} items",
+            vocab.id_len(),
+            data.ids.len()
+        ),
+    })
+}
+
+/// Full evaluation throughput: leave-one-out test ranking for `users` histories (the dataset's test
+/// users, repeated to reach `users`), batched as the evaluator batches them.
+pub fn eval_throughput(
+    chosen: &ChosenDevice,
+    data: &RecData,
+    opts: &Seq2SeqOptions,
+    beam: usize,
+    users: usize,
+) -> anyhow::Result<BenchResult> {
+    let (model, vocab) = model_for(chosen, data, opts);
+    let test = samples(&data.split, Part::Test, opts.max_history);
+    if test.is_empty() {
+        anyhow::bail!("the dataset has no test users");
+    }
+    let picked: Vec<Sample> = test.iter().cycle().take(users).cloned().collect();
+    let config = BeamConfig {
+        width: beam,
+        constrained: true,
+    };
+    // Warm-up (kernel compilation) on one chunk, then the timed run.
+    let warm: Vec<Sample> = picked.iter().take(64).cloned().collect();
+    let ks = [beam.min(10)];
+    let _ = evaluate(
+        &model,
+        &vocab,
+        data,
+        &warm,
+        config,
+        &ks,
+        &chosen.device,
+        &|| false,
+    );
+    let mut peak = DevicePeak::default();
+    let t = Instant::now();
+    let result = evaluate(
+        &model,
+        &vocab,
+        data,
+        &picked,
+        config,
+        &ks,
+        &chosen.device,
+        &|| false,
+    )
+    .ok_or_else(|| anyhow::anyhow!("evaluation was cancelled"))?;
+    let secs = t.elapsed().as_secs_f64();
+    peak.sample(&chosen.device);
+    Ok(BenchResult {
+        workload: "eval".into(),
+        device: chosen.description.clone(),
+        rate: users as f64 / secs,
+        unit: "users/s".into(),
+        first_step_s: None,
+        latency_ms: Some(secs * 1000.0),
+        peak_device_mib: peak.mib(),
+        peak_host_mib: peak_host_mib(),
+        shape: format!(
+            "{users} test histories, beam {beam}, constrained; latency = whole evaluation ({} invalid)",
+            result.invalid_share
+        ),
+    })
+}
+
+/// Embedding throughput of the bundled encoder over `texts` (batch `batch`), after one warm-up
+/// batch.
+pub fn embed(
+    chosen: &ChosenDevice,
+    model_dir: &Path,
+    texts: &[String],
+    batch: usize,
+) -> anyhow::Result<BenchResult> {
+    let encoder = crate::embed::encode::Encoder::load(model_dir, &chosen.device)?;
+    let warm: Vec<&str> = texts.iter().take(batch).map(String::as_str).collect();
+    encoder.embed_batch(&warm)?;
+    let mut peak = DevicePeak::default();
+    let t = Instant::now();
+    let emb = encoder.embed_all(texts, batch, &mut |_, _| {
+        peak.sample(&chosen.device);
+        true
+    })?;
+    let secs = t.elapsed().as_secs_f64();
+    if emb.data.iter().any(|v| !v.is_finite()) {
+        anyhow::bail!("the encoder produced non-finite values");
+    }
+    Ok(BenchResult {
+        workload: "embed".into(),
+        device: chosen.description.clone(),
+        rate: texts.len() as f64 / secs,
+        unit: "items/s".into(),
+        first_step_s: None,
+        latency_ms: None,
+        peak_device_mib: peak.mib(),
+        peak_host_mib: peak_host_mib(),
+        shape: format!(
+            "all-MiniLM-L6-v2, {} item texts, batch {batch}, dim {}",
+            texts.len(),
+            emb.dim
+        ),
+    })
+}

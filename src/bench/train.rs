@@ -1,0 +1,213 @@
+//! Training throughput: RQ-VAE, TIGER's seq2seq model and SASRec, each through the same training
+//! loop the app and the CLI use. Steps/s is measured between two loss read-backs (the loops read
+//! losses back only every `log_every` steps, so each window ends after the GPU finished its work).
+
+use std::path::Path;
+use std::time::Instant;
+
+use super::{BenchResult, DevicePeak, peak_host_mib, synthetic_embeddings};
+use crate::config::QuantizeOptions;
+use crate::device::ChosenDevice;
+use crate::train::context::RecData;
+use crate::train::options::Seq2SeqOptions;
+use crate::train::rqvae_loop::{self, Flow, RqVaeEvent};
+use crate::train::seq2seq_loop::{self, TrainError, TrainEvent};
+
+/// Measures RQ-VAE training on `items` synthetic `dim`-wide embeddings with `opts` (its batch,
+/// codebooks and optimiser): `warmup` steps, then `steps` timed steps.
+pub fn rqvae(
+    chosen: &ChosenDevice,
+    items: usize,
+    dim: usize,
+    opts: &QuantizeOptions,
+    warmup: usize,
+    steps: usize,
+) -> anyhow::Result<BenchResult> {
+    let warmup = warmup.max(1);
+    let steps = steps.div_ceil(warmup).max(1) * warmup;
+    let emb = synthetic_embeddings(items, dim, 7);
+    let opts = QuantizeOptions {
+        steps: warmup + steps,
+        log_every: warmup,
+        ..opts.clone()
+    };
+    let device = &chosen.device;
+    let start = Instant::now();
+    let mut first: Option<f64> = None;
+    let mut window: Option<Instant> = None;
+    let mut end = None;
+    let mut peak = DevicePeak::default();
+    rqvae_loop::train(&emb, &opts, device, &mut |e| {
+        match e {
+            RqVaeEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
+            RqVaeEvent::Stats(s) if s.step == warmup => window = Some(Instant::now()),
+            RqVaeEvent::Stats(s) if s.step == opts.steps => end = Some(Instant::now()),
+            _ => {}
+        }
+        peak.sample(device);
+        Flow::Continue
+    })?;
+    let (Some(a), Some(b)) = (window, end) else {
+        anyhow::bail!(
+            "the RQ-VAE loop did not report at steps {warmup} and {}",
+            opts.steps
+        );
+    };
+    Ok(BenchResult {
+        workload: "rqvae".into(),
+        device: chosen.description.clone(),
+        rate: steps as f64 / (b - a).as_secs_f64(),
+        unit: "steps/s".into(),
+        first_step_s: first,
+        latency_ms: None,
+        peak_device_mib: peak.mib(),
+        peak_host_mib: peak_host_mib(),
+        shape: format!(
+            "{items} x {dim} -> {:?} -> {}, {} x {} codes, batch {}, {:?}, {steps} timed steps after {warmup}",
+            opts.hidden_dims,
+            opts.latent_dim,
+            opts.levels,
+            opts.codebook_size,
+            opts.batch_size,
+            opts.optimizer
+        ),
+    })
+}
+
+/// Which recommender [`recommender`] trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recommender {
+    /// TIGER's T5-style encoder-decoder.
+    Tiger,
+    /// The SASRec baseline.
+    SasRec,
+}
+
+/// Measures recommender training on `data` (a real dataset with semantic IDs): `warmup` steps,
+/// then `steps` timed steps; the run's checkpoints go to `run`.
+pub fn recommender(
+    chosen: &ChosenDevice,
+    data: &RecData,
+    which: Recommender,
+    opts: &Seq2SeqOptions,
+    warmup: usize,
+    steps: usize,
+    run: &Path,
+) -> anyhow::Result<BenchResult> {
+    let warmup = warmup.max(1);
+    let steps = steps.div_ceil(warmup).max(1) * warmup;
+    let total = warmup + steps;
+    let device = &chosen.device;
+    let start = Instant::now();
+    let mut first: Option<f64> = None;
+    let mut window: Option<Instant> = None;
+    let mut end = None;
+    let mut peak = DevicePeak::default();
+    let mut observe = |e: TrainEvent| {
+        peak.sample(device);
+        match e {
+            TrainEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
+            TrainEvent::Loss { step, .. } if step == warmup => window = Some(Instant::now()),
+            TrainEvent::Loss { step, .. } if step == total => {
+                end = Some(Instant::now());
+                // Stop before the end-of-run validation: it is measured by `bench eval`.
+                return Flow::Cancel;
+            }
+            _ => {}
+        }
+        Flow::Continue
+    };
+    let _ = std::fs::remove_dir_all(run);
+    let (result, shape) = match which {
+        Recommender::Tiger => {
+            let o = Seq2SeqOptions {
+                steps: total,
+                log_every: warmup,
+                eval_every: total + 1,
+                ..opts.clone()
+            };
+            let shape = format!(
+                "{}+{} layers, d {}, {}x{} heads, FFN {}, history {} items, batch {}",
+                o.encoder_layers,
+                o.decoder_layers,
+                o.d_model,
+                o.heads,
+                o.d_head,
+                o.d_ff,
+                o.max_history,
+                o.batch_size
+            );
+            (
+                seq2seq_loop::train(data, &o, run, device, false, &mut observe),
+                shape,
+            )
+        }
+        Recommender::SasRec => {
+            let o = crate::baseline::sasrec_train::SasRecOptions {
+                steps: total,
+                log_every: warmup,
+                eval_every: total + 1,
+                ..Default::default()
+            };
+            let shape = format!(
+                "{} blocks, d {}, {} heads, max length {}, batch {}",
+                o.blocks, o.d_model, o.heads, o.max_len, o.batch_size
+            );
+            (
+                crate::baseline::sasrec_train::train(
+                    &data.split,
+                    data.dataset.items.len(),
+                    &o,
+                    run,
+                    &data.dataset.source,
+                    device,
+                    false,
+                    &mut observe,
+                ),
+                shape,
+            )
+        }
+    };
+    match result {
+        Ok(_) | Err(TrainError::Cancelled(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let _ = std::fs::remove_dir_all(run);
+    let (Some(a), Some(b)) = (window, end) else {
+        anyhow::bail!("the training loop did not report at steps {warmup} and {total}");
+    };
+    Ok(BenchResult {
+        workload: match which {
+            Recommender::Tiger => "t5".into(),
+            Recommender::SasRec => "sasrec".into(),
+        },
+        device: chosen.description.clone(),
+        rate: steps as f64 / (b - a).as_secs_f64(),
+        unit: "steps/s".into(),
+        first_step_s: first,
+        latency_ms: None,
+        peak_device_mib: peak.mib(),
+        peak_host_mib: peak_host_mib(),
+        shape: format!("{shape}, {steps} timed steps after {warmup}"),
+    })
+}
+
+/// Semantic IDs for a dataset without a trained RQ-VAE: uniformly random codes (speed does not
+/// depend on which codes the items get, only on the shapes).
+pub fn random_ids(
+    items: usize,
+    levels: usize,
+    codebook: u32,
+    seed: u64,
+) -> crate::rqvae::SemanticIds {
+    let mut state = seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1;
+    let codes = (0..items * levels)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 33) as u32 % codebook
+        })
+        .collect();
+    crate::rqvae::SemanticIds::assign(codes, levels)
+}
