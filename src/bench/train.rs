@@ -14,7 +14,8 @@ use crate::train::rqvae_loop::{self, Flow, RqVaeEvent};
 use crate::train::seq2seq_loop::{self, TrainError, TrainEvent};
 
 /// Measures RQ-VAE training on `items` synthetic `dim`-wide embeddings with `opts` (its batch,
-/// codebooks and optimiser): `warmup` steps, then `steps` timed steps.
+/// codebooks and optimiser): `warmup` steps, then `steps` timed steps. The loop reads losses and
+/// codebook statistics back every `warmup` steps (as the app does every `log_every`).
 pub fn rqvae(
     chosen: &ChosenDevice,
     items: usize,
@@ -26,9 +27,12 @@ pub fn rqvae(
     let warmup = warmup.max(1);
     let steps = steps.div_ceil(warmup).max(1) * warmup;
     let emb = synthetic_embeddings(items, dim, 7);
+    // No dead-code restart: it is a periodic host-side repair, not part of a training step, and
+    // the PyTorch reference (bench/torch_reference.py) leaves it out too.
     let opts = QuantizeOptions {
         steps: warmup + steps,
         log_every: warmup,
+        dead_code_restart: 0,
         ..opts.clone()
     };
     let device = &chosen.device;
