@@ -2,6 +2,7 @@
 
 pub mod checkpoint;
 pub mod context;
+pub mod device_rows;
 pub mod loop_common;
 pub mod options;
 pub mod protocol;

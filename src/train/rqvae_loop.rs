@@ -12,6 +12,7 @@ use crate::embed::Embeddings;
 use crate::rqvae::{
     QuantizeStats, RqVae, RqVaeConfig, Standardizer, catalogue_stats, kmeans::kmeans,
 };
+use crate::train::device_rows::DeviceRows;
 
 /// What the loop tells its observer.
 #[derive(Debug, Clone)]
@@ -90,18 +91,20 @@ fn read_codes(t: Tensor<2, Int>) -> Result<Vec<u32>, RqVaeError> {
     Ok(v.into_iter().map(|c| c as u32).collect())
 }
 
-/// Codes of every catalogue row (`data`: `[items, dim]` on the device), in chunks.
-pub fn assign_codes(model: &RqVae, data: &Tensor<2>) -> Result<Vec<u32>, RqVaeError> {
+/// Codes of every catalogue row (`data`: `[items, dim]` on the device), in chunks of 16,384 rows.
+pub fn assign_codes(model: &RqVae, data: &DeviceRows) -> Result<Vec<u32>, RqVaeError> {
     const CHUNK: usize = 16_384;
-    let [n, _] = data.dims();
-    let mut out = Vec::with_capacity(n * model.levels());
-    let mut start = 0;
-    while start < n {
-        let end = (start + CHUNK).min(n);
-        out.extend(read_codes(
-            model.codes(data.clone().slice(s![start..end, ..])),
-        )?);
-        start = end;
+    let mut out = Vec::with_capacity(data.rows() * model.levels());
+    for part in data.chunks() {
+        let [n, _] = part.dims();
+        let mut start = 0;
+        while start < n {
+            let end = (start + CHUNK).min(n);
+            out.extend(read_codes(
+                model.codes(part.clone().slice(s![start..end, ..])),
+            )?);
+            start = end;
+        }
     }
     Ok(out)
 }
@@ -131,7 +134,8 @@ pub fn train(
     let train_device = device.clone().autodiff();
     train_device.seed(opts.seed);
     let mut model = config.init(&train_device);
-    let data = Tensor::<2>::from_data(TensorData::new(x_host, [n, embeddings.dim]), device);
+    let data = DeviceRows::upload(&x_host, n, embeddings.dim, device);
+    drop(x_host);
     let batch = opts.batch_size.min(n);
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let mut order: Vec<usize> = (0..n).collect();
@@ -142,12 +146,9 @@ pub fn train(
             order.shuffle(rng);
             cursor = 0;
         }
-        let idx: Vec<i64> = order[cursor..cursor + batch]
-            .iter()
-            .map(|&i| i as i64)
-            .collect();
+        let picked = data.gather(&order[cursor..cursor + batch], device);
         cursor += batch;
-        Tensor::<1, Int>::from_data(TensorData::new(idx, [batch]), device)
+        picked
     };
 
     let mut optim = match opts.optimizer {
@@ -159,7 +160,7 @@ pub fn train(
         if observe(RqVaeEvent::Phase("k-means init of the codebooks".into())) == Flow::Cancel {
             return Err(RqVaeError::Cancelled);
         }
-        let first = data.clone().select(0, next_batch(&mut rng));
+        let first = next_batch(&mut rng);
         model = kmeans_init(model, first, opts)?;
     }
 
@@ -174,7 +175,7 @@ pub fn train(
         } else if step == 2 {
             observe(RqVaeEvent::Phase("training".into()));
         }
-        let x = data.clone().select(0, next_batch(&mut rng)).autodiff();
+        let x = next_batch(&mut rng).autodiff();
         let out = model.forward(x);
         let quant_total = out
             .quant_losses

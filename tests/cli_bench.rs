@@ -1,0 +1,134 @@
+//! `bench` end to end through the real binary with tiny shapes on the CPU (and the map on the
+//! wgpu adapter when one exists): every workload reports a positive rate, scaling reports every
+//! size, bad arguments are refused with a message.
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tiger-explorer"))
+}
+
+fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn bench_run_reports_every_workload() {
+    let out = bin()
+        .args([
+            "bench",
+            "run",
+            "--device",
+            "cpu",
+            "--tiny",
+            "--json",
+            "--only",
+            "rqvae,t5,beam,eval",
+            "--warmup",
+            "2",
+            "--steps",
+            "4",
+            "--items",
+            "300",
+            "--dim",
+            "16",
+            "--queries",
+            "3",
+            "--eval-users",
+            "30",
+            "--beam",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    let rows = json_lines(&out);
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["workload"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["rqvae", "t5", "beam", "eval"]);
+    for r in &rows {
+        assert!(r["rate"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["peak_host_mib"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    assert!(rows[0]["first_step_s"].as_f64().is_some());
+    assert!(rows[2]["latency_ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        rows[3]["shape"]
+            .as_str()
+            .unwrap()
+            .contains("30 test histories")
+    );
+}
+
+#[test]
+fn bench_scaling_reports_each_size_and_refuses_tiny_catalogues() {
+    let out = bin()
+        .args([
+            "bench",
+            "scaling",
+            "--device",
+            "cpu",
+            "--tiny",
+            "--json",
+            "--items",
+            "500,2000",
+            "--dim",
+            "16",
+            "--steps",
+            "5",
+            "--queries",
+            "4",
+            "--beam",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["items"], 2000);
+    // Every item is a trie leaf, so the trie has more nodes than items.
+    assert!(rows[1]["trie_nodes"].as_u64().unwrap() > 2000);
+    assert!(rows[1]["beam_ms_per_query"].as_f64().unwrap() > 0.0);
+
+    let bad = bin()
+        .args([
+            "bench", "scaling", "--device", "cpu", "--tiny", "--items", "10",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--items 10"));
+}
+
+#[test]
+fn bench_map_draws_points_or_says_why_not() {
+    let out = bin()
+        .args([
+            "bench", "map", "--json", "--points", "500", "--frames", "5", "--width", "64",
+            "--height", "32",
+        ])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            std::env::var("TIGER_REQUIRE_WGPU").is_err(),
+            "TIGER_REQUIRE_WGPU is set but: {err}"
+        );
+        assert!(err.contains("no usable GPU adapter"), "{err}");
+        return;
+    }
+    let rows = json_lines(&out);
+    assert_eq!(rows[0]["points"], 500);
+    assert!(rows[0]["lit_pixels"].as_u64().unwrap() > 0);
+    assert!(rows[0]["fps"].as_f64().unwrap() > 0.0);
+}
