@@ -53,14 +53,15 @@ impl Attention {
     /// broadcastable to `[batch, heads, tq, tk]` (relative position bias and masks, already summed)
     /// → `[batch, tq, d_model]`.
     pub fn forward(&self, query: Tensor<3>, memory: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
-        let [b, tq, _] = query.dims();
-        let [_, tk, _] = memory.dims();
+        let (k, v) = self.project_memory(memory);
+        self.forward_kv(query, k, v, bias)
+    }
+
+    /// Keys and values of `memory` (`[batch, tk, d_model]`), each `[batch, heads, tk, d_head]`:
+    /// computed once per query batch when decoding step by step (cross-attention).
+    pub fn project_memory(&self, memory: Tensor<3>) -> (Tensor<4>, Tensor<4>) {
+        let [b, tk, _] = memory.dims();
         let (h, dh) = (self.heads, self.d_head);
-        let q = self
-            .q
-            .forward(query)
-            .reshape([b, tq, h, dh])
-            .swap_dims(1, 2);
         let k = self
             .k
             .forward(memory.clone())
@@ -70,6 +71,26 @@ impl Attention {
             .v
             .forward(memory)
             .reshape([b, tk, h, dh])
+            .swap_dims(1, 2);
+        (k, v)
+    }
+
+    /// Attention over precomputed keys and values. `query`: `[batch, tq, d_model]`, `k`, `v`:
+    /// `[batch, heads, tk, d_head]`, `bias` as in [`Attention::forward`] → `[batch, tq, d_model]`.
+    pub fn forward_kv(
+        &self,
+        query: Tensor<3>,
+        k: Tensor<4>,
+        v: Tensor<4>,
+        bias: Tensor<4>,
+    ) -> Tensor<3> {
+        let [b, tq, _] = query.dims();
+        let tk = k.dims()[2];
+        let (h, dh) = (self.heads, self.d_head);
+        let q = self
+            .q
+            .forward(query)
+            .reshape([b, tq, h, dh])
             .swap_dims(1, 2);
         let scores = q.matmul(k.transpose()).div_scalar((dh as f32).sqrt());
         let [bb, bh, bq, bk] = bias.dims();

@@ -202,6 +202,65 @@ impl Seq2Seq {
         mask: Tensor<2, Int>,
         tokens: Tensor<2, Int>,
     ) -> Tensor<3> {
+        self.decode_kv(&self.cross_kv(memory, 1), mask, tokens)
+    }
+
+    /// Cross-attention keys and values of every decoder layer for `memory` (`[batch, src,
+    /// d_model]`), each `[batch, heads, src, d_head]`, repeated `times` per batch row (one per
+    /// beam) → batch `batch * times`. Beam search computes them once per query batch instead of
+    /// at every step.
+    pub fn cross_kv(&self, memory: Tensor<3>, times: usize) -> Vec<(Tensor<4>, Tensor<4>)> {
+        let repeat = |t: Tensor<4>| {
+            if times == 1 {
+                return t;
+            }
+            let [b, h, s, d] = t.dims();
+            t.unsqueeze_dim::<5>(1)
+                .expand([b, times, h, s, d])
+                .reshape([b * times, h, s, d])
+        };
+        self.decoder
+            .iter()
+            .map(|layer| {
+                let (k, v) = layer.cross_attn.project_memory(memory.clone());
+                (repeat(k), repeat(v))
+            })
+            .collect()
+    }
+
+    /// Decoder logits like [`Seq2Seq::decode`], with the cross-attention keys and values of
+    /// [`Seq2Seq::cross_kv`]. `kv`: one `([batch, heads, src, d_head] x 2)` per layer, `mask`:
+    /// `[batch, src]`, `tokens`: `[batch, tgt]` → `[batch, tgt, vocab]`.
+    pub fn decode_kv(
+        &self,
+        kv: &[(Tensor<4>, Tensor<4>)],
+        mask: Tensor<2, Int>,
+        tokens: Tensor<2, Int>,
+    ) -> Tensor<3> {
+        self.head.forward(self.decoder_states(kv, mask, tokens))
+    }
+
+    /// Next-token logits of the last position only: `kv`, `mask`, `tokens` as in
+    /// [`Seq2Seq::decode_kv`] → `[batch, vocab]` (the output layer runs on one position).
+    pub fn decode_last(
+        &self,
+        kv: &[(Tensor<4>, Tensor<4>)],
+        mask: Tensor<2, Int>,
+        tokens: Tensor<2, Int>,
+    ) -> Tensor<2> {
+        let states = self.decoder_states(kv, mask, tokens);
+        let [b, t, d] = states.dims();
+        let last = states.slice(s![.., t - 1..t, ..]).reshape([b, d]);
+        self.head.forward(last)
+    }
+
+    /// Final decoder states (after the last norm): `[batch, tgt, d_model]`.
+    fn decoder_states(
+        &self,
+        kv: &[(Tensor<4>, Tensor<4>)],
+        mask: Tensor<2, Int>,
+        tokens: Tensor<2, Int>,
+    ) -> Tensor<3> {
         let device = tokens.device();
         let [_, t] = tokens.dims();
         let causal = Tensor::<2, Bool>::tril_mask([t, t], 0, &device)
@@ -211,22 +270,22 @@ impl Seq2Seq {
         let self_bias = self.decoder_bias.forward(t, t, &device) + causal;
         let cross_bias = key_mask(mask);
         let mut x = self.dropout.forward(self.embed.forward(tokens));
-        for layer in &self.decoder {
+        for (layer, (k, v)) in self.decoder.iter().zip(kv) {
             let h = layer.norm1.forward(x.clone());
             x = x + layer
                 .dropout
                 .forward(layer.self_attn.forward(h.clone(), h, self_bias.clone()));
             let h = layer.norm2.forward(x.clone());
-            x = x + layer.dropout.forward(layer.cross_attn.forward(
+            x = x + layer.dropout.forward(layer.cross_attn.forward_kv(
                 h,
-                memory.clone(),
+                k.clone(),
+                v.clone(),
                 cross_bias.clone(),
             ));
             let h = layer.norm3.forward(x.clone());
             x = x + layer.dropout.forward(layer.ff.forward(h));
         }
-        let x = self.dropout.forward(self.decoder_norm.forward(x));
-        self.head.forward(x)
+        self.dropout.forward(self.decoder_norm.forward(x))
     }
 
     /// Teacher-forced logits. `src`, `mask`: `[batch, src]`, `tgt_in`: `[batch, tgt]` →

@@ -1,5 +1,6 @@
-//! The trained model as a beam-search scorer: the history is encoded once, then each step runs the
-//! decoder over the hypotheses' prefixes on the device.
+//! The trained model as a beam-search scorer: the history is encoded once and its cross-attention
+//! keys and values projected once, then each step runs the decoder over the hypotheses' prefixes on
+//! the device.
 
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
@@ -13,8 +14,9 @@ use crate::decode::StepScorer;
 pub struct ModelScorer<'m> {
     model: &'m Seq2Seq,
     vocab: &'m Vocab,
-    /// `[queries × width, src, d_model]`: each query's encoding repeated once per beam.
-    memory: Tensor<3>,
+    /// Per decoder layer, cross-attention keys and values `[queries × width, heads, src, d_head]`:
+    /// each query's encoding projected once and repeated per beam.
+    kv: Vec<(Tensor<4>, Tensor<4>)>,
     /// `[queries × width, src]`.
     mask: Tensor<2, Int>,
     device: Device,
@@ -26,11 +28,7 @@ impl<'m> ModelScorer<'m> {
         let device = batch.tokens.device();
         let [q, s] = batch.tokens.dims();
         let memory = model.encode(batch.tokens, batch.mask.clone());
-        let d = memory.dims()[2];
-        let memory = memory
-            .unsqueeze_dim::<4>(1)
-            .expand([q, width, s, d])
-            .reshape([q * width, s, d]);
+        let kv = model.cross_kv(memory, width);
         let mask = batch
             .mask
             .unsqueeze_dim::<3>(1)
@@ -39,7 +37,7 @@ impl<'m> ModelScorer<'m> {
         Self {
             model,
             vocab,
-            memory,
+            kv,
             mask,
             device,
         }
@@ -62,13 +60,7 @@ impl StepScorer for ModelScorer<'_> {
         }
         let tokens =
             Tensor::<2, Int>::from_data(TensorData::new(tokens, [n, pos + 1]), &self.device);
-        let logits = self
-            .model
-            .decode(self.memory.clone(), self.mask.clone(), tokens);
-        let vocab_size = logits.dims()[2];
-        let last = logits
-            .slice(s![.., pos..pos + 1, ..])
-            .reshape([n, vocab_size]);
+        let last = self.model.decode_last(&self.kv, self.mask.clone(), tokens);
         let start = self.vocab.offset(pos) as usize;
         let width = self.vocab.width(pos) as usize;
         log_softmax(last, 1).slice(s![.., start..start + width])
