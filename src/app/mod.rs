@@ -17,7 +17,7 @@ use crate::ui;
 pub use state::AppState;
 
 /// Stages shown in the navigation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Tab {
     /// Dataset counts and items.
     #[default]

@@ -25,6 +25,9 @@ pub struct GuiArgs {
     /// Print the app's frame-time percentiles to stderr every 5 seconds.
     #[arg(long)]
     frame_stats: bool,
+    /// Tab shown at start (demos, screenshots).
+    #[arg(long, value_enum)]
+    tab: Option<tiger_explorer::app::Tab>,
     /// Replace the embedding map with N synthetic points, open the Semantic IDs tab and repaint
     /// continuously (measures the map's frame rate; combine with --frame-stats).
     #[arg(long, value_name = "N")]
@@ -49,6 +52,7 @@ pub(crate) fn sample() -> PathBuf {
 pub fn run(args: GuiArgs) -> anyhow::Result<()> {
     let (start, stats, data_arg) = (args.start_quantize, args.frame_stats, args.data);
     let map_bench = args.map_bench;
+    let tab = args.tab;
     let mut options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1280.0, 840.0])
@@ -105,6 +109,9 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
                 app.command(tiger_explorer::train::protocol::Command::Quantize(
                     Default::default(),
                 ));
+            }
+            if let Some(t) = tab {
+                app.tab = t;
             }
             Ok(Box::new(app))
         }),
