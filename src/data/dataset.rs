@@ -121,7 +121,7 @@ impl Builder {
             return Err(DataError::DuplicateItem {
                 path: path.into(),
                 line,
-                id: id.into(),
+                id: super::error::clip(id),
             });
         }
         let title = if title.trim().is_empty() {

@@ -13,6 +13,8 @@ use super::text::describe;
 pub fn load(dir: &Path, name: &str) -> Result<Dataset, DataError> {
     let item_path = dir.join(format!("{name}.item"));
     let mut items = Table::open(&item_path, b'\t', false)?;
+    require_tabs(items.columns())?;
+    require_types(items.columns())?;
     let id_col = require_field(items.columns(), "item_id")?;
     let text_cols: Vec<(usize, String)> = items
         .columns()
@@ -39,6 +41,8 @@ pub fn load(dir: &Path, name: &str) -> Result<Dataset, DataError> {
 
     let inter_path = dir.join(format!("{name}.inter"));
     let mut inter = Table::open(&inter_path, b'\t', false)?;
+    require_tabs(inter.columns())?;
+    require_types(inter.columns())?;
     let user_col = require_field(inter.columns(), "user_id")?;
     let item_col = require_field(inter.columns(), "item_id")?;
     let ts_col = find_field(inter.columns(), "timestamp");
@@ -70,6 +74,38 @@ fn is_text_type(header: &str) -> bool {
     )
 }
 
+/// Fails when no header field carries a RecBole type (`name:token`, `name:float`, …): without
+/// types the loader cannot tell text columns from ids, and every item's text would be empty.
+fn require_types(cols: &Columns) -> Result<(), DataError> {
+    if cols.header().iter().any(|h| h.contains(':')) {
+        return Ok(());
+    }
+    Err(DataError::BadRow {
+        path: cols.path().into(),
+        line: 1,
+        message: format!(
+            "the header has no RecBole types (expected e.g. 'item_id:token', found '{}')",
+            super::error::clip(&cols.header().join(" | "))
+        ),
+    })
+}
+
+/// Fails when the header is a single field holding commas or semicolons: the file uses another
+/// delimiter, and its whole lines would otherwise be read as one column (`item_id:token,title…`
+/// still yields the field name `item_id`), blaming a later file for the mismatch.
+fn require_tabs(cols: &Columns) -> Result<(), DataError> {
+    match cols.header() {
+        [only] if only.contains([',', ';']) => Err(DataError::BadRow {
+            path: cols.path().into(),
+            line: 1,
+            message:
+                "the header has no tab; RecBole atomic files are tab separated (wrong delimiter?)"
+                    .into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Index of the column whose field name is `name`, if any.
 fn find_field(cols: &Columns, name: &str) -> Option<usize> {
     cols.header().iter().position(|h| field_name(h) == name)
@@ -80,6 +116,6 @@ fn require_field(cols: &Columns, name: &str) -> Result<usize, DataError> {
     find_field(cols, name).ok_or_else(|| DataError::MissingColumn {
         path: cols.path().into(),
         column: name.into(),
-        header: cols.header().join(" | "),
+        header: super::error::clip(&cols.header().join(" | ")),
     })
 }

@@ -122,7 +122,7 @@ impl Columns {
         self.find(names).ok_or_else(|| DataError::MissingColumn {
             path: self.path.clone(),
             column: names.first().copied().unwrap_or("?").to_string(),
-            header: self.header.join(","),
+            header: super::error::clip(&self.header.join(",")),
         })
     }
 
