@@ -28,15 +28,49 @@ fn ok(cmd: &mut Command) -> String {
 }
 
 const QUANTIZE: &[&str] = &[
-    "quantize", "--device", "cpu", "--batch-size", "6", "--levels", "2", "--codebook-size", "4",
-    "--latent-dim", "4", "--hidden-dims", "8", "--kmeans-iters", "2", "--log-every", "50",
+    "quantize",
+    "--device",
+    "cpu",
+    "--batch-size",
+    "6",
+    "--levels",
+    "2",
+    "--codebook-size",
+    "4",
+    "--latent-dim",
+    "4",
+    "--hidden-dims",
+    "8",
+    "--kmeans-iters",
+    "2",
+    "--log-every",
+    "50",
 ];
 
 /// A checkpoint of several MB per save: most of each step is spent writing.
 const HEAVY_T5: &[&str] = &[
-    "--device", "cpu", "--batch-size", "4", "--eval-every", "1", "--log-every", "1",
-    "--encoder-layers", "2", "--decoder-layers", "2", "--d-model", "256", "--heads", "4",
-    "--d-head", "64", "--d-ff", "2048", "--user-buckets", "10",
+    "--device",
+    "cpu",
+    "--batch-size",
+    "4",
+    "--eval-every",
+    "1",
+    "--log-every",
+    "1",
+    "--encoder-layers",
+    "2",
+    "--decoder-layers",
+    "2",
+    "--d-model",
+    "256",
+    "--heads",
+    "4",
+    "--d-head",
+    "64",
+    "--d-ff",
+    "2048",
+    "--user-buckets",
+    "10",
 ];
 
 /// Spawns `cmd`, lets it run `ms` milliseconds, kills it with SIGKILL and reaps it.
@@ -61,8 +95,12 @@ fn saved_step(run: &Path) -> Option<u64> {
 
 fn setup(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     let data = common::tiny_movielens(name);
-    let emb = Embeddings::new(6, 8, (0..48).map(|i| ((i * 7 % 13) as f32) / 13.0).collect())
-        .unwrap();
+    let emb = Embeddings::new(
+        6,
+        8,
+        (0..48).map(|i| ((i * 7 % 13) as f32) / 13.0).collect(),
+    )
+    .unwrap();
     store::write(&data.join("embeddings.npy"), &emb).unwrap();
     let q = data.join("q");
     ok(bin()
@@ -108,17 +146,28 @@ fn killed_while_saving_checkpoints_leaves_them_loadable() {
         };
         checked += 1;
         // `best` (or `last`) loads for evaluation...
-        ok(bin().args(["eval", "--device", "cpu", "--beam", "10", "--run"]).arg(&run));
+        ok(bin()
+            .args(["eval", "--device", "cpu", "--beam", "10", "--run"])
+            .arg(&run));
         // ...and `last` (weights, optimiser, state) resumes: one more step after the saved one.
         let log = ok(&mut train(&(step + 1).to_string(), true));
-        assert!(log.contains(&format!("trained to step {}", step + 1)), "{log}");
+        assert!(
+            log.contains(&format!("trained to step {}", step + 1)),
+            "{log}"
+        );
         if mid_write >= 3 && checked >= 3 {
             break;
         }
     }
     eprintln!("kills caught mid-save: {mid_write}, checkpoints verified: {checked}");
-    assert!(checked >= 3, "only {checked} kills left a checkpoint to verify");
-    assert!(mid_write >= 1, "no kill landed during a save; the test proves nothing");
+    assert!(
+        checked >= 3,
+        "only {checked} kills left a checkpoint to verify"
+    );
+    assert!(
+        mid_write >= 1,
+        "no kill landed during a save; the test proves nothing"
+    );
 }
 
 #[test]

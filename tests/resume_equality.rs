@@ -45,8 +45,10 @@ fn cancelled_and_resumed_equals_uninterrupted() {
         common::temp_dir("resume-split"),
     );
 
-    let a: TrainState = train(&data, &opts(), &whole, &device, false, &mut |_| Flow::Continue)
-        .unwrap();
+    let a: TrainState = train(&data, &opts(), &whole, &device, false, &mut |_| {
+        Flow::Continue
+    })
+    .unwrap();
 
     let err = train(&data, &opts(), &split, &device, false, &mut |e| match e {
         TrainEvent::Step { step: 25, .. } => Flow::Cancel,
@@ -54,19 +56,32 @@ fn cancelled_and_resumed_equals_uninterrupted() {
     })
     .unwrap_err();
     assert!(matches!(err, TrainError::Cancelled(25)), "{err}");
-    let b = train(&data, &opts(), &split, &device, true, &mut |_| Flow::Continue).unwrap();
+    let b = train(&data, &opts(), &split, &device, true, &mut |_| {
+        Flow::Continue
+    })
+    .unwrap();
     assert_eq!((a.step, b.step), (60, 60));
 
     // Every logged loss whose 10-step window lies after the break (steps 31-40, 41-50, 51-60)
     // matches. (The step-30 report averages steps 21-30 in one run and 26-30 in the other.)
     let after = |s: &TrainState| -> Vec<(usize, f64)> {
-        s.losses.iter().copied().filter(|(st, _)| *st >= 40).collect()
+        s.losses
+            .iter()
+            .copied()
+            .filter(|(st, _)| *st >= 40)
+            .collect()
     };
     let (la, lb) = (after(&a), after(&b));
     assert_eq!(la.len(), 3, "{la:?}");
-    assert_eq!(la.iter().map(|l| l.0).collect::<Vec<_>>(), lb.iter().map(|l| l.0).collect::<Vec<_>>());
+    assert_eq!(
+        la.iter().map(|l| l.0).collect::<Vec<_>>(),
+        lb.iter().map(|l| l.0).collect::<Vec<_>>()
+    );
     for ((s, x), (_, y)) in la.iter().zip(&lb) {
-        assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "step {s}: {x} vs {y}");
+        assert!(
+            (x - y).abs() <= 1e-5 * x.abs().max(1.0),
+            "step {s}: {x} vs {y}"
+        );
     }
 
     // The final weights give the same logits on every training sample.

@@ -290,6 +290,9 @@ pub fn train(
             state.train_seconds += clock.elapsed().as_secs_f64();
             observe(TrainEvent::Phase("validating (beam search)".into()));
             let valid_model = model.valid();
+            // Validation can take seconds: the observer is asked between chunks whether to stop
+            // (the Step event it sees doubles as a heartbeat).
+            let asked = std::cell::RefCell::new(&mut *observe);
             let result = evaluate(
                 &valid_model,
                 &vocab,
@@ -298,9 +301,25 @@ pub fn train(
                 beam,
                 &KS,
                 device,
-                &|| false,
-            )
-            .ok_or(TrainError::Cancelled(step))?;
+                &|| {
+                    let mut ask = asked.borrow_mut();
+                    ask(TrainEvent::Step {
+                        step,
+                        steps: opts.steps,
+                    }) == Flow::Cancel
+                },
+            );
+            drop(asked);
+            let Some(result) = result else {
+                return loop_common::cancel(
+                    run,
+                    &model,
+                    &optim,
+                    state,
+                    step,
+                    std::time::Instant::now(),
+                );
+            };
             let best = loop_common::record_validation(
                 run,
                 &model,
