@@ -8,15 +8,13 @@
 
 mod common;
 
+use common::{harness, wait};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use tiger_explorer::app::{AppConfig, TigerApp};
-use tiger_explorer::device::DeviceChoice;
 
 /// How a case is run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -522,33 +520,6 @@ fn the_table_covers_every_corpus_folder() {
         .collect();
     let listed: BTreeSet<String> = CASES.iter().map(|c| c.0.to_string()).collect();
     assert_eq!(on_disk, listed);
-}
-
-fn harness(data: PathBuf, runs: PathBuf) -> Harness<'static, TigerApp> {
-    let app = TigerApp::new(
-        AppConfig {
-            data,
-            device: DeviceChoice::Cpu.into(),
-            runs,
-        },
-        egui::Context::default(),
-    );
-    Harness::builder()
-        .with_size([1280.0, 900.0])
-        .build_ui_state(|ui, app: &mut TigerApp| app.show(ui), app)
-}
-
-/// Steps frames until `done` holds or `secs` pass.
-fn wait(h: &mut Harness<'static, TigerApp>, secs: u64, done: impl Fn(&TigerApp) -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        h.step();
-        if done(h.state()) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    false
 }
 
 /// Opens the folder in the app; returns what is wrong with what the status bar shows, if anything.

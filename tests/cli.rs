@@ -2,13 +2,9 @@
 
 mod common;
 
-use std::process::Command;
+use common::bin;
 
 use tiger_explorer::embed::{Embeddings, store};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tiger-explorer"))
-}
 
 fn tiny_embeddings(rows: usize, dim: usize) -> Embeddings {
     Embeddings::new(

@@ -2,11 +2,9 @@
 //! wgpu adapter when one exists): every workload reports a positive rate, scaling reports every
 //! size, bad arguments are refused with a message.
 
-use std::process::Command;
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tiger-explorer"))
-}
+use common::bin;
 
 fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
     assert!(

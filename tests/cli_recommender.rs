@@ -2,23 +2,9 @@
 
 mod common;
 
-use std::process::Command;
+use common::{bin, ok};
 
 use tiger_explorer::embed::{Embeddings, store};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tiger-explorer"))
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 const TINY_T5: &[&str] = &[
     "--device",

@@ -6,26 +6,14 @@
 
 mod common;
 
+use common::{bin, ok};
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use tiger_explorer::embed::{Embeddings, store};
 use tiger_explorer::rqvae::SemanticIds;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tiger-explorer"))
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 const QUANTIZE: &[&str] = &[
     "quantize",

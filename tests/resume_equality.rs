@@ -15,24 +15,8 @@ use tiger_explorer::train::seq2seq_loop::{TrainError, TrainEvent, TrainState, lo
 
 fn opts() -> Seq2SeqOptions {
     Seq2SeqOptions {
-        encoder_layers: 1,
-        decoder_layers: 1,
-        d_model: 32,
-        heads: 2,
-        d_head: 16,
-        d_ff: 64,
-        dropout: 0.0,
-        max_history: 3,
-        user_buckets: 0,
-        steps: 60,
-        batch_size: 16,
-        lr: 5e-3,
-        warmup_steps: 10,
-        eval_every: 1000,
-        beam: 8,
         log_every: 10,
-        device: tiger_explorer::device::DeviceChoice::Cpu,
-        ..Default::default()
+        ..common::tiny_seq2seq(60)
     }
 }
 

@@ -8,38 +8,14 @@ use tiger_explorer::decode::BeamConfig;
 use tiger_explorer::seq2seq::Vocab;
 use tiger_explorer::seq2seq::batch::{Part, samples};
 use tiger_explorer::seq2seq::evaluate::evaluate;
-use tiger_explorer::train::options::Seq2SeqOptions;
 use tiger_explorer::train::rqvae_loop::Flow;
 use tiger_explorer::train::seq2seq_loop::{TrainError, TrainEvent, load_run, train};
-
-pub fn tiny(steps: usize) -> Seq2SeqOptions {
-    Seq2SeqOptions {
-        encoder_layers: 1,
-        decoder_layers: 1,
-        d_model: 32,
-        heads: 2,
-        d_head: 16,
-        d_ff: 64,
-        dropout: 0.0,
-        max_history: 3,
-        user_buckets: 0,
-        steps,
-        batch_size: 16,
-        lr: 5e-3,
-        warmup_steps: 10,
-        eval_every: 1000,
-        beam: 8,
-        log_every: 50,
-        device: tiger_explorer::device::DeviceChoice::Cpu,
-        ..Default::default()
-    }
-}
 
 #[test]
 fn overfits_to_recall_at_1() {
     let data = common::cyclic();
     let run = common::temp_dir("tiger-overfit");
-    let opts = tiny(400);
+    let opts = common::tiny_seq2seq(400);
     let mut losses = Vec::new();
     let state = train(&data, &opts, &run, &Device::flex(), false, &mut |e| {
         if let TrainEvent::Loss { loss, .. } = e {
@@ -101,7 +77,7 @@ fn overfits_to_recall_at_1() {
 fn cancel_saves_last_and_resume_finishes_the_schedule() {
     let data = common::cyclic();
     let run = common::temp_dir("tiger-resume");
-    let opts = tiny(60);
+    let opts = common::tiny_seq2seq(60);
     let err = train(
         &data,
         &opts,

@@ -5,43 +5,16 @@
 
 mod common;
 
+use common::{harness, wait};
+
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use tiger_explorer::app::{AppConfig, TigerApp};
 use tiger_explorer::config::QuantizeOptions;
 use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::embed::{Embeddings, store};
 use tiger_explorer::train::options::Seq2SeqOptions;
-
-fn harness(data: std::path::PathBuf, runs: std::path::PathBuf) -> Harness<'static, TigerApp> {
-    let app = TigerApp::new(
-        AppConfig {
-            data,
-            device: DeviceChoice::Cpu.into(),
-            runs,
-        },
-        egui::Context::default(),
-    );
-    Harness::builder()
-        .with_size([1280.0, 900.0])
-        .build_ui_state(|ui, app: &mut TigerApp| app.show(ui), app)
-}
-
-/// Steps frames until `done` holds or `secs` pass.
-fn wait(h: &mut Harness<'static, TigerApp>, secs: u64, done: impl Fn(&TigerApp) -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        h.step();
-        if done(h.state()) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    false
-}
 
 fn tiny_data(name: &str) -> std::path::PathBuf {
     let data = common::tiny_movielens(name);

@@ -57,16 +57,13 @@ pub fn rqvae(
             opts.steps
         );
     };
-    Ok(BenchResult {
-        workload: "rqvae".into(),
-        device: chosen.description.clone(),
-        rate: steps as f64 / (b - a).as_secs_f64(),
-        unit: "steps/s".into(),
-        first_step_s: first,
-        latency_ms: None,
-        peak_device_mib: peak.mib(),
-        peak_host_mib: peak_host_mib(),
-        shape: format!(
+    Ok(steps_result(
+        "rqvae",
+        chosen,
+        steps as f64 / (b - a).as_secs_f64(),
+        first,
+        &peak,
+        format!(
             "{items} x {dim} -> {:?} -> {}, {} x {} codes, batch {}, {:?}, {steps} timed steps after {warmup}",
             opts.hidden_dims,
             opts.latent_dim,
@@ -75,7 +72,7 @@ pub fn rqvae(
             opts.batch_size,
             opts.optimizer
         ),
-    })
+    ))
 }
 
 /// Which recommender [`recommender`] trains.
@@ -180,20 +177,18 @@ pub fn recommender(
     let (Some(a), Some(b)) = (window, end) else {
         anyhow::bail!("the training loop did not report at steps {warmup} and {total}");
     };
-    Ok(BenchResult {
-        workload: match which {
-            Recommender::Tiger => "t5".into(),
-            Recommender::SasRec => "sasrec".into(),
-        },
-        device: chosen.description.clone(),
-        rate: steps as f64 / (b - a).as_secs_f64(),
-        unit: "steps/s".into(),
-        first_step_s: first,
-        latency_ms: None,
-        peak_device_mib: peak.mib(),
-        peak_host_mib: peak_host_mib(),
-        shape: format!("{shape}, {steps} timed steps after {warmup}"),
-    })
+    let workload = match which {
+        Recommender::Tiger => "t5",
+        Recommender::SasRec => "sasrec",
+    };
+    Ok(steps_result(
+        workload,
+        chosen,
+        steps as f64 / (b - a).as_secs_f64(),
+        first,
+        &peak,
+        format!("{shape}, {steps} timed steps after {warmup}"),
+    ))
 }
 
 /// Semantic IDs for a dataset without a trained RQ-VAE: uniformly random codes (speed does not
@@ -214,4 +209,26 @@ pub fn random_ids(
         })
         .collect();
     crate::rqvae::SemanticIds::assign(codes, levels)
+}
+
+/// A training-throughput result.
+fn steps_result(
+    workload: &str,
+    chosen: &ChosenDevice,
+    rate: f64,
+    first: Option<f64>,
+    peak: &DevicePeak,
+    shape: String,
+) -> BenchResult {
+    BenchResult {
+        workload: workload.into(),
+        device: chosen.description.clone(),
+        rate,
+        unit: "steps/s".into(),
+        first_step_s: first,
+        latency_ms: None,
+        peak_device_mib: peak.mib(),
+        peak_host_mib: peak_host_mib(),
+        shape,
+    }
 }

@@ -89,3 +89,79 @@ pub fn cyclic() -> RecData {
     let ids = SemanticIds::assign(vec![0, 1, 0, 1, 1, 2, 2, 3, 3, 0, 3, 0, 1, 1, 2, 2], 2);
     RecData::new(dataset, split, ids)
 }
+
+/// The built `tiger-explorer` binary.
+pub fn bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tiger-explorer"))
+}
+
+/// Runs `cmd`, asserts success and returns its standard output.
+pub fn ok(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The app on `data` (CPU worker, checkpoints under `runs`) in a headless kittest harness.
+pub fn harness(
+    data: PathBuf,
+    runs: PathBuf,
+) -> egui_kittest::Harness<'static, tiger_explorer::app::TigerApp> {
+    use tiger_explorer::app::{AppConfig, TigerApp};
+    let app = TigerApp::new(
+        AppConfig {
+            data,
+            device: tiger_explorer::device::DeviceChoice::Cpu.into(),
+            runs,
+        },
+        egui::Context::default(),
+    );
+    egui_kittest::Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_ui_state(|ui, app: &mut TigerApp| app.show(ui), app)
+}
+
+/// Steps frames until `done` holds or `secs` pass; whether it held.
+pub fn wait(
+    h: &mut egui_kittest::Harness<'static, tiger_explorer::app::TigerApp>,
+    secs: u64,
+    done: impl Fn(&tiger_explorer::app::TigerApp) -> bool,
+) -> bool {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        h.step();
+        if done(h.state()) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    false
+}
+
+/// A tiny TIGER model (1 + 1 layers, d 32, no dropout) trained for `steps` on the CPU.
+pub fn tiny_seq2seq(steps: usize) -> tiger_explorer::train::options::Seq2SeqOptions {
+    tiger_explorer::train::options::Seq2SeqOptions {
+        encoder_layers: 1,
+        decoder_layers: 1,
+        d_model: 32,
+        heads: 2,
+        d_head: 16,
+        d_ff: 64,
+        dropout: 0.0,
+        max_history: 3,
+        user_buckets: 0,
+        steps,
+        batch_size: 16,
+        lr: 5e-3,
+        warmup_steps: 10,
+        eval_every: 1000,
+        beam: 8,
+        log_every: 50,
+        device: tiger_explorer::device::DeviceChoice::Cpu,
+        ..Default::default()
+    }
+}
