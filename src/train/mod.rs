@@ -9,4 +9,5 @@ pub mod protocol;
 pub mod rqvae_loop;
 pub mod seq2seq_loop;
 pub mod worker;
+mod worker_export;
 mod worker_jobs;

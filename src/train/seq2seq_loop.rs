@@ -309,7 +309,6 @@ pub fn train(
                     }) == Flow::Cancel
                 },
             );
-            drop(asked);
             let Some(result) = result else {
                 return loop_common::cancel(
                     run,

@@ -1,4 +1,5 @@
-//! The worker's long jobs: quantize, train (TIGER and SASRec), recommend, embed, export.
+//! The worker's long jobs: quantize, train (TIGER and SASRec), recommend, embed. Exports live in
+//! `worker_export.rs`.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -7,6 +8,7 @@ use super::protocol::{Event, Job, Recommendation};
 use super::rqvae_loop::{self, Flow, RqVaeEvent};
 use super::seq2seq_loop::{self, TrainEvent};
 use super::worker::{Tiger, Worker};
+use super::worker_export::{RQVAE_RUN, SASREC_RUN, TIGER_RUN};
 use crate::data::Split;
 use crate::decode::BeamConfig;
 use crate::embed::store;
@@ -280,63 +282,6 @@ impl Worker {
         }
     }
 
-    /// Copies the run folder of `job` (RQ-VAE, TIGER or SASRec) into `dest` as a new folder named
-    /// like the run, through a temporary folder and a rename.
-    pub(super) fn export_checkpoint(&mut self, job: Job, dest: &Path) -> Result<(), String> {
-        let name = match job {
-            Job::Quantize => RQVAE_RUN,
-            Job::Train => TIGER_RUN,
-            Job::TrainSasRec => SASREC_RUN,
-            other => return Err(format!("{other:?} has no checkpoint")),
-        };
-        let src = self.runs.join(name);
-        if !src.is_dir() {
-            return Err(format!(
-                "{}: no checkpoint yet (train first in this session or an earlier one)",
-                src.display()
-            ));
-        }
-        let target = crate::train::checkpoint::save_dir(dest, name, |tmp| {
-            copy_tree(&src, tmp).map_err(|e| e.to_string())
-        })
-        .map_err(|e| e.to_string())?;
-        self.send(Event::Exported(target));
-        Ok(())
-    }
-
-    pub(super) fn export_ids(&mut self, path: &Path) -> Result<(), String> {
-        let rec = self
-            .rec
-            .as_ref()
-            .ok_or("no semantic IDs yet: quantize first")?;
-        let json = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if json {
-            let rows: Vec<serde_json::Value> = rec
-                .dataset
-                .items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    serde_json::json!({
-                        "item_id": item.id,
-                        "title": item.title,
-                        "codes": rec.ids.codes_of(i),
-                        "collision": rec.ids.collision[i],
-                    })
-                })
-                .collect();
-            crate::run::write_json(path, &rows).map_err(|e| e.to_string())?;
-        } else {
-            rec.ids
-                .write_csv(path, &rec.item_ids())
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        self.send(Event::Exported(path.into()));
-        Ok(())
-    }
-
     pub(super) fn recommend(
         &mut self,
         history: Vec<u32>,
@@ -383,34 +328,6 @@ impl Worker {
         self.send(Event::Recommendations(recs));
         Ok(())
     }
-}
-
-/// Run folder (under the worker's `runs`) of the app's RQ-VAE training.
-pub const RQVAE_RUN: &str = "gui-rqvae";
-/// Run folder of the app's TIGER training.
-pub const TIGER_RUN: &str = "gui-tiger";
-/// Run folder of the app's SASRec training.
-pub const SASREC_RUN: &str = "gui-sasrec";
-
-/// Copies the files and folders under `src` into the existing folder `dst` (temporary `*.tmp` and
-/// `*.old` checkpoint folders are skipped).
-fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(src)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let lossy = name.to_string_lossy();
-        if lossy.ends_with(".tmp") || lossy.ends_with(".old") {
-            continue;
-        }
-        let to = dst.join(&name);
-        if entry.file_type()?.is_dir() {
-            std::fs::create_dir_all(&to)?;
-            copy_tree(&entry.path(), &to)?;
-        } else {
-            std::fs::copy(entry.path(), &to)?;
-        }
-    }
-    Ok(())
 }
 
 /// Texts per encoder batch in the app.
