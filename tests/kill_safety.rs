@@ -121,7 +121,21 @@ fn killed_while_saving_checkpoints_leaves_them_loadable() {
     };
     let (mut mid_write, mut checked) = (0, 0);
     for i in 0..16u64 {
-        run_and_kill(&mut train("100000", i > 0), 700 + 97 * (i % 7));
+        // Kill shortly after the run has saved a newer step than before (robust to a slow start on a
+        // loaded machine), at varying offsets into the next steps' saves.
+        let before = saved_step(&run);
+        let mut child = train("100000", i > 0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let end = std::time::Instant::now() + Duration::from_secs(60);
+        while saved_step(&run) <= before && std::time::Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(17 * (i % 11)));
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
         // Caught in the middle of a save: a temporary checkpoint folder is left behind.
         if ["last.tmp", "best.tmp", "last.old"]
             .iter()
