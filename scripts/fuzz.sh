@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the loader fuzz targets (fuzz/) with libFuzzer instrumentation on the nightly toolchain and
+# runs each for SECONDS (default 600) with memory limits: a crash, a timeout (10 s per input) or an
+# allocation over 1 GiB counts as a failure and leaves its input in fuzz/artifacts/TARGET/.
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]    (default: every target, one after the other)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-600}"; shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(movielens recbole csv_pair npy safetensors semantic_ids)
+export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+-Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
+cargo +nightly build --release --manifest-path fuzz/Cargo.toml --target-dir fuzz/target --target x86_64-unknown-linux-gnu
+for t in "${targets[@]}"; do
+  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
+  # Seed with the bad-file corpus and a good dataset, so the fuzzer starts past the headers.
+  case "$t" in
+    movielens) for d in tests/data/bad/ml_*; do cat "$d/movies.csv" 2>/dev/null; printf '\377'; cat "$d/ratings.csv" 2>/dev/null; done > "fuzz/corpus/$t/seed" ;;
+    recbole) for d in tests/data/bad/rb_*; do cat "$d"/*.item 2>/dev/null; printf '\377'; cat "$d"/*.inter 2>/dev/null; done > "fuzz/corpus/$t/seed" ;;
+    csv_pair) for d in tests/data/bad/pair_*; do cat "$d/items.csv" 2>/dev/null; printf '\377'; cat "$d/interactions.csv" 2>/dev/null; done > "fuzz/corpus/$t/seed" ;;
+    npy) for f in tests/data/bad/emb_*/embeddings.npy; do cp "$f" "fuzz/corpus/$t/$(basename "$(dirname "$f")")"; done ;;
+    safetensors) for f in tests/data/bad/emb_*/*.safetensors; do cp "$f" "fuzz/corpus/$t/$(basename "$(dirname "$f")")"; done ;;
+    semantic_ids) for f in tests/data/bad/sid_*/semantic_ids.csv; do cp "$f" "fuzz/corpus/$t/$(basename "$(dirname "$f")")"; done ;;
+  esac
+  echo "== $t: ${secs} s"
+  "fuzz/target/x86_64-unknown-linux-gnu/release/$t" "fuzz/corpus/$t" -max_total_time="$secs" -timeout=10 \
+    -rss_limit_mb=2048 -malloc_limit_mb=1024 -artifact_prefix="fuzz/artifacts/$t/" -print_final_stats=1 2>&1 \
+    | grep -E "^(stat::|Done|==|SUMMARY|.*(panicked|crash|leak|timeout|out-of-memory))" || true
+done
