@@ -217,13 +217,8 @@ impl AppState {
 /// `n` deterministic 2-D points in 16 round clusters on a 4 x 4 grid (point `i` is in cluster
 /// `i % 16`), for frame-rate measurements of the map.
 pub fn synthetic_map(n: usize) -> Vec<[f32; 2]> {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut rng = crate::bench::XorShift::new(0x9E37_79B9_7F4A_7C15);
+    let mut next = move || rng.unit();
     (0..n)
         .map(|i| {
             let c = (i % 16) as f32;

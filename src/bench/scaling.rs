@@ -82,15 +82,9 @@ pub fn run(
 
     let vocab = Vocab::for_ids(&ids, ids.codebook_size(), 0);
     let model = model_config(t, vocab.size()).init(device);
-    let mut state = 0x1234_5678_9abc_def1u64 ^ items as u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 33) as usize
-    };
+    let mut rng = super::XorShift::new(0x1234_5678_9abc_def1u64 ^ items as u64);
     let histories: Vec<Vec<u32>> = (0..queries)
-        .map(|_| (0..20).map(|_| (next() % items) as u32).collect())
+        .map(|_| (0..20).map(|_| rng.below(items) as u32).collect())
         .collect();
     let config = BeamConfig {
         width: beam,

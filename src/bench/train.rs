@@ -199,14 +199,9 @@ pub fn random_ids(
     codebook: u32,
     seed: u64,
 ) -> crate::rqvae::SemanticIds {
-    let mut state = seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1;
+    let mut rng = super::XorShift::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1);
     let codes = (0..items * levels)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 33) as u32 % codebook
-        })
+        .map(|_| rng.below(codebook as usize) as u32)
         .collect();
     crate::rqvae::SemanticIds::assign(codes, levels)
 }

@@ -57,18 +57,12 @@ pub fn code_color(code: u32) -> [u8; 4] {
 /// Builds the instance list from the app state.
 fn build(app: &TigerApp) -> Cached {
     let ids = app.state.ids.as_ref();
-    let mut min = [f32::INFINITY; 2];
-    let mut max = [f32::NEG_INFINITY; 2];
     let points: Vec<PointInstance> = app
         .state
         .map
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            for a in 0..2 {
-                min[a] = min[a].min(p[a]);
-                max[a] = max[a].max(p[a]);
-            }
             let color = match ids.filter(|ids| i < ids.len()) {
                 Some(ids) => code_color(ids.codes_of(i)[0]),
                 None => [170, 170, 190, 200],
@@ -79,10 +73,7 @@ fn build(app: &TigerApp) -> Cached {
             }
         })
         .collect();
-    if points.is_empty() {
-        min = [0.0; 2];
-        max = [1.0; 2];
-    }
+    let (min, max) = point_cloud::bounds(&points);
     Cached {
         set: PointSet {
             generation: app.state.map_generation,
@@ -123,10 +114,7 @@ pub fn map_ui(app: &mut TigerApp, ui: &mut egui::Ui) -> Option<u32> {
         (cache.min[0] + cache.max[0]) / 2.0,
         (cache.min[1] + cache.max[1]) / 2.0,
     ];
-    let fit = ((cache.max[0] - cache.min[0]) / rect.width())
-        .max((cache.max[1] - cache.min[1]) / rect.height())
-        .max(1e-9)
-        * 1.08;
+    let fit = point_cloud::fit_units(cache.min, cache.max, rect.width(), rect.height());
     if response.double_clicked() {
         view.center = None;
         view.zoom = 1.0;
@@ -169,13 +157,13 @@ pub fn map_ui(app: &mut TigerApp, ui: &mut egui::Ui) -> Option<u32> {
             .filter(|(_, d)| *d <= reach)
             .map(|(i, _)| i as u32)
     });
-    let uniform = ViewUniform {
+    let uniform = ViewUniform::new(
         center,
-        scale: [2.0 / (upp * rect.width()), 2.0 / (upp * rect.height())],
-        half_size: [2.0 * RADIUS / rect.width(), 2.0 * RADIUS / rect.height()],
-        highlight: hovered.or(highlight_default).unwrap_or(u32::MAX),
-        pad: 0,
-    };
+        upp,
+        (rect.width(), rect.height()),
+        RADIUS,
+        hovered.or(highlight_default),
+    );
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, egui::Color32::from_gray(18));
     painter.add(egui::Shape::Callback(point_cloud::paint_callback(

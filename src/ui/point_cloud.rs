@@ -178,7 +178,50 @@ impl PointPipeline {
     }
 }
 
+/// Bounding box `(min, max)` of the points' positions; `(0, 0)-(1, 1)` when there are none.
+pub fn bounds(points: &[PointInstance]) -> ([f32; 2], [f32; 2]) {
+    if points.is_empty() {
+        return ([0.0; 2], [1.0; 2]);
+    }
+    let mut min = [f32::INFINITY; 2];
+    let mut max = [f32::NEG_INFINITY; 2];
+    for p in points {
+        for a in 0..2 {
+            min[a] = min[a].min(p.position[a]);
+            max[a] = max[a].max(p.position[a]);
+        }
+    }
+    (min, max)
+}
+
+/// Data units per pixel that fit the box `min`-`max` into `width` x `height` pixels with a 4 %
+/// margin on each side.
+pub fn fit_units(min: [f32; 2], max: [f32; 2], width: f32, height: f32) -> f32 {
+    ((max[0] - min[0]) / width)
+        .max((max[1] - min[1]) / height)
+        .max(1e-9)
+        * 1.08
+}
+
 impl ViewUniform {
+    /// The view of a `width` x `height` pixel viewport centred on `center` at `units` data units
+    /// per pixel, dots of `radius` pixels, `highlight` drawn big and white.
+    pub fn new(
+        center: [f32; 2],
+        units: f32,
+        (width, height): (f32, f32),
+        radius: f32,
+        highlight: Option<u32>,
+    ) -> Self {
+        Self {
+            center,
+            scale: [2.0 / (units * width), 2.0 / (units * height)],
+            half_size: [2.0 * radius / width, 2.0 * radius / height],
+            highlight: highlight.unwrap_or(u32::MAX),
+            pad: 0,
+        }
+    }
+
     /// A view that draws nothing visible (before the first frame).
     pub fn zeroed_view() -> Self {
         Self {

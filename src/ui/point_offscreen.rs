@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use eframe::wgpu;
 
-use super::point_cloud::{PointInstance, PointPipeline, ViewUniform};
+use super::point_cloud::{self, PointInstance, PointPipeline, ViewUniform};
 
 /// Texture format of the offscreen target (what the PNG gets).
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -187,26 +187,16 @@ impl Offscreen {
 /// The view that fits all points into a `width` x `height` target (the map's double-click view),
 /// with dots of `radius` pixels.
 pub fn fit_view(points: &[PointInstance], width: u32, height: u32, radius: f32) -> ViewUniform {
-    let mut min = [f32::INFINITY; 2];
-    let mut max = [f32::NEG_INFINITY; 2];
-    for p in points {
-        for a in 0..2 {
-            min[a] = min[a].min(p.position[a]);
-            max[a] = max[a].max(p.position[a]);
-        }
-    }
-    if points.is_empty() {
-        (min, max) = ([0.0; 2], [1.0; 2]);
-    }
+    let (min, max) = point_cloud::bounds(points);
     let (w, h) = (width as f32, height as f32);
-    let upp = ((max[0] - min[0]) / w).max((max[1] - min[1]) / h).max(1e-9) * 1.08;
-    ViewUniform {
-        center: [(min[0] + max[0]) / 2.0, (min[1] + max[1]) / 2.0],
-        scale: [2.0 / (upp * w), 2.0 / (upp * h)],
-        half_size: [2.0 * radius / w, 2.0 * radius / h],
-        highlight: u32::MAX,
-        pad: 0,
-    }
+    let center = [(min[0] + max[0]) / 2.0, (min[1] + max[1]) / 2.0];
+    ViewUniform::new(
+        center,
+        point_cloud::fit_units(min, max, w, h),
+        (w, h),
+        radius,
+        None,
+    )
 }
 
 /// Pixels of `rgba` that differ from [`BACKGROUND`].
