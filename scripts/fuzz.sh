@@ -7,11 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-600}"; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(movielens recbole csv_pair npy safetensors semantic_ids)
+[ ${#targets[@]} -gt 0 ] || targets=(movielens recbole csv_pair npy safetensors semantic_ids run_config model_bpk optim_bpk)
+# The checkpoint targets link burn (flex CPU backend): built only when one of them is asked for.
+features=()
+for t in "${targets[@]}"; do
+  case "$t" in run_config|model_bpk|optim_bpk) features=(--features checkpoint) ;; esac
+done
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
-cargo +nightly build --release --manifest-path fuzz/Cargo.toml --target-dir fuzz/target --target x86_64-unknown-linux-gnu
+cargo +nightly build --release --manifest-path fuzz/Cargo.toml --target-dir fuzz/target --target x86_64-unknown-linux-gnu "${features[@]}"
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   # Seed with the bad-file corpus and a good dataset, so the fuzzer starts past the headers.
@@ -22,6 +27,18 @@ for t in "${targets[@]}"; do
     npy) for f in tests/data/bad/emb_*/embeddings.npy; do cp "$f" "fuzz/corpus/$t/$(basename "$(dirname "$f")")"; done ;;
     safetensors) for f in tests/data/bad/emb_*/*.safetensors; do cp "$f" "fuzz/corpus/$t/$(basename "$(dirname "$f")")"; done ;;
     semantic_ids) for f in tests/data/bad/sid_*/semantic_ids.csv; do cp "$f" "fuzz/corpus/$t/$(basename "$(dirname "$f")")"; done ;;
+    run_config|model_bpk|optim_bpk)
+      # A valid tiny checkpoint (and config) written by the target itself, so mutations start from
+      # files that load.
+      seed="fuzz/seed-$t"; rm -rf "$seed"; mkdir -p "$seed"
+      TIGER_FUZZ_SEED="$seed" "fuzz/target/x86_64-unknown-linux-gnu/release/$t" 2>/dev/null || true
+      want=(); case "$t" in run_config) want=config_seed ;; model_bpk) want=model.bpk ;; optim_bpk) want=optim.bpk ;; esac
+      [ -f "$seed/$want" ] || { echo "no seed for $t"; exit 1; }
+      case "$t" in
+        run_config) cp "$seed/config_seed" "fuzz/corpus/$t/seed" ;;
+        model_bpk) cp "$seed/model.bpk" "fuzz/corpus/$t/seed" ;;
+        optim_bpk) cp "$seed/optim.bpk" "fuzz/corpus/$t/seed"; export TIGER_FUZZ_MODEL="$seed/model.bpk" ;;
+      esac ;;
   esac
   echo "== $t: ${secs} s"
   "fuzz/target/x86_64-unknown-linux-gnu/release/$t" "fuzz/corpus/$t" -max_total_time="$secs" -timeout=10 \

@@ -125,6 +125,40 @@ impl QuantizeOptions {
             "--beta must be a non-negative number",
         )?;
         check(self.log_every >= 1, "--log-every must be at least 1")?;
-        Ok(())
+        let widest = self
+            .hidden_dims
+            .iter()
+            .copied()
+            .chain([self.latent_dim, self.codebook_size])
+            .max()
+            .unwrap_or(1);
+        check_tensor(
+            &format!(
+                "--batch-size {} × the widest layer or codebook ({widest})",
+                self.batch_size
+            ),
+            self.batch_size as u64 * widest as u64,
+            "lower --batch-size",
+        )
     }
+}
+
+/// The largest single tensor a training step may need (2 GiB of f32): every wgpu adapter can hold
+/// a buffer this big, and on the CPU backend a larger request would abort the process instead of
+/// failing with a message.
+pub const MAX_TENSOR_BYTES: u64 = 2 << 30;
+
+/// Refuses, before anything is allocated, a step whose tensor `what` has `elements` f32 values
+/// above [`MAX_TENSOR_BYTES`], with `advice` on what to lower.
+pub fn check_tensor(what: &str, elements: u64, advice: &str) -> Result<(), String> {
+    let bytes = elements.saturating_mul(4);
+    if bytes <= MAX_TENSOR_BYTES {
+        return Ok(());
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    Err(format!(
+        "{what} needs a {:.1} GiB tensor in every step, over the {:.0} GiB limit; {advice}",
+        gib(bytes),
+        gib(MAX_TENSOR_BYTES)
+    ))
 }

@@ -1,18 +1,8 @@
 //! Choosing the compute device: burn-wgpu on the GPU (the product path) or the flex CPU backend.
 
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
-/// Which backend a job runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum DeviceChoice {
-    /// burn-wgpu on the default adapter (Vulkan/Metal/DX12); falls back to the CPU when none exists.
-    #[default]
-    Gpu,
-    /// burn's flex CPU backend.
-    Cpu,
-}
+pub use crate::device_choice::DeviceChoice;
 
 /// A device together with a human-readable description for status lines.
 #[derive(Debug, Clone)]
@@ -87,5 +77,94 @@ fn cpu(fallback: Option<String>) -> ChosenDevice {
         device: Device::flex(),
         description: "cpu (burn flex)".into(),
         fallback,
+    }
+}
+
+/// Turns the message of a panic raised inside the compute backend into one sentence a user can act
+/// on: out of device memory and a lost device get their own advice, anything else is reported as a
+/// backend failure. Checkpoints are swapped in whole, so the last one written stays loadable.
+pub fn backend_failure(panic_message: &str) -> String {
+    const OOM: [&str; 6] = [
+        "out of memory",
+        "outofmemory",
+        "out_of_memory",
+        "failed to allocate",
+        "can't allocate",
+        "out of device memory",
+    ];
+    const LOST: [&str; 3] = ["device lost", "devicelost", "device is lost"];
+    // Backend errors are chains ("… Caused by: … Caused by: can't allocate …") with backtrace
+    // notes; the user gets the one line that says what happened.
+    let lines: Vec<&str> = panic_message
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            let l = l.to_lowercase();
+            !l.is_empty()
+                && !l.starts_with("caused by")
+                && !l.contains("backtrace")
+                && !l.starts_with("asked at")
+        })
+        .collect();
+    let has = |line: &str, keys: &[&str]| {
+        let lower = line.to_lowercase();
+        keys.iter().any(|k| lower.contains(k))
+    };
+    let pick = |keys: &[&str]| lines.iter().find(|l| has(l, keys)).copied();
+    let short = |line: &str| {
+        let cut: String = line.chars().take(300).collect();
+        if cut.len() < line.len() {
+            format!("{cut}…")
+        } else {
+            cut
+        }
+    };
+    if let Some(line) = pick(&OOM) {
+        format!(
+            "the GPU ran out of memory ({}); lower --batch-size or the model size, or use \
+             --device cpu; checkpoints written before this are intact",
+            short(line)
+        )
+    } else if let Some(line) = pick(&LOST) {
+        format!(
+            "the GPU device was lost ({}); restart the app (a driver reset or another process may \
+             have taken the GPU); checkpoints written before this are intact",
+            short(line)
+        )
+    } else {
+        format!(
+            "the job failed inside the compute backend ({}); checkpoints written before this are \
+             intact",
+            short(lines.first().copied().unwrap_or("no message"))
+        )
+    }
+}
+
+/// The text of a caught panic payload.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_failures_are_named_and_shortened() {
+        let oom = backend_failure(
+            "Error while reading data\nCaused by:\n  An IO error happened\nCaused by:\n  \
+             can't allocate buffer of size: 4294967296\nNo backtrace available",
+        );
+        assert!(oom.starts_with("the GPU ran out of memory (can't allocate buffer of size: 4294967296)"), "{oom}");
+        assert!(oom.contains("--batch-size"));
+        let lost = backend_failure("Parent device is lost");
+        assert!(lost.starts_with("the GPU device was lost"), "{lost}");
+        let other = backend_failure(&"x".repeat(5000));
+        assert!(other.starts_with("the job failed inside the compute backend"));
+        assert!(other.len() < 600, "{}", other.len());
     }
 }

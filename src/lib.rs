@@ -9,6 +9,7 @@ pub mod config;
 pub mod data;
 pub mod decode;
 pub mod device;
+mod device_choice;
 pub mod embed;
 pub mod eval;
 pub mod image_png;

@@ -130,3 +130,31 @@ fn bench_map_draws_points_or_says_why_not() {
     assert!(rows[0]["lit_pixels"].as_u64().unwrap() > 0);
     assert!(rows[0]["fps"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn bench_cycles_samples_every_cancel() {
+    let out = bin()
+        .args([
+            "bench", "cycles", "--device", "cpu", "--tiny", "--cycles", "2", "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_lines(&out);
+    // A warm-up cycle and two measured ones, each cancelling quantize and TIGER training.
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["cycle"].as_u64(), Some(i as u64 / 2), "{row}");
+        assert_eq!(row["job"], if i % 2 == 0 { "quantize" } else { "tiger" });
+        let ms = row["cancel_ms"].as_f64().unwrap();
+        assert!(ms >= 0.0 && ms < 5_000.0, "{row}");
+        assert!(row["threads"].as_u64().unwrap() >= 2, "{row}");
+        assert!(row["host_rss_mib"].as_f64().unwrap() > 1.0, "{row}");
+        // The CPU backend keeps no device pool.
+        assert!(row["device_in_use_mib"].is_null(), "{row}");
+    }
+}

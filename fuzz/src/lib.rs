@@ -12,6 +12,22 @@ pub mod embed;
 /// Semantic IDs.
 pub mod rqvae;
 
+#[cfg(feature = "checkpoint")]
+#[path = "../../src/config.rs"]
+pub mod config;
+/// The device choice (the only part of the app's device module the options need).
+#[cfg(feature = "checkpoint")]
+pub mod device;
+/// Metrics (recorded in the training state).
+#[cfg(feature = "checkpoint")]
+pub mod eval;
+/// The generative recommender's model and vocabulary.
+#[cfg(feature = "checkpoint")]
+pub mod seq2seq;
+/// Checkpoints, options and run configs.
+#[cfg(feature = "checkpoint")]
+pub mod train;
+
 use std::path::PathBuf;
 
 /// Splits `data` at the first 0xFF byte (the rest after it, or empty) and writes the parts as
@@ -38,3 +54,6 @@ pub fn write_parts(data: &[u8], names: &[&str]) -> PathBuf {
     }
     dir
 }
+/// Helpers of the checkpoint targets.
+#[cfg(feature = "checkpoint")]
+pub mod ckpt;

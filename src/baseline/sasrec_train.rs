@@ -211,6 +211,16 @@ pub fn train(
     observe: &mut dyn FnMut(TrainEvent) -> Flow,
 ) -> Result<TrainState, TrainError> {
     opts.validate().map_err(TrainError::Options)?;
+    // The step's logits score every item at every position: [batch, max_len, items].
+    crate::config::check_tensor(
+        &format!(
+            "--batch-size {} × --max-len {} × {items} items (the logits)",
+            opts.batch_size, opts.max_len
+        ),
+        (opts.batch_size * opts.max_len) as u64 * items as u64,
+        "lower --batch-size or --max-len",
+    )
+    .map_err(TrainError::Options)?;
     let users: Vec<usize> = (0..split.users.len())
         .filter(|&u| split.users[u].train.len() >= 2)
         .collect();

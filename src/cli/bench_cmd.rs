@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tiger_explorer::app::state::synthetic_map;
 use tiger_explorer::bench::train::{Recommender, random_ids};
-use tiger_explorer::bench::{infer, scaling, train};
+use tiger_explorer::bench::{cycles, infer, scaling, train};
 use tiger_explorer::config::QuantizeOptions;
 use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::train::context::RecData;
@@ -20,6 +20,9 @@ pub enum BenchTarget {
     Run(RunArgs),
     /// Time and memory of quantize / IDs / trie / beam search as the catalogue grows.
     Scaling(ScalingArgs),
+    /// Start/cancel cycles of quantize and TIGER training on the app's worker: cancel latency,
+    /// threads, device pool and host memory after each cancel.
+    Cycles(CyclesArgs),
     /// Frame rate of the embedding map's WGSL point renderer, drawn offscreen on the GPU.
     Map(MapArgs),
 }
@@ -115,6 +118,29 @@ pub struct ScalingArgs {
 }
 
 /// Arguments of `bench map`.
+/// Options of `bench cycles`.
+#[derive(clap::Args, Debug)]
+pub struct CyclesArgs {
+    /// Dataset folder with embeddings.npy (default: the bundled sample).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Measured cycles after the warm-up cycle.
+    #[arg(long, default_value_t = 20)]
+    cycles: usize,
+    /// Training steps to wait for before each cancel.
+    #[arg(long, default_value_t = 3)]
+    cancel_after: usize,
+    /// Device.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    device: DeviceChoice,
+    /// Small models instead of the paper's shapes.
+    #[arg(long)]
+    tiny: bool,
+    /// One JSON object per sample instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct MapArgs {
     /// Points per frame (synthetic clusters).
@@ -143,6 +169,7 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
         BenchTarget::Map(args) => map(args),
         BenchTarget::Run(args) => run_workloads(args),
         BenchTarget::Scaling(args) => scaling(args),
+        BenchTarget::Cycles(args) => cycles(args),
     }
 }
 
@@ -343,6 +370,71 @@ fn map(args: MapArgs) -> anyhow::Result<()> {
             report.frames,
             report.lit_pixels
         );
+    }
+    Ok(())
+}
+
+fn cycles(args: CyclesArgs) -> anyhow::Result<()> {
+    let chosen = super::device(args.device);
+    let (quantize, tiger) = shapes(args.tiny);
+    let runs = std::env::temp_dir().join(format!("tiger-bench-cycles-{}", std::process::id()));
+    let opts = cycles::CycleOptions {
+        data: args.data.unwrap_or_else(super::gui_cmd::sample),
+        runs: runs.clone(),
+        cycles: args.cycles,
+        quantize,
+        tiger,
+        cancel_after_steps: args.cancel_after,
+    };
+    if !args.json {
+        println!("device: {}", chosen.description);
+        println!(
+            "cycle  job       cancel_ms  threads  device_in_use_MiB  device_reserved_MiB  host_rss_MiB"
+        );
+    }
+    let mib = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+    let result = cycles::run(&chosen, &opts, |s| {
+        if args.json {
+            println!("{}", serde_json::to_string(s).unwrap_or_default());
+        } else {
+            println!(
+                "{:<6} {:<9} {:>9.1} {:>8} {:>18} {:>20} {:>13}",
+                s.cycle,
+                s.job,
+                s.cancel_ms,
+                s.threads,
+                mib(s.device_in_use_mib),
+                mib(s.device_reserved_mib),
+                mib(s.host_rss_mib)
+            );
+        }
+    });
+    let _ = std::fs::remove_dir_all(&runs);
+    let samples = result.map_err(anyhow::Error::msg)?;
+    if !args.json {
+        // Compare the first measured cycle with the last, job by job.
+        for job in ["quantize", "tiger"] {
+            let of: Vec<_> = samples
+                .iter()
+                .filter(|s| s.job == job && s.cycle > 0)
+                .collect();
+            if let (Some(a), Some(b)) = (of.first(), of.last()) {
+                let worst = of.iter().map(|s| s.cancel_ms).fold(0.0, f64::max);
+                println!(
+                    "{job}: cycles {}..{}: threads {} -> {}, device in use {} -> {} MiB, reserved {} -> {} MiB, host {} -> {} MiB, slowest cancel {worst:.1} ms",
+                    a.cycle,
+                    b.cycle,
+                    a.threads,
+                    b.threads,
+                    mib(a.device_in_use_mib),
+                    mib(b.device_in_use_mib),
+                    mib(a.device_reserved_mib),
+                    mib(b.device_reserved_mib),
+                    mib(a.host_rss_mib),
+                    mib(b.host_rss_mib)
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod loop_common;
 pub mod options;
 pub mod protocol;
 pub mod rqvae_loop;
+pub mod run_config;
 pub mod seq2seq_loop;
 pub mod worker;
 mod worker_export;

@@ -118,6 +118,15 @@ pub fn train(
     observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
 ) -> Result<TrainedRqVae, RqVaeError> {
     opts.validate().map_err(RqVaeError::Options)?;
+    crate::config::check_tensor(
+        &format!(
+            "--batch-size {} × the embedding width {}",
+            opts.batch_size, embeddings.dim
+        ),
+        opts.batch_size as u64 * embeddings.dim as u64,
+        "lower --batch-size",
+    )
+    .map_err(RqVaeError::Options)?;
     let n = embeddings.rows;
     let standardizer = if opts.standardize {
         Standardizer::fit(embeddings)

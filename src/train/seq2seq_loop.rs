@@ -11,7 +11,6 @@ use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, CheckpointError};
 use super::context::RecData;
@@ -92,35 +91,7 @@ pub enum TrainError {
     },
 }
 
-/// What a run folder's `config.json` holds for a TIGER model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TigerRunConfig {
-    /// Always "tiger".
-    pub kind: String,
-    /// Training options.
-    pub options: Seq2SeqOptions,
-    /// Vocabulary layout.
-    pub vocab: Vocab,
-    /// Vocabulary size the model was built for.
-    pub vocab_size: usize,
-    /// Dataset folder.
-    pub data: std::path::PathBuf,
-}
-
-/// Training state saved with each checkpoint.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct TrainState {
-    /// Steps completed.
-    pub step: usize,
-    /// Best validation NDCG@10 so far and its step.
-    pub best: Option<(usize, f64)>,
-    /// `(step, loss)` reports.
-    pub losses: Vec<(usize, f64)>,
-    /// `(step, metrics)` validations.
-    pub valid: Vec<(usize, Metrics)>,
-    /// Seconds spent training (excluding validation).
-    pub train_seconds: f64,
-}
+pub use super::run_config::{TigerRunConfig, TrainState};
 
 /// The model shape the options describe.
 pub fn model_config(opts: &Seq2SeqOptions, vocab_size: usize) -> Seq2SeqConfig {
@@ -360,15 +331,7 @@ pub fn load_run(run: &Path, device: &Device) -> Result<(TigerRunConfig, Seq2Seq)
     };
     let cp = run.join("config.json");
     let text = std::fs::read_to_string(&cp).map_err(|e| load_err(&cp, e.to_string()))?;
-    let cfg: TigerRunConfig =
-        serde_json::from_str(&text).map_err(|e| load_err(&cp, e.to_string()))?;
-    if cfg.kind != "tiger" {
-        return Err(load_err(
-            &cp,
-            format!("run kind is '{}', not 'tiger'", cfg.kind),
-        ));
-    }
-    cfg.options.validate().map_err(|e| load_err(&cp, e))?;
+    let cfg = super::run_config::parse_tiger_config(&text).map_err(|e| load_err(&cp, e))?;
     let model =
         checkpoint::load_weights(run, model_config(&cfg.options, cfg.vocab_size).init(device))?;
     Ok((cfg, model))

@@ -90,14 +90,8 @@ impl WorkerHandle {
                     let ran =
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(cmd)));
                     if let Err(panic) = ran {
-                        let msg = panic
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                            .unwrap_or_else(|| "unknown panic".into());
-                        worker.send(Event::Error(format!(
-                            "the job failed inside the compute backend: {msg}"
-                        )));
+                        let msg = device::panic_text(panic.as_ref());
+                        worker.send(Event::Error(device::backend_failure(&msg)));
                     }
                 }
             })?;

@@ -1,0 +1,39 @@
+//! Fuzz target: a run's `config.json` and `last/state.json` (split at the first 0xFF byte), parsed
+//! and checked as the app does before building a model, then the values the app derives from them.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tiger_explorer_fuzz::train::run_config::{TrainState, parse_tiger_config};
+
+fuzz_target!(
+    init: {
+        // Seed mode: write a valid config.json + state.json pair for the corpus and stop.
+        if let Some(dir) = std::env::var_os("TIGER_FUZZ_SEED") {
+            let path = std::path::PathBuf::from(dir).join("config_seed");
+            let code = i32::from(std::fs::write(path, tiger_explorer_fuzz::ckpt::config_seed()).is_err());
+            std::process::exit(code);
+        }
+    },
+    |data: &[u8]| {
+    let (config, state) = match data.iter().position(|&b| b == 0xFF) {
+        Some(p) => (&data[..p], &data[p + 1..]),
+        None => (data, &[][..]),
+    };
+    if let Ok(text) = std::str::from_utf8(config)
+        && let Ok(cfg) = parse_tiger_config(text)
+    {
+        let v = &cfg.vocab;
+        let _ = (v.size(), v.id_len(), v.user_token("user"));
+        for pos in 0..=v.levels {
+            let _ = (v.offset(pos), v.width(pos), v.token(pos, v.width(pos) - 1));
+        }
+        let o = &cfg.options;
+        for step in [1, o.warmup_steps, o.decay_start.saturating_add(1), o.steps] {
+            let _ = o.lr_at(step);
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(state) {
+        let _ = serde_json::from_str::<TrainState>(text);
+    }
+    }
+);
