@@ -159,7 +159,12 @@ mod tests {
             "Error while reading data\nCaused by:\n  An IO error happened\nCaused by:\n  \
              can't allocate buffer of size: 4294967296\nNo backtrace available",
         );
-        assert!(oom.starts_with("the GPU ran out of memory (can't allocate buffer of size: 4294967296)"), "{oom}");
+        assert!(
+            oom.starts_with(
+                "the GPU ran out of memory (can't allocate buffer of size: 4294967296)"
+            ),
+            "{oom}"
+        );
         assert!(oom.contains("--batch-size"));
         let lost = backend_failure("Parent device is lost");
         assert!(lost.starts_with("the GPU device was lost"), "{lost}");

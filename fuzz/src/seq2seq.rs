@@ -3,6 +3,8 @@
 
 #[path = "../../src/seq2seq/attention.rs"]
 pub mod attention;
+#[path = "../../src/seq2seq/linear.rs"]
+pub mod linear;
 #[path = "../../src/seq2seq/model.rs"]
 pub mod model;
 #[path = "../../src/seq2seq/relpos.rs"]

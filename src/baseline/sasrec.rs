@@ -10,6 +10,7 @@ use burn::prelude::*;
 use burn::tensor::activation;
 
 use crate::seq2seq::attention::{Attention, AttentionConfig};
+use crate::seq2seq::linear;
 
 /// Shape of a SASRec model.
 #[derive(Config, Debug)]
@@ -115,11 +116,8 @@ impl SasRec {
                 .dropout
                 .forward(block.attn.forward(h.clone(), h, bias.clone()));
             let h = block.norm2.forward(x.clone());
-            let f = block.ff2.forward(
-                block
-                    .dropout
-                    .forward(activation::relu(block.ff1.forward(h))),
-            );
+            let inner = activation::relu(linear::forward(&block.ff1, h));
+            let f = linear::forward(&block.ff2, block.dropout.forward(inner));
             x = (x + block.dropout.forward(f)) * keep.clone();
         }
         self.norm.forward(x)

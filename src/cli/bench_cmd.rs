@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tiger_explorer::app::state::synthetic_map;
 use tiger_explorer::bench::train::{Recommender, random_ids};
-use tiger_explorer::bench::{cycles, infer, scaling, train};
+use tiger_explorer::bench::{cycles, infer, matmul, scaling, train};
 use tiger_explorer::config::QuantizeOptions;
 use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::train::context::RecData;
@@ -23,6 +23,8 @@ pub enum BenchTarget {
     /// Start/cancel cycles of quantize and TIGER training on the app's worker: cancel latency,
     /// threads, device pool and host memory after each cancel.
     Cycles(CyclesArgs),
+    /// The matrix products of a training step alone: forward, weight gradient whole or split.
+    Matmul(MatmulArgs),
     /// Frame rate of the embedding map's WGSL point renderer, drawn offscreen on the GPU.
     Map(MapArgs),
 }
@@ -118,6 +120,33 @@ pub struct ScalingArgs {
 }
 
 /// Arguments of `bench map`.
+/// Options of `bench matmul`.
+#[derive(clap::Args, Debug)]
+pub struct MatmulArgs {
+    /// Rows of the activations (tokens in a batch: 256 histories × 80 tokens = 20,480).
+    #[arg(long, default_value_t = 20_480)]
+    tokens: usize,
+    /// `IN:OUT` layer widths (default: T5's FFN in and out, attention projections).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "128:1024,1024:128,128:384,384:128"
+    )]
+    layers: Vec<String>,
+    /// Ways to split the weight gradient's inner dimension.
+    #[arg(long, value_delimiter = ',', default_value = "4,16,64")]
+    splits: Vec<usize>,
+    /// Timed calls per case.
+    #[arg(long, default_value_t = 20)]
+    reps: usize,
+    /// Device.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    device: DeviceChoice,
+    /// One JSON object per case.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Options of `bench cycles`.
 #[derive(clap::Args, Debug)]
 pub struct CyclesArgs {
@@ -170,6 +199,7 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
         BenchTarget::Run(args) => run_workloads(args),
         BenchTarget::Scaling(args) => scaling(args),
         BenchTarget::Cycles(args) => cycles(args),
+        BenchTarget::Matmul(args) => matmul(args),
     }
 }
 
@@ -436,5 +466,41 @@ fn cycles(args: CyclesArgs) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+fn matmul(args: MatmulArgs) -> anyhow::Result<()> {
+    let chosen = super::device(args.device);
+    let mut pairs = Vec::new();
+    for l in &args.layers {
+        let parsed = l
+            .split_once(':')
+            .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)));
+        match parsed {
+            Some((a, b)) if a > 0 && b > 0 && a <= 16_384 && b <= 16_384 => pairs.push((a, b)),
+            _ => anyhow::bail!("--layers takes IN:OUT pairs of widths 1..16384, got '{l}'"),
+        }
+    }
+    if args.tokens == 0 || args.tokens > 1 << 20 || args.reps == 0 {
+        anyhow::bail!("--tokens must be 1..1048576 and --reps at least 1");
+    }
+    if !args.json {
+        println!("device: {}", chosen.description);
+    }
+    matmul::run(
+        &chosen.device,
+        args.tokens,
+        &pairs,
+        &args.splits,
+        args.reps,
+        |r| {
+            if args.json {
+                println!("{}", serde_json::to_string(r).unwrap_or_default());
+            } else {
+                println!("{:<60} {:>9.3} ms {:>8.2} TFLOP/s", r.case, r.ms, r.tflops);
+            }
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
     Ok(())
 }

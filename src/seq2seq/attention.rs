@@ -5,6 +5,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation;
 
+use super::linear;
+
 /// Shape of an attention block.
 #[derive(Config, Debug)]
 pub struct AttentionConfig {
@@ -62,14 +64,10 @@ impl Attention {
     pub fn project_memory(&self, memory: Tensor<3>) -> (Tensor<4>, Tensor<4>) {
         let [b, tk, _] = memory.dims();
         let (h, dh) = (self.heads, self.d_head);
-        let k = self
-            .k
-            .forward(memory.clone())
+        let k = linear::forward(&self.k, memory.clone())
             .reshape([b, tk, h, dh])
             .swap_dims(1, 2);
-        let v = self
-            .v
-            .forward(memory)
+        let v = linear::forward(&self.v, memory)
             .reshape([b, tk, h, dh])
             .swap_dims(1, 2);
         (k, v)
@@ -87,9 +85,7 @@ impl Attention {
         let [b, tq, _] = query.dims();
         let tk = k.dims()[2];
         let (h, dh) = (self.heads, self.d_head);
-        let q = self
-            .q
-            .forward(query)
+        let q = linear::forward(&self.q, query)
             .reshape([b, tq, h, dh])
             .swap_dims(1, 2);
         let scores = q.matmul(k.transpose()).div_scalar((dh as f32).sqrt());
@@ -101,6 +97,6 @@ impl Attention {
         };
         let weights = self.dropout.forward(activation::softmax(scores + bias, 3));
         let out = weights.matmul(v).swap_dims(1, 2).reshape([b, tq, h * dh]);
-        self.o.forward(out)
+        linear::forward(&self.o, out)
     }
 }

@@ -3,6 +3,7 @@
 pub mod attention;
 pub mod batch;
 pub mod evaluate;
+pub mod linear;
 pub mod model;
 pub mod relpos;
 pub mod scorer;

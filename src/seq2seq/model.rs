@@ -10,6 +10,7 @@ use burn::prelude::*;
 use burn::tensor::activation;
 
 use super::attention::{Attention, AttentionConfig};
+use super::linear;
 use super::relpos::RelativeBias;
 
 /// Shape of the model. Defaults are TIGER's: 4 + 4 layers, d_model 128, 6 heads × 64, FFN 1024.
@@ -57,8 +58,8 @@ pub struct FeedForward {
 impl FeedForward {
     /// `[batch, t, d_model]` → `[batch, t, d_model]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.wo
-            .forward(self.dropout.forward(activation::relu(self.wi.forward(x))))
+        let h = activation::relu(linear::forward(&self.wi, x));
+        linear::forward(&self.wo, self.dropout.forward(h))
     }
 }
 
@@ -237,7 +238,7 @@ impl Seq2Seq {
         mask: Tensor<2, Int>,
         tokens: Tensor<2, Int>,
     ) -> Tensor<3> {
-        self.head.forward(self.decoder_states(kv, mask, tokens))
+        linear::forward(&self.head, self.decoder_states(kv, mask, tokens))
     }
 
     /// Next-token logits of the last position only: `kv`, `mask`, `tokens` as in
