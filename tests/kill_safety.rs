@@ -12,28 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use tiger_explorer::embed::{Embeddings, store};
 use tiger_explorer::rqvae::SemanticIds;
-
-const QUANTIZE: &[&str] = &[
-    "quantize",
-    "--device",
-    "cpu",
-    "--batch-size",
-    "6",
-    "--levels",
-    "2",
-    "--codebook-size",
-    "4",
-    "--latent-dim",
-    "4",
-    "--hidden-dims",
-    "8",
-    "--kmeans-iters",
-    "2",
-    "--log-every",
-    "50",
-];
 
 /// A checkpoint of several MB per save: most of each step is spent writing.
 const HEAVY_T5: &[&str] = &[
@@ -81,28 +60,9 @@ fn saved_step(run: &Path) -> Option<u64> {
     })
 }
 
-fn setup(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let data = common::tiny_movielens(name);
-    let emb = Embeddings::new(
-        6,
-        8,
-        (0..48).map(|i| ((i * 7 % 13) as f32) / 13.0).collect(),
-    )
-    .unwrap();
-    store::write(&data.join("embeddings.npy"), &emb).unwrap();
-    let q = data.join("q");
-    ok(bin()
-        .args(QUANTIZE)
-        .args(["--steps", "20", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&q));
-    (data, q)
-}
-
 #[test]
 fn killed_while_saving_checkpoints_leaves_them_loadable() {
-    let (data, q) = setup("kill-train");
+    let (data, q) = common::tiny_quantized("kill-train");
     let run = data.join("tiger");
     let train = |steps: &str, resume: bool| {
         let mut c = bin();
@@ -174,7 +134,7 @@ fn killed_while_saving_checkpoints_leaves_them_loadable() {
 
 #[test]
 fn killed_while_rewriting_a_quantize_run_keeps_the_old_files_whole() {
-    let (data, q) = setup("kill-quantize");
+    let (data, q) = common::tiny_quantized("kill-quantize");
     let catalogue: Vec<String> = (1..=6).map(|i| i.to_string()).collect();
     let check = || {
         let ids = SemanticIds::read_csv(&q.join("semantic_ids.csv"), &catalogue).unwrap();
@@ -187,7 +147,7 @@ fn killed_while_rewriting_a_quantize_run_keeps_the_old_files_whole() {
     check();
     for i in 0..12u64 {
         let mut c = bin();
-        c.args(QUANTIZE)
+        c.args(common::QUANTIZE)
             .args(["--steps", "400", "--seed", &i.to_string(), "--data"])
             .arg(&data)
             .arg("--out")

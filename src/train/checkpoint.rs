@@ -104,11 +104,59 @@ pub fn load_last<M: burn::module::Module, S: serde::de::DeserializeOwned>(
     let mp = dir.join("model.bpk");
     let model = model.try_load_file(&mp).map_err(|e| io(&mp, e))?;
     let op = dir.join("optim.bpk");
+    check_optim_file(&op, &model).map_err(|e| io(&op, e))?;
     let optim = optim.load(&op).map_err(|e| io(&op, e))?;
     let sp = dir.join("state.json");
     let text = std::fs::read_to_string(&sp).map_err(|e| io(&sp, e))?;
     let state = serde_json::from_str(&text).map_err(|e| io(&sp, e))?;
     Ok(Some((model, optim, state)))
+}
+
+/// The shape of every float parameter of a module, by parameter id.
+struct ParamShapes(std::collections::HashMap<u64, Vec<usize>>);
+
+impl burn::module::ModuleVisitor for ParamShapes {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::Tensor<D>>) {
+        self.0.insert(param.id.val(), param.shape().to_vec());
+    }
+}
+
+/// Checks an optimiser state file against `model` before burn reads it: every state tensor must
+/// name one of the model's parameters and have its shape. (burn's loader panics on a tensor without
+/// a parameter id, found by fuzzing, and a wrong shape would only fail inside the first step.)
+fn check_optim_file<M: burn::module::Module>(path: &Path, model: &M) -> Result<(), String> {
+    let mut shapes = ParamShapes(Default::default());
+    model.visit(&mut shapes);
+    let reader = burn_pack::Reader::from_file(path).map_err(|e| e.to_string())?;
+    let name = |n: &str| crate::data::error::clip(n);
+    let tensors = reader.into_tensors().map_err(|e| e.to_string())?;
+    if let Some(t) = tensors.iter().find(|t| t.param_id.is_none()) {
+        return Err(format!(
+            "state tensor '{}' names no parameter (not an optimiser state of this program?)",
+            name(&t.name)
+        ));
+    }
+    for t in &tensors {
+        match t.param_id.and_then(|id| shapes.0.get(&id)) {
+            None => {
+                return Err(format!(
+                    "state tensor '{}' belongs to no parameter of this model (the weights and the \
+                     optimiser state come from different runs?)",
+                    name(&t.name)
+                ));
+            }
+            Some(dims) if dims.as_slice() != t.shape.as_slice() => {
+                return Err(format!(
+                    "state tensor '{}' has shape {:?}, its parameter {:?}",
+                    name(&t.name),
+                    t.shape.as_slice(),
+                    dims
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Loads the `best` (else `last`) weights of a run into `model`.

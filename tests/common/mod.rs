@@ -165,3 +165,44 @@ pub fn tiny_seq2seq(steps: usize) -> tiger_explorer::train::options::Seq2SeqOpti
         ..Default::default()
     }
 }
+
+/// A tiny RQ-VAE on the CPU (2 levels × 4 codes), for runs that only need some semantic IDs.
+pub const QUANTIZE: &[&str] = &[
+    "quantize",
+    "--device",
+    "cpu",
+    "--batch-size",
+    "6",
+    "--levels",
+    "2",
+    "--codebook-size",
+    "4",
+    "--latent-dim",
+    "4",
+    "--hidden-dims",
+    "8",
+    "--kmeans-iters",
+    "2",
+    "--log-every",
+    "50",
+];
+
+/// A tiny MovieLens folder with 8-wide embeddings and its quantize run (`DIR/q`): `(DIR, DIR/q)`.
+pub fn tiny_quantized(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let data = tiny_movielens(name);
+    let emb = tiger_explorer::embed::Embeddings::new(
+        6,
+        8,
+        (0..48).map(|i| ((i * 7 % 13) as f32) / 13.0).collect(),
+    )
+    .unwrap();
+    tiger_explorer::embed::store::write(&data.join("embeddings.npy"), &emb).unwrap();
+    let q = data.join("q");
+    ok(bin()
+        .args(QUANTIZE)
+        .args(["--steps", "20", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&q));
+    (data, q)
+}

@@ -1,0 +1,112 @@
+//! Damaged optimiser state in a run's `last/` checkpoint: `train --resume` refuses it with a message
+//! naming `optim.bpk` instead of panicking inside burn. The first case is the input the `optim_bpk`
+//! fuzz target found (a state tensor without a parameter id made burn's loader panic).
+
+mod common;
+
+use std::path::Path;
+
+use common::{bin, ok};
+
+const TINY_T5: &[&str] = &[
+    "--device",
+    "cpu",
+    "--batch-size",
+    "4",
+    "--eval-every",
+    "100",
+    "--log-every",
+    "1",
+    "--encoder-layers",
+    "1",
+    "--decoder-layers",
+    "1",
+    "--d-model",
+    "16",
+    "--heads",
+    "2",
+    "--d-head",
+    "8",
+    "--d-ff",
+    "32",
+    "--user-buckets",
+    "0",
+];
+
+fn train(data: &Path, ids: &Path, run: &Path, extra: &[&str]) -> std::process::Command {
+    let mut c = bin();
+    c.args(["train", "--data"])
+        .arg(data)
+        .arg("--ids")
+        .arg(ids)
+        .arg("--out")
+        .arg(run)
+        .args(TINY_T5)
+        .args(extra);
+    c
+}
+
+/// `train --resume` on `run` must fail with one `error:` line naming optim.bpk and `reason`.
+fn refuses_resume(data: &Path, ids: &Path, run: &Path, reason: &str) {
+    let out = train(data, ids, run, &["--steps", "6", "--resume"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
+    assert!(
+        line.contains("last/optim.bpk") && line.contains(reason),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn damaged_optimiser_state_is_refused_with_a_message() {
+    let (data, q) = common::tiny_quantized("bad-optim");
+    let ids = q.join("semantic_ids.csv");
+    let run = data.join("tiger");
+    ok(&mut train(&data, &ids, &run, &["--steps", "3"]));
+    let optim = run.join("last/optim.bpk");
+    let good = std::fs::read(&optim).unwrap();
+
+    // The fuzzer's input: a state tensor that names no parameter.
+    let fuzzed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz/optim_tensor_without_param_id.bpk");
+    std::fs::copy(&fuzzed, &optim).unwrap();
+    refuses_resume(&data, &ids, &run, "names no parameter");
+
+    // The optimiser state of another run (other parameter ids) next to these weights.
+    let other = data.join("other");
+    ok(&mut train(
+        &data,
+        &ids,
+        &other,
+        &["--steps", "2", "--seed", "7"],
+    ));
+    std::fs::copy(other.join("last/optim.bpk"), &optim).unwrap();
+    refuses_resume(&data, &ids, &run, "belongs to no parameter of this model");
+
+    // Cut short: burn's reader reports it, the message still names the file.
+    std::fs::write(&optim, &good[..good.len() / 2]).unwrap();
+    let out = train(&data, &ids, &run, &["--steps", "6", "--resume"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("last/optim.bpk") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+
+    // The untouched state still resumes.
+    std::fs::write(&optim, &good).unwrap();
+    let stdout = ok(&mut train(&data, &ids, &run, &["--steps", "6", "--resume"]));
+    assert!(
+        stdout.contains("step 6") || stdout.contains("to step 6"),
+        "{stdout}"
+    );
+}
