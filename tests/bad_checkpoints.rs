@@ -110,3 +110,59 @@ fn damaged_optimiser_state_is_refused_with_a_message() {
         "{stdout}"
     );
 }
+
+/// The tiny model the fuzz targets load into (`fuzz/src/seq2seq.rs`), on the CPU with autodiff.
+fn fuzz_model(device: &burn::prelude::Device) -> tiger_explorer::seq2seq::Seq2Seq {
+    tiger_explorer::seq2seq::Seq2SeqConfig::new(21)
+        .with_d_model(16)
+        .with_heads(2)
+        .with_d_head(8)
+        .with_d_ff(32)
+        .with_encoder_layers(1)
+        .with_decoder_layers(1)
+        .with_dropout(0.0)
+        .init(device)
+}
+
+#[test]
+fn the_fuzzers_optimiser_states_are_refused_and_its_seed_loads() {
+    use burn::prelude::*;
+    use tiger_explorer::train::checkpoint;
+    use tiger_explorer::train::run_config::TrainState;
+    let device = Device::flex().autodiff();
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz");
+    let optim = || {
+        burn::optim::AdamWConfig::new()
+            .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
+            .init()
+    };
+    let run = common::temp_dir("fuzz-optim");
+    std::fs::create_dir_all(run.join("last")).unwrap();
+    std::fs::copy(fuzz.join("tiny_model.bpk"), run.join("last/model.bpk")).unwrap();
+    std::fs::write(
+        run.join("last/state.json"),
+        r#"{"step":3,"best":null,"losses":[],"valid":[],"train_seconds":0.0}"#,
+    )
+    .unwrap();
+    // The model.bpk / optim.bpk pair the fuzzer started from loads.
+    std::fs::copy(fuzz.join("tiny_optim.bpk"), run.join("last/optim.bpk")).unwrap();
+    let loaded = checkpoint::load_last::<_, TrainState>(&run, fuzz_model(&device), optim());
+    assert!(matches!(loaded, Ok(Some(_))), "{:?}", loaded.err());
+    // Each crashing input is refused with a message naming the file.
+    for (file, reason) in [
+        ("optim_tensor_without_param_id.bpk", "names no parameter"),
+        (
+            "optim_state_disagrees.bpk",
+            "carries the id of another parameter",
+        ),
+    ] {
+        std::fs::copy(fuzz.join(file), run.join("last/optim.bpk")).unwrap();
+        let loaded = checkpoint::load_last::<_, TrainState>(&run, fuzz_model(&device), optim());
+        let err = loaded.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err.contains("optim.bpk") && err.contains(reason),
+            "{file}: {err}"
+        );
+        eprintln!("{file}: {err}");
+    }
+}

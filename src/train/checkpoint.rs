@@ -122,13 +122,29 @@ impl burn::module::ModuleVisitor for ParamShapes {
 }
 
 /// Checks an optimiser state file against `model` before burn reads it: every state tensor must
-/// name one of the model's parameters and have its shape. (burn's loader panics on a tensor without
-/// a parameter id, found by fuzzing, and a wrong shape would only fail inside the first step.)
+/// be an f32 tensor named for (`"{id}.…"`) and carrying the id of one of the model's parameters,
+/// with that parameter's shape, and every recorded rank must be that parameter's rank. burn's
+/// loader panics on a tensor without a parameter id, and a state that disagrees with its parameter
+/// panics inside the first step; both were found by fuzzing (`fuzz/`, target `optim_bpk`).
 fn check_optim_file<M: burn::module::Module>(path: &Path, model: &M) -> Result<(), String> {
     let mut shapes = ParamShapes(Default::default());
     model.visit(&mut shapes);
     let reader = burn_pack::Reader::from_file(path).map_err(|e| e.to_string())?;
     let name = |n: &str| crate::data::error::clip(n);
+    let param_of = |key: &str| -> Result<&Vec<usize>, String> {
+        key.split('.')
+            .next()
+            .and_then(|id| id.parse::<u64>().ok())
+            .and_then(|id| shapes.0.get(&id))
+            .ok_or_else(|| {
+                format!(
+                    "state '{}' belongs to no parameter of this model (the weights and the \
+                     optimiser state come from different runs?)",
+                    name(key)
+                )
+            })
+    };
+    let scalars = reader.scalars().clone();
     let tensors = reader.into_tensors().map_err(|e| e.to_string())?;
     if let Some(t) = tensors.iter().find(|t| t.param_id.is_none()) {
         return Err(format!(
@@ -136,24 +152,45 @@ fn check_optim_file<M: burn::module::Module>(path: &Path, model: &M) -> Result<(
             name(&t.name)
         ));
     }
+    for (key, value) in &scalars {
+        if key.ends_with(".__rank") {
+            let dims = param_of(key)?;
+            if usize::try_from(*value).ok() != Some(dims.len()) {
+                return Err(format!(
+                    "state '{}' records rank {value:?}, its parameter has rank {}",
+                    name(key),
+                    dims.len()
+                ));
+            }
+        }
+    }
     for t in &tensors {
-        match t.param_id.and_then(|id| shapes.0.get(&id)) {
-            None => {
-                return Err(format!(
-                    "state tensor '{}' belongs to no parameter of this model (the weights and the \
-                     optimiser state come from different runs?)",
-                    name(&t.name)
-                ));
-            }
-            Some(dims) if dims.as_slice() != t.shape.as_slice() => {
-                return Err(format!(
-                    "state tensor '{}' has shape {:?}, its parameter {:?}",
-                    name(&t.name),
-                    t.shape.as_slice(),
-                    dims
-                ));
-            }
-            Some(_) => {}
+        let dims = param_of(&t.name)?;
+        let named = t
+            .name
+            .split('.')
+            .next()
+            .and_then(|id| id.parse::<u64>().ok());
+        if named != t.param_id {
+            return Err(format!(
+                "state tensor '{}' carries the id of another parameter",
+                name(&t.name)
+            ));
+        }
+        if t.dtype != burn_pack::DType::F32 {
+            return Err(format!(
+                "state tensor '{}' is {:?}, not f32",
+                name(&t.name),
+                t.dtype
+            ));
+        }
+        if dims.as_slice() != t.shape.as_slice() {
+            return Err(format!(
+                "state tensor '{}' has shape {:?}, its parameter {:?}",
+                name(&t.name),
+                t.shape.as_slice(),
+                dims
+            ));
         }
     }
     Ok(())
