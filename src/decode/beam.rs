@@ -145,8 +145,7 @@ pub fn search(
         let total = (logp + mask + scores).reshape([queries, w * k]);
         let keep = (2 * w).min(w * k);
         let (vals, idx) = total.topk_with_indices(keep, 1);
-        let vals: Vec<f32> = vals.try_into_vec_as().unwrap_or_default();
-        let idx: Vec<i64> = idx.try_into_vec_as().unwrap_or_default();
+        let (vals, idx) = read_top(vals, idx, w * k);
         if vals.len() != queries * keep || idx.len() != queries * keep {
             return vec![Vec::new(); queries];
         }
@@ -205,4 +204,29 @@ pub fn search(
                 .collect()
         })
         .collect()
+}
+
+/// Reads the top-k scores and their flat indices (`[queries, keep]` each) back in one transfer when
+/// the indices are exact in f32 (below 2^24; every device read-back is a round trip, two of them per
+/// step were a measurable part of a query's latency), else in two.
+fn read_top(vals: Tensor<2>, idx: Tensor<2, Int>, flat: usize) -> (Vec<f32>, Vec<i64>) {
+    let [queries, keep] = vals.dims();
+    if flat >= 1 << 24 {
+        let v: Vec<f32> = vals.try_into_vec_as().unwrap_or_default();
+        let i: Vec<i64> = idx.try_into_vec_as().unwrap_or_default();
+        return (v, i);
+    }
+    let both: Vec<f32> = Tensor::cat(vec![vals, idx.float()], 1)
+        .try_into_vec_as()
+        .unwrap_or_default();
+    if both.len() != queries * 2 * keep {
+        return (Vec::new(), Vec::new());
+    }
+    let mut v = Vec::with_capacity(queries * keep);
+    let mut i = Vec::with_capacity(queries * keep);
+    for row in both.chunks_exact(2 * keep) {
+        v.extend_from_slice(&row[..keep]);
+        i.extend(row[keep..].iter().map(|&x| x as i64));
+    }
+    (v, i)
 }
