@@ -93,7 +93,7 @@ pub fn run(
     let run_beam = |hist: &[Vec<u32>]| {
         let h: Vec<(&[u32], Option<u32>)> = hist.iter().map(|h| (h.as_slice(), None)).collect();
         let batch = encoder_batch(&h, &vocab, &ids, device);
-        let mut scorer = ModelScorer::new(&model, &vocab, batch, config.width);
+        let mut scorer = ModelScorer::new(&model, &vocab, batch);
         search(&mut scorer, &trie, hist.len(), config, &mut |_| {})
     };
     // Warm-up with the same batch shape (kernel compilation and autotune happen here).

@@ -74,7 +74,9 @@ impl Attention {
     }
 
     /// Attention over precomputed keys and values. `query`: `[batch, tq, d_model]`, `k`, `v`:
-    /// `[batch, heads, tk, d_head]`, `bias` as in [`Attention::forward`] → `[batch, tq, d_model]`.
+    /// `[kb, heads, tk, d_head]` with `batch` a multiple `g` of `kb` (query rows `i·g .. (i+1)·g`
+    /// attend to memory `i`: the beams of one history share its keys and values, which are then
+    /// never repeated), `bias` broadcastable to `[kb, heads, g·tq, tk]` → `[batch, tq, d_model]`.
     pub fn forward_kv(
         &self,
         query: Tensor<3>,
@@ -82,7 +84,15 @@ impl Attention {
         v: Tensor<4>,
         bias: Tensor<4>,
     ) -> Tensor<3> {
-        let [b, tq, _] = query.dims();
+        let [b, tq, d_model] = query.dims();
+        let kb = k.dims()[0];
+        if kb != b && kb > 0 && b.is_multiple_of(kb) {
+            // The g rows of each memory become one longer query sequence: exact for attention
+            // without positions between query rows (cross-attention).
+            let g = b / kb;
+            let out = self.forward_kv(query.reshape([kb, g * tq, d_model]), k, v, bias);
+            return out.reshape([b, tq, d_model]);
+        }
         let tk = k.dims()[2];
         let (h, dh) = (self.heads, self.d_head);
         let q = linear::forward(&self.q, query)

@@ -79,7 +79,7 @@ pub fn beam_for(
         })
         .collect();
     let batch = encoder_batch(&hist, vocab, &data.ids, device);
-    let mut scorer = ModelScorer::new(model, vocab, batch, config.width);
+    let mut scorer = ModelScorer::new(model, vocab, batch);
     search(&mut scorer, &data.trie, samples.len(), config, observe)
 }
 
@@ -96,7 +96,7 @@ pub fn recommend(
 ) -> Vec<Hypothesis> {
     let hist: Vec<(&[u32], Option<u32>)> = vec![(history, None)];
     let batch = encoder_batch(&hist, vocab, &data.ids, device);
-    let mut scorer = ModelScorer::new(model, vocab, batch, config.width);
+    let mut scorer = ModelScorer::new(model, vocab, batch);
     search(&mut scorer, &data.trie, 1, config, observe)
         .into_iter()
         .next()

@@ -203,35 +203,24 @@ impl Seq2Seq {
         mask: Tensor<2, Int>,
         tokens: Tensor<2, Int>,
     ) -> Tensor<3> {
-        self.decode_kv(&self.cross_kv(memory, 1), mask, tokens)
+        self.decode_kv(&self.cross_kv(memory), mask, tokens)
     }
 
     /// Cross-attention keys and values of every decoder layer for `memory` (`[batch, src,
-    /// d_model]`), each `[batch, heads, src, d_head]`, repeated `times` per batch row (one per
-    /// beam) → batch `batch * times`. Beam search computes them once per query batch instead of
-    /// at every step.
-    pub fn cross_kv(&self, memory: Tensor<3>, times: usize) -> Vec<(Tensor<4>, Tensor<4>)> {
-        let repeat = |t: Tensor<4>| {
-            if times == 1 {
-                return t;
-            }
-            let [b, h, s, d] = t.dims();
-            t.unsqueeze_dim::<5>(1)
-                .expand([b, times, h, s, d])
-                .reshape([b * times, h, s, d])
-        };
+    /// d_model]`), each `[batch, heads, src, d_head]`. Beam search computes them once per query
+    /// batch instead of at every step, and does not repeat them per beam: the decoder batch may be
+    /// any multiple of `batch` (see [`Seq2Seq::decode_kv`]).
+    pub fn cross_kv(&self, memory: Tensor<3>) -> Vec<(Tensor<4>, Tensor<4>)> {
         self.decoder
             .iter()
-            .map(|layer| {
-                let (k, v) = layer.cross_attn.project_memory(memory.clone());
-                (repeat(k), repeat(v))
-            })
+            .map(|layer| layer.cross_attn.project_memory(memory.clone()))
             .collect()
     }
 
     /// Decoder logits like [`Seq2Seq::decode`], with the cross-attention keys and values of
-    /// [`Seq2Seq::cross_kv`]. `kv`: one `([batch, heads, src, d_head] x 2)` per layer, `mask`:
-    /// `[batch, src]`, `tokens`: `[batch, tgt]` → `[batch, tgt, vocab]`.
+    /// [`Seq2Seq::cross_kv`]. `kv`: one `([queries, heads, src, d_head] x 2)` per layer, `mask`:
+    /// `[queries, src]`, `tokens`: `[queries × g, tgt]`, the `g` rows of each query consecutive
+    /// (its beams) → `[queries × g, tgt, vocab]`.
     pub fn decode_kv(
         &self,
         kv: &[(Tensor<4>, Tensor<4>)],
@@ -299,5 +288,58 @@ impl Seq2Seq {
     ) -> Tensor<3> {
         let memory = self.encode(src, mask.clone());
         self.decode(memory, mask, tgt_in)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Beams sharing their history's keys and values (no per-beam copies) give the logits that
+    /// decoding each beam against its own copy of the history gives.
+    #[test]
+    fn shared_cross_attention_equals_repeated_memory() {
+        let device = Device::flex();
+        let model = Seq2SeqConfig::new(30)
+            .with_d_model(16)
+            .with_heads(2)
+            .with_d_head(8)
+            .with_d_ff(32)
+            .with_encoder_layers(1)
+            .with_decoder_layers(2)
+            .with_dropout(0.0)
+            .init(&device);
+        let src = Tensor::<2, Int>::from_data([[3, 4, 5, 6], [7, 8, 0, 0]], &device);
+        let mask = Tensor::<2, Int>::from_data([[1, 1, 1, 1], [1, 1, 0, 0]], &device);
+        let memory = model.encode(src, mask.clone());
+        // Three beams per history, query-major, each with its own prefix.
+        let tokens = Tensor::<2, Int>::from_data(
+            [
+                [1, 9, 10],
+                [1, 11, 12],
+                [1, 13, 14],
+                [1, 15, 16],
+                [1, 17, 18],
+                [1, 19, 20],
+            ],
+            &device,
+        );
+        let shared = model.decode_kv(
+            &model.cross_kv(memory.clone()),
+            mask.clone(),
+            tokens.clone(),
+        );
+        let rep = |t: Tensor<3>| {
+            let [b, s, d] = t.dims();
+            t.unsqueeze_dim::<4>(1)
+                .expand([b, 3, s, d])
+                .reshape([b * 3, s, d])
+        };
+        let mask_rep = mask.unsqueeze_dim::<3>(1).expand([2, 3, 4]).reshape([6, 4]);
+        let repeated = model.decode(rep(memory), mask_rep, tokens);
+        shared.to_data().assert_approx_eq::<f32>(
+            &repeated.to_data(),
+            burn::tensor::Tolerance::rel_abs(1e-4, 1e-5),
+        );
     }
 }

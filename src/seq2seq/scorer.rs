@@ -14,26 +14,21 @@ use crate::decode::StepScorer;
 pub struct ModelScorer<'m> {
     model: &'m Seq2Seq,
     vocab: &'m Vocab,
-    /// Per decoder layer, cross-attention keys and values `[queries × width, heads, src, d_head]`:
-    /// each query's encoding projected once and repeated per beam.
+    /// Per decoder layer, cross-attention keys and values `[queries, heads, src, d_head]`: each
+    /// query's encoding projected once and shared by its beams.
     kv: Vec<(Tensor<4>, Tensor<4>)>,
-    /// `[queries × width, src]`.
+    /// `[queries, src]`.
     mask: Tensor<2, Int>,
     device: Device,
 }
 
 impl<'m> ModelScorer<'m> {
-    /// Encodes the queries' histories and repeats them for `width` beams each.
-    pub fn new(model: &'m Seq2Seq, vocab: &'m Vocab, batch: EncoderBatch, width: usize) -> Self {
+    /// Encodes the queries' histories once; their `width` beams each share the encoding.
+    pub fn new(model: &'m Seq2Seq, vocab: &'m Vocab, batch: EncoderBatch) -> Self {
         let device = batch.tokens.device();
-        let [q, s] = batch.tokens.dims();
         let memory = model.encode(batch.tokens, batch.mask.clone());
-        let kv = model.cross_kv(memory, width);
-        let mask = batch
-            .mask
-            .unsqueeze_dim::<3>(1)
-            .expand([q, width, s])
-            .reshape([q * width, s]);
+        let kv = model.cross_kv(memory);
+        let mask = batch.mask;
         Self {
             model,
             vocab,
