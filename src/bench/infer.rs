@@ -100,19 +100,27 @@ pub fn eval_throughput(
         width: beam,
         constrained: true,
     };
-    // Warm-up (kernel compilation) on one chunk, then the timed run.
-    let warm: Vec<Sample> = picked.iter().take(64).cloned().collect();
+    // Warm-up (kernel compilation and autotune are per shape): one full evaluation chunk and one
+    // of the size of the timed run's last chunk, so the timed run meets no new shape.
     let ks = [beam.min(10)];
-    let _ = evaluate(
-        &model,
-        &vocab,
-        data,
-        &warm,
-        config,
-        &ks,
-        &chosen.device,
-        &|| false,
-    );
+    let full = users.min(crate::seq2seq::evaluate::EVAL_CHUNK);
+    let tail = users % crate::seq2seq::evaluate::EVAL_CHUNK;
+    for n in [full, tail] {
+        if n == 0 {
+            continue;
+        }
+        let warm: Vec<Sample> = picked.iter().take(n).cloned().collect();
+        let _ = evaluate(
+            &model,
+            &vocab,
+            data,
+            &warm,
+            config,
+            &ks,
+            &chosen.device,
+            &|| false,
+        );
+    }
     let mut peak = DevicePeak::default();
     let t = Instant::now();
     let result = evaluate(
