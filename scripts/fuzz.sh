@@ -35,7 +35,7 @@ for t in "${targets[@]}"; do
       want=(); case "$t" in run_config) want=config_seed ;; model_bpk) want=model.bpk ;; optim_bpk) want=optim.bpk ;; esac
       [ -f "$seed/$want" ] || { echo "no seed for $t"; exit 1; }
       case "$t" in
-        run_config) cp "$seed/config_seed" "fuzz/corpus/$t/seed" ;;
+        run_config) cp "$seed/config_seed" "fuzz/corpus/$t/seed"; cp "$seed/config_seed_sasrec" "fuzz/corpus/$t/seed_sasrec" ;;
         model_bpk) cp "$seed/model.bpk" "fuzz/corpus/$t/seed" ;;
         optim_bpk) cp "$seed/optim.bpk" "fuzz/corpus/$t/seed"; export TIGER_FUZZ_MODEL="$seed/model.bpk" ;;
       esac ;;

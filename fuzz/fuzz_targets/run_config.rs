@@ -1,5 +1,6 @@
 //! Fuzz target: a run's `config.json` and `last/state.json` (split at the first 0xFF byte), parsed
-//! and checked as the app does before building a model, then the values the app derives from them.
+//! and checked as the app does before building a model (as a TIGER and as a SASRec run), then the
+//! values the app derives from them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,9 +10,13 @@ fuzz_target!(
     init: {
         // Seed mode: write a valid config.json + state.json pair for the corpus and stop.
         if let Some(dir) = std::env::var_os("TIGER_FUZZ_SEED") {
-            let path = std::path::PathBuf::from(dir).join("config_seed");
-            let code = i32::from(std::fs::write(path, tiger_explorer_fuzz::ckpt::config_seed()).is_err());
-            std::process::exit(code);
+            let dir = std::path::PathBuf::from(dir);
+            let tiger = std::fs::write(dir.join("config_seed"), tiger_explorer_fuzz::ckpt::config_seed());
+            let sasrec = std::fs::write(
+                dir.join("config_seed_sasrec"),
+                tiger_explorer_fuzz::ckpt::sasrec_config_seed(),
+            );
+            std::process::exit(i32::from(tiger.is_err() || sasrec.is_err()));
         }
     },
     |data: &[u8]| {
@@ -31,6 +36,9 @@ fuzz_target!(
         for step in [1, o.warmup_steps, o.decay_start.saturating_add(1), o.steps] {
             let _ = o.lr_at(step);
         }
+    }
+    if let Ok(text) = std::str::from_utf8(config) {
+        let _ = tiger_explorer_fuzz::baseline::sasrec_options::parse_sasrec_config(text);
     }
     if let Ok(text) = std::str::from_utf8(state) {
         let _ = serde_json::from_str::<TrainState>(text);

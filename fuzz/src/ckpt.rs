@@ -62,6 +62,19 @@ pub fn config_seed() -> Vec<u8> {
     out
 }
 
+/// A valid SASRec `config.json`, then 0xFF, then an empty state.
+pub fn sasrec_config_seed() -> Vec<u8> {
+    let cfg = crate::baseline::sasrec_options::SasRecRunConfig {
+        kind: "sasrec".into(),
+        options: Default::default(),
+        items: 9125,
+        data: "sample_data/ml-latest-small".into(),
+    };
+    let mut out = serde_json::to_vec(&cfg).unwrap_or_default();
+    out.push(0xFF);
+    out
+}
+
 /// Writes a valid `model.bpk` and, after one step, `optim.bpk` of the tiny model into `dir`.
 pub fn write_checkpoint_seed(dir: &Path) -> Result<(), String> {
     let device = Device::flex().autodiff();

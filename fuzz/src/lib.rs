@@ -24,6 +24,9 @@ pub mod eval;
 /// The generative recommender's model and vocabulary.
 #[cfg(feature = "checkpoint")]
 pub mod seq2seq;
+/// SASRec's options and run config.
+#[cfg(feature = "checkpoint")]
+pub mod baseline;
 /// Checkpoints, options and run configs.
 #[cfg(feature = "checkpoint")]
 pub mod train;

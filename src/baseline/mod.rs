@@ -1,4 +1,5 @@
 //! Baselines TIGER is compared against.
 
 pub mod sasrec;
+pub mod sasrec_options;
 pub mod sasrec_train;

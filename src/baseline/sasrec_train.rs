@@ -9,11 +9,10 @@ use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use serde::{Deserialize, Serialize};
 
 use super::sasrec::{SasRec, SasRecConfig};
+pub use super::sasrec_options::{SasRecOptions, SasRecRunConfig, parse_sasrec_config};
 use crate::data::Split;
-use crate::device::DeviceChoice;
 use crate::eval::{Metrics, MetricsAccumulator};
 use crate::seq2seq::batch::{Part, Sample, samples};
 use crate::train::checkpoint::{self, CheckpointError};
@@ -21,95 +20,7 @@ use crate::train::loop_common;
 use crate::train::rqvae_loop::Flow;
 use crate::train::seq2seq_loop::{KS, TrainError, TrainEvent, TrainState};
 
-/// SASRec options, each a config field and a CLI flag.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
-pub struct SasRecOptions {
-    /// Hidden width.
-    #[arg(long, default_value_t = 64)]
-    pub d_model: usize,
-    /// Self-attention blocks.
-    #[arg(long, default_value_t = 2)]
-    pub blocks: usize,
-    /// Attention heads.
-    #[arg(long, default_value_t = 1)]
-    pub heads: usize,
-    /// Longest history read (most recent items).
-    #[arg(long, default_value_t = 50)]
-    pub max_len: usize,
-    /// Dropout.
-    #[arg(long, default_value_t = 0.2)]
-    pub dropout: f64,
-    /// Training steps.
-    #[arg(long, default_value_t = 3000)]
-    pub steps: usize,
-    /// Users per batch.
-    #[arg(long, default_value_t = 128)]
-    pub batch_size: usize,
-    /// Learning rate (AdamW).
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// AdamW weight decay.
-    #[arg(long, default_value_t = 0.0)]
-    pub weight_decay: f64,
-    /// Validate every N steps; the best checkpoint is kept.
-    #[arg(long, default_value_t = 250)]
-    pub eval_every: usize,
-    /// k of the k-core filter.
-    #[arg(long, default_value_t = 5)]
-    pub k_core: usize,
-    /// Random seed.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Compute device.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
-    pub device: DeviceChoice,
-    /// Report the loss every N steps.
-    #[arg(long, default_value_t = 50)]
-    pub log_every: usize,
-}
-
-impl Default for SasRecOptions {
-    fn default() -> Self {
-        crate::config::cli_defaults()
-    }
-}
-
 impl SasRecOptions {
-    /// Refuses unusable settings, naming the option.
-    pub fn validate(&self) -> Result<(), String> {
-        let check = |ok: bool, msg: &str| if ok { Ok(()) } else { Err(msg.to_string()) };
-        check(
-            (1..=4096).contains(&self.d_model),
-            "--d-model must be 1..4096",
-        )?;
-        check(
-            self.heads >= 1 && self.d_model.is_multiple_of(self.heads),
-            "--heads must divide --d-model",
-        )?;
-        check((1..=24).contains(&self.blocks), "--blocks must be 1..24")?;
-        check(
-            (2..=1000).contains(&self.max_len),
-            "--max-len must be 2..1000",
-        )?;
-        check(
-            (0.0..1.0).contains(&self.dropout),
-            "--dropout must be in [0, 1)",
-        )?;
-        check(
-            self.steps >= 1 && (1..=16_384).contains(&self.batch_size),
-            "--steps ≥ 1 and --batch-size 1..16384",
-        )?;
-        check(
-            self.lr.is_finite() && self.lr > 0.0,
-            "--lr must be positive",
-        )?;
-        check(
-            self.eval_every >= 1 && self.log_every >= 1,
-            "--eval-every and --log-every must be at least 1",
-        )?;
-        Ok(())
-    }
-
     /// The model shape for a catalogue of `items`.
     pub fn model_config(&self, items: usize) -> SasRecConfig {
         SasRecConfig::new(items)
@@ -119,19 +30,6 @@ impl SasRecOptions {
             .with_max_len(self.max_len)
             .with_dropout(self.dropout)
     }
-}
-
-/// `config.json` of a SASRec run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SasRecRunConfig {
-    /// Always "sasrec".
-    pub kind: String,
-    /// Options.
-    pub options: SasRecOptions,
-    /// Catalogue size.
-    pub items: usize,
-    /// Dataset folder.
-    pub data: std::path::PathBuf,
 }
 
 /// Left-pads item sequences (indices) to `len` as ids + 1 → `[batch, len]`.
@@ -333,14 +231,7 @@ pub fn load_run(run: &Path, device: &Device) -> Result<(SasRecRunConfig, SasRec)
         message: e,
     };
     let text = std::fs::read_to_string(&cp).map_err(|e| load_err(e.to_string()))?;
-    let cfg: SasRecRunConfig = serde_json::from_str(&text).map_err(|e| load_err(e.to_string()))?;
-    if cfg.kind != "sasrec" {
-        return Err(load_err(format!(
-            "run kind is '{}', not 'sasrec'",
-            cfg.kind
-        )));
-    }
-    cfg.options.validate().map_err(load_err)?;
+    let cfg = parse_sasrec_config(&text).map_err(load_err)?;
     let model = checkpoint::load_weights(run, cfg.options.model_config(cfg.items).init(device))?;
     Ok((cfg, model))
 }

@@ -77,6 +77,14 @@ pub fn parse_tiger_config(text: &str) -> Result<TigerRunConfig, String> {
             v.user_buckets
         ));
     }
+    crate::config::check_tensor(
+        &format!(
+            "vocabulary {} × --d-model {} (the token table)",
+            cfg.vocab_size, cfg.options.d_model
+        ),
+        (cfg.vocab_size as u64).saturating_mul(cfg.options.d_model as u64),
+        "the run folder's config.json is damaged or from another program",
+    )?;
     if v.size() != cfg.vocab_size {
         return Err(format!(
             "vocab_size is {} but the vocabulary layout gives {}",

@@ -164,6 +164,16 @@ pub fn train(
 ) -> Result<TrainState, TrainError> {
     opts.validate().map_err(TrainError::Options)?;
     let vocab = Vocab::for_ids(&data.ids, data.ids.codebook_size(), opts.user_buckets);
+    crate::config::check_tensor(
+        &format!(
+            "vocabulary {} × --d-model {} (the token table)",
+            vocab.size(),
+            opts.d_model
+        ),
+        vocab.size() as u64 * opts.d_model as u64,
+        "lower --d-model or --codebook-size",
+    )
+    .map_err(TrainError::Options)?;
     let config = model_config(opts, vocab.size());
     let train_samples = samples(&data.split, Part::Train, opts.max_history);
     let valid_samples = samples(&data.split, Part::Valid, opts.max_history);
