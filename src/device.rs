@@ -81,8 +81,8 @@ fn cpu(fallback: Option<String>) -> ChosenDevice {
 }
 
 /// Turns the message of a panic raised inside the compute backend into one sentence a user can act
-/// on: out of device memory and a lost device get their own advice, anything else is reported as a
-/// backend failure. Checkpoints are swapped in whole, so the last one written stays loadable.
+/// on: out of device memory and a lost device get their own advice, anything else is reported as an
+/// internal error. Checkpoints are swapped in whole, so the last one written stays loadable.
 pub fn backend_failure(panic_message: &str) -> String {
     const OOM: [&str; 6] = [
         "out of memory",
@@ -133,8 +133,7 @@ pub fn backend_failure(panic_message: &str) -> String {
         )
     } else {
         format!(
-            "the job failed inside the compute backend ({}); checkpoints written before this are \
-             intact",
+            "the job stopped on an internal error ({}); checkpoints written before this are intact",
             short(lines.first().copied().unwrap_or("no message"))
         )
     }
@@ -169,7 +168,7 @@ mod tests {
         let lost = backend_failure("Parent device is lost");
         assert!(lost.starts_with("the GPU device was lost"), "{lost}");
         let other = backend_failure(&"x".repeat(5000));
-        assert!(other.starts_with("the job failed inside the compute backend"));
+        assert!(other.starts_with("the job stopped on an internal error"));
         assert!(other.len() < 600, "{}", other.len());
     }
 }

@@ -30,6 +30,10 @@ fn main() {
         Ok(Err(e)) => format!("{e:#}"),
         Err(panic) => {
             let text = tiger_explorer::device::panic_text(panic.as_ref());
+            // Output piped into a reader that stopped early (`| head`): nothing left to say.
+            if text.contains("Broken pipe") {
+                std::process::exit(1);
+            }
             let at = PANIC_AT.lock().map(|s| s.clone()).unwrap_or_default();
             let text = if at.is_empty() {
                 text

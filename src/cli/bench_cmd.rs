@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use tiger_explorer::app::state::synthetic_map;
 use tiger_explorer::bench::train::{Recommender, random_ids};
-use tiger_explorer::bench::{cycles, infer, matmul, scaling, train};
+use tiger_explorer::bench::{infer, scaling, train};
+
+use super::bench_probe;
 use tiger_explorer::config::QuantizeOptions;
 use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::train::context::RecData;
@@ -22,9 +24,9 @@ pub enum BenchTarget {
     Scaling(ScalingArgs),
     /// Start/cancel cycles of quantize and TIGER training on the app's worker: cancel latency,
     /// threads, device pool and host memory after each cancel.
-    Cycles(CyclesArgs),
+    Cycles(bench_probe::CyclesArgs),
     /// The matrix products of a training step alone: forward, weight gradient whole or split.
-    Matmul(MatmulArgs),
+    Matmul(bench_probe::MatmulArgs),
     /// Frame rate of the embedding map's WGSL point renderer, drawn offscreen on the GPU.
     Map(MapArgs),
 }
@@ -120,56 +122,6 @@ pub struct ScalingArgs {
 }
 
 /// Arguments of `bench map`.
-/// Options of `bench matmul`.
-#[derive(clap::Args, Debug)]
-pub struct MatmulArgs {
-    /// Rows of the activations (tokens in a batch: 256 histories × 80 tokens = 20,480).
-    #[arg(long, default_value_t = 20_480)]
-    tokens: usize,
-    /// `IN:OUT` layer widths (default: T5's FFN in and out, attention projections).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "128:1024,1024:128,128:384,384:128"
-    )]
-    layers: Vec<String>,
-    /// Ways to split the weight gradient's inner dimension.
-    #[arg(long, value_delimiter = ',', default_value = "4,16,64")]
-    splits: Vec<usize>,
-    /// Timed calls per case.
-    #[arg(long, default_value_t = 20)]
-    reps: usize,
-    /// Device.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
-    device: DeviceChoice,
-    /// One JSON object per case.
-    #[arg(long)]
-    json: bool,
-}
-
-/// Options of `bench cycles`.
-#[derive(clap::Args, Debug)]
-pub struct CyclesArgs {
-    /// Dataset folder with embeddings.npy (default: the bundled sample).
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// Measured cycles after the warm-up cycle.
-    #[arg(long, default_value_t = 20)]
-    cycles: usize,
-    /// Training steps to wait for before each cancel.
-    #[arg(long, default_value_t = 3)]
-    cancel_after: usize,
-    /// Device.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
-    device: DeviceChoice,
-    /// Small models instead of the paper's shapes.
-    #[arg(long)]
-    tiny: bool,
-    /// One JSON object per sample instead of the table.
-    #[arg(long)]
-    json: bool,
-}
-
 #[derive(clap::Args, Debug)]
 pub struct MapArgs {
     /// Points per frame (synthetic clusters).
@@ -198,13 +150,16 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
         BenchTarget::Map(args) => map(args),
         BenchTarget::Run(args) => run_workloads(args),
         BenchTarget::Scaling(args) => scaling(args),
-        BenchTarget::Cycles(args) => cycles(args),
-        BenchTarget::Matmul(args) => matmul(args),
+        BenchTarget::Cycles(args) => {
+            let shapes = shapes(args.tiny);
+            bench_probe::cycles(args, shapes)
+        }
+        BenchTarget::Matmul(args) => bench_probe::matmul(args),
     }
 }
 
 /// Model shapes: the paper's, or tiny ones for smoke tests.
-fn shapes(tiny: bool) -> (QuantizeOptions, Seq2SeqOptions) {
+pub(super) fn shapes(tiny: bool) -> (QuantizeOptions, Seq2SeqOptions) {
     let q = QuantizeOptions::default();
     let t = Seq2SeqOptions::default();
     if !tiny {
@@ -401,106 +356,5 @@ fn map(args: MapArgs) -> anyhow::Result<()> {
             report.lit_pixels
         );
     }
-    Ok(())
-}
-
-fn cycles(args: CyclesArgs) -> anyhow::Result<()> {
-    let chosen = super::device(args.device);
-    let (quantize, tiger) = shapes(args.tiny);
-    let runs = std::env::temp_dir().join(format!("tiger-bench-cycles-{}", std::process::id()));
-    let opts = cycles::CycleOptions {
-        data: args.data.unwrap_or_else(super::gui_cmd::sample),
-        runs: runs.clone(),
-        cycles: args.cycles,
-        quantize,
-        tiger,
-        cancel_after_steps: args.cancel_after,
-    };
-    if !args.json {
-        println!("device: {}", chosen.description);
-        println!(
-            "cycle  job       cancel_ms  threads  device_in_use_MiB  device_reserved_MiB  host_rss_MiB"
-        );
-    }
-    let mib = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
-    let result = cycles::run(&chosen, &opts, |s| {
-        if args.json {
-            println!("{}", serde_json::to_string(s).unwrap_or_default());
-        } else {
-            println!(
-                "{:<6} {:<9} {:>9.1} {:>8} {:>18} {:>20} {:>13}",
-                s.cycle,
-                s.job,
-                s.cancel_ms,
-                s.threads,
-                mib(s.device_in_use_mib),
-                mib(s.device_reserved_mib),
-                mib(s.host_rss_mib)
-            );
-        }
-    });
-    let _ = std::fs::remove_dir_all(&runs);
-    let samples = result.map_err(anyhow::Error::msg)?;
-    if !args.json {
-        // Compare the first measured cycle with the last, job by job.
-        for job in ["quantize", "tiger"] {
-            let of: Vec<_> = samples
-                .iter()
-                .filter(|s| s.job == job && s.cycle > 0)
-                .collect();
-            if let (Some(a), Some(b)) = (of.first(), of.last()) {
-                let worst = of.iter().map(|s| s.cancel_ms).fold(0.0, f64::max);
-                println!(
-                    "{job}: cycles {}..{}: threads {} -> {}, device in use {} -> {} MiB, reserved {} -> {} MiB, host {} -> {} MiB, slowest cancel {worst:.1} ms",
-                    a.cycle,
-                    b.cycle,
-                    a.threads,
-                    b.threads,
-                    mib(a.device_in_use_mib),
-                    mib(b.device_in_use_mib),
-                    mib(a.device_reserved_mib),
-                    mib(b.device_reserved_mib),
-                    mib(a.host_rss_mib),
-                    mib(b.host_rss_mib)
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-fn matmul(args: MatmulArgs) -> anyhow::Result<()> {
-    let chosen = super::device(args.device);
-    let mut pairs = Vec::new();
-    for l in &args.layers {
-        let parsed = l
-            .split_once(':')
-            .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)));
-        match parsed {
-            Some((a, b)) if a > 0 && b > 0 && a <= 16_384 && b <= 16_384 => pairs.push((a, b)),
-            _ => anyhow::bail!("--layers takes IN:OUT pairs of widths 1..16384, got '{l}'"),
-        }
-    }
-    if args.tokens == 0 || args.tokens > 1 << 20 || args.reps == 0 {
-        anyhow::bail!("--tokens must be 1..1048576 and --reps at least 1");
-    }
-    if !args.json {
-        println!("device: {}", chosen.description);
-    }
-    matmul::run(
-        &chosen.device,
-        args.tokens,
-        &pairs,
-        &args.splits,
-        args.reps,
-        |r| {
-            if args.json {
-                println!("{}", serde_json::to_string(r).unwrap_or_default());
-            } else {
-                println!("{:<60} {:>9.3} ms {:>8.2} TFLOP/s", r.case, r.ms, r.tflops);
-            }
-        },
-    )
-    .map_err(anyhow::Error::msg)?;
     Ok(())
 }

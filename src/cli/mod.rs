@@ -1,6 +1,7 @@
 //! Subcommands: `info`, `embed`, `quantize`, `train`, `eval`, `recommend`, `baseline`.
 
 mod bench_cmd;
+mod bench_probe;
 mod embed_cmd;
 mod eval_cmd;
 mod gui_cmd;
