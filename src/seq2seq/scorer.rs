@@ -23,7 +23,7 @@ pub struct ModelScorer<'m> {
 }
 
 impl<'m> ModelScorer<'m> {
-    /// Encodes the queries' histories once; their `width` beams each share the encoding.
+    /// Encodes the queries' histories once; every beam of a query shares its encoding.
     pub fn new(model: &'m Seq2Seq, vocab: &'m Vocab, batch: EncoderBatch) -> Self {
         let device = batch.tokens.device();
         let memory = model.encode(batch.tokens, batch.mask.clone());
