@@ -17,18 +17,6 @@ const TINY_T5: &[&str] = &[
     "100",
     "--log-every",
     "1",
-    "--encoder-layers",
-    "1",
-    "--decoder-layers",
-    "1",
-    "--d-model",
-    "16",
-    "--heads",
-    "2",
-    "--d-head",
-    "8",
-    "--d-ff",
-    "32",
     "--user-buckets",
     "0",
 ];
@@ -42,6 +30,7 @@ fn train(data: &Path, ids: &Path, run: &Path, extra: &[&str]) -> std::process::C
         .arg("--out")
         .arg(run)
         .args(TINY_T5)
+        .args(common::TINY_T5_SHAPE)
         .args(extra);
     c
 }

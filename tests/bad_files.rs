@@ -380,26 +380,7 @@ const TINY_QUANTIZE: &[&str] = &[
     "--kmeans-iters",
     "2",
 ];
-const TINY_TRAIN: &[&str] = &[
-    "--device",
-    "cpu",
-    "--steps",
-    "1",
-    "--batch-size",
-    "4",
-    "--encoder-layers",
-    "1",
-    "--decoder-layers",
-    "1",
-    "--d-model",
-    "16",
-    "--heads",
-    "2",
-    "--d-head",
-    "8",
-    "--d-ff",
-    "32",
-];
+const TINY_TRAIN: &[&str] = &["--device", "cpu", "--steps", "1", "--batch-size", "4"];
 
 fn listing(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
@@ -436,7 +417,8 @@ fn check_cli(dir: &Path, run: Run, expect: Expect, out_root: &Path) -> Result<St
             .arg(dir.join("semantic_ids.csv"))
             .arg("--out")
             .arg(&out)
-            .args(TINY_TRAIN),
+            .args(TINY_TRAIN)
+            .args(common::TINY_T5_SHAPE),
     };
     let before = listing(dir);
     let res = cmd.output().map_err(|e| format!("cannot run: {e}"))?;

@@ -17,18 +17,6 @@ const TINY_T5: &[&str] = &[
     "6",
     "--log-every",
     "6",
-    "--encoder-layers",
-    "1",
-    "--decoder-layers",
-    "1",
-    "--d-model",
-    "16",
-    "--heads",
-    "2",
-    "--d-head",
-    "8",
-    "--d-ff",
-    "32",
     "--user-buckets",
     "10",
 ];
@@ -79,7 +67,8 @@ fn train_eval_recommend_and_baselines() {
         .arg(q.join("semantic_ids.csv"))
         .arg("--out")
         .arg(&run)
-        .args(TINY_T5));
+        .args(TINY_T5)
+        .args(common::TINY_T5_SHAPE));
     assert!(log.contains("trained to step 12"), "{log}");
     for f in [
         "config.json",

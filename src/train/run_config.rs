@@ -77,12 +77,9 @@ pub fn parse_tiger_config(text: &str) -> Result<TigerRunConfig, String> {
             v.user_buckets
         ));
     }
-    crate::config::check_tensor(
-        &format!(
-            "vocabulary {} × --d-model {} (the token table)",
-            cfg.vocab_size, cfg.options.d_model
-        ),
-        (cfg.vocab_size as u64).saturating_mul(cfg.options.d_model as u64),
+    check_token_table(
+        cfg.vocab_size,
+        cfg.options.d_model,
         "the run folder's config.json is damaged or from another program",
     )?;
     if v.size() != cfg.vocab_size {
@@ -93,6 +90,16 @@ pub fn parse_tiger_config(text: &str) -> Result<TigerRunConfig, String> {
         ));
     }
     Ok(cfg)
+}
+
+/// Refuses a model whose token table (`vocab_size × d_model`, embedding and output layer alike)
+/// would exceed [`crate::config::MAX_TENSOR_BYTES`], with `advice`.
+pub fn check_token_table(vocab_size: usize, d_model: usize, advice: &str) -> Result<(), String> {
+    crate::config::check_tensor(
+        &format!("vocabulary {vocab_size} × --d-model {d_model} (the token table)"),
+        (vocab_size as u64).saturating_mul(d_model as u64),
+        advice,
+    )
 }
 
 /// The first 60 characters of a string taken from a file, for messages.

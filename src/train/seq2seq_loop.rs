@@ -164,13 +164,9 @@ pub fn train(
 ) -> Result<TrainState, TrainError> {
     opts.validate().map_err(TrainError::Options)?;
     let vocab = Vocab::for_ids(&data.ids, data.ids.codebook_size(), opts.user_buckets);
-    crate::config::check_tensor(
-        &format!(
-            "vocabulary {} × --d-model {} (the token table)",
-            vocab.size(),
-            opts.d_model
-        ),
-        vocab.size() as u64 * opts.d_model as u64,
+    super::run_config::check_token_table(
+        vocab.size(),
+        opts.d_model,
         "lower --d-model or --codebook-size",
     )
     .map_err(TrainError::Options)?;

@@ -206,3 +206,19 @@ pub fn tiny_quantized(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
         .arg(&q));
     (data, q)
 }
+
+/// The smallest T5 shape the CLI tests train: 1 + 1 layers, width 16, 2 heads × 8, FFN 32.
+pub const TINY_T5_SHAPE: &[&str] = &[
+    "--encoder-layers",
+    "1",
+    "--decoder-layers",
+    "1",
+    "--d-model",
+    "16",
+    "--heads",
+    "2",
+    "--d-head",
+    "8",
+    "--d-ff",
+    "32",
+];
