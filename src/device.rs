@@ -21,7 +21,7 @@ pub struct ChosenDevice {
 pub fn choose(choice: DeviceChoice) -> ChosenDevice {
     match choice {
         DeviceChoice::Cpu => cpu(None),
-        DeviceChoice::Gpu => match Device::wgpu_options().init() {
+        DeviceChoice::Gpu => match gpu_init().init() {
             Ok(device) => {
                 let name = device
                     .identity()
@@ -49,7 +49,7 @@ pub type SharedGpu = burn::tensor::wgpu::WgpuSetup;
 pub fn choose_shared(choice: DeviceChoice) -> (ChosenDevice, Option<SharedGpu>) {
     match choice {
         DeviceChoice::Cpu => (cpu(None), None),
-        DeviceChoice::Gpu => match Device::wgpu_options().init_with_setup() {
+        DeviceChoice::Gpu => match gpu_init().init_with_setup() {
             Ok((device, setup)) => {
                 let name = setup.adapter.get_info().name;
                 (
@@ -69,6 +69,13 @@ pub fn choose_shared(choice: DeviceChoice) -> (ChosenDevice, Option<SharedGpu>) 
             ),
         },
     }
+}
+
+/// burn-wgpu's device builder, after placing the autotune cache ([`crate::gpu_cache`]) so that a
+/// second launch reuses the first one's kernel choices.
+fn gpu_init() -> burn::tensor::wgpu::WgpuOptions {
+    crate::gpu_cache::configure(&crate::gpu_cache::CacheLocation::from_env());
+    Device::wgpu_options()
 }
 
 /// The flex CPU device.

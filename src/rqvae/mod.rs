@@ -2,6 +2,7 @@
 
 pub mod kmeans;
 pub mod model;
+pub mod nearest_kernel;
 pub mod quantizer;
 pub mod semantic_ids;
 pub mod standardize;

@@ -116,14 +116,12 @@ impl RqVae {
 
     /// Codes only (inference). `x`: `[batch, input_dim]` → `[batch, levels]`.
     pub fn codes(&self, x: Tensor<2>) -> Tensor<2, Int> {
-        let mut residual = self.encode(x);
-        let mut codes = Vec::with_capacity(self.codebooks.len());
-        for cb in &self.codebooks {
-            let (idx, e) = quantizer::nearest(residual.clone(), cb.val());
-            residual = residual - e;
-            codes.push(idx.unsqueeze_dim::<2>(1));
-        }
-        Tensor::cat(codes, 1)
+        quantizer::codes(self.encode(x), &self.codebook_values())
+    }
+
+    /// The codebooks' current values, each `[codebook_size, latent_dim]`.
+    fn codebook_values(&self) -> Vec<Tensor<2>> {
+        self.codebooks.iter().map(|c| c.val()).collect()
     }
 
     /// Training pass with the TIGER loss: reconstruction + Σ_l (‖sg[r_l] − e_l‖² + β‖r_l − sg[e_l]‖²),
@@ -132,18 +130,24 @@ impl RqVae {
         let z = self.encode(x.clone());
         let mut residual = z.clone();
         let mut quantized = z.zeros_like();
-        let mut codes = Vec::with_capacity(self.codebooks.len());
+        let [batch, _] = z.dims();
+        // Codes of all levels first (one fused kernel on the GPU), then the chosen codewords are
+        // gathered from the codebook parameters so that the codebook loss reaches them.
+        let chosen = quantizer::codes(z.clone().detach(), &self.codebook_values());
         let mut quant_losses = Vec::with_capacity(self.codebooks.len());
         let mut residuals = Vec::with_capacity(self.codebooks.len());
-        for cb in &self.codebooks {
-            let (idx, e) = quantizer::nearest(residual.clone().detach(), cb.val());
+        for (level, cb) in self.codebooks.iter().enumerate() {
+            let idx = chosen
+                .clone()
+                .slice(s![.., level..level + 1])
+                .reshape([batch]);
+            let e = cb.val().select(0, idx);
             let codebook_term = (residual.clone().detach() - e.clone()).square().mean();
             let commit_term = (residual.clone() - e.clone().detach()).square().mean();
             quant_losses.push(codebook_term + commit_term.mul_scalar(self.beta));
             residuals.push(residual.clone().detach());
             quantized = quantized + e.clone();
             residual = residual - e.detach();
-            codes.push(idx.unsqueeze_dim::<2>(1));
         }
         // Straight-through: the decoder sees the quantized vector, the gradient flows to z.
         let z_q = z.clone() + (quantized - z).detach();
@@ -151,7 +155,7 @@ impl RqVae {
         let recon_loss = (reconstruction.clone() - x).square().mean();
         RqVaeOutput {
             reconstruction,
-            codes: Tensor::cat(codes, 1),
+            codes: chosen,
             recon_loss,
             quant_losses,
             residuals,

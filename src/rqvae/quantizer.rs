@@ -16,6 +16,30 @@ pub fn nearest(residual: Tensor<2>, codebook: Tensor<2>) -> (Tensor<1, Int>, Ten
     (idx, e)
 }
 
+/// The code of every level for `z` (`[batch, dim]`) against `codebooks` (each `[codes, dim]`), as
+/// residual quantization chooses them; nothing is differentiated. On burn's cube backend (the GPU)
+/// one fused kernel does all levels ([`super::nearest_kernel`]); elsewhere the tensor path
+/// ([`nearest`] per level). Returns `[batch, levels]`.
+pub fn codes(z: Tensor<2>, codebooks: &[Tensor<2>]) -> Tensor<2, Int> {
+    if super::nearest_kernel::available(&z.device()) && !codebooks.is_empty() {
+        let books = Tensor::stack(codebooks.iter().map(|c| c.clone().inner()).collect(), 0);
+        return super::nearest_kernel::rq_codes(z, books);
+    }
+    tensor_codes(z, codebooks)
+}
+
+/// [`codes`] with tensor operations only, on any backend. Returns `[batch, levels]`.
+pub fn tensor_codes(z: Tensor<2>, codebooks: &[Tensor<2>]) -> Tensor<2, Int> {
+    let mut residual = z.inner();
+    let mut codes = Vec::with_capacity(codebooks.len());
+    for cb in codebooks {
+        let (idx, e) = nearest(residual.clone(), cb.clone().inner());
+        residual = residual - e;
+        codes.push(idx.unsqueeze_dim::<2>(1));
+    }
+    Tensor::cat(codes, 1)
+}
+
 /// Residual quantization of `z` (`[batch, dim]`) with `codebooks` (each `[codes, dim]`): returns the
 /// codes `[batch, levels]` and the residual entering each level.
 pub fn quantize(z: Tensor<2>, codebooks: &[Tensor<2>]) -> (Tensor<2, Int>, Vec<Tensor<2>>) {

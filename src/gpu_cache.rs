@@ -1,0 +1,79 @@
+//! Where the GPU backend keeps what it learns between launches.
+//!
+//! cubecl (under burn-wgpu) benchmarks several kernels for every matrix product, reduction and fused
+//! operation it meets, and keeps the winner. Without a disk cache every launch repeats that work
+//! before the first training step. With burn's `persistence` feature the results go to a small
+//! database; this module points it at one place per user (`~/.cache/cubecl` on Linux) instead of
+//! cubecl's default of a `target/` folder beside whatever `Cargo.toml` lies above the working
+//! directory, so the app, the CLI and the benchmarks share it wherever they are started.
+//!
+//! `TIGER_GPU_CACHE=<dir>` puts it elsewhere; `TIGER_GPU_CACHE=off` keeps results in memory only
+//! (every launch tunes again). A `cubecl.toml` the user wrote and cubecl's own `CUBECL_*` variables
+//! are still read. A cache that cannot be opened (read-only disk, a file in the way) costs a
+//! re-tune, never the run: cubecl then falls back to memory.
+
+use std::path::PathBuf;
+
+use cubecl::config::cache::CacheConfig;
+use cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+
+/// The environment variable that moves or disables the cache.
+pub const CACHE_ENV: &str = "TIGER_GPU_CACHE";
+
+/// Where autotune results are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheLocation {
+    /// The user's cache directory (`$XDG_CACHE_HOME/cubecl` or `~/.cache/cubecl`).
+    User,
+    /// A directory the user named.
+    Dir(PathBuf),
+    /// Memory only: every launch tunes again.
+    Off,
+}
+
+impl CacheLocation {
+    /// Reads [`CACHE_ENV`]: unset or empty → [`CacheLocation::User`], `off`/`0`/`false` →
+    /// [`CacheLocation::Off`], anything else is a directory.
+    pub fn from_env() -> Self {
+        Self::parse(std::env::var_os(CACHE_ENV).map(PathBuf::from))
+    }
+
+    /// The same rule for a given value.
+    pub fn parse(value: Option<PathBuf>) -> Self {
+        match value {
+            None => Self::User,
+            Some(v) if v.as_os_str().is_empty() => Self::User,
+            Some(v) if matches!(v.to_str(), Some("off" | "0" | "false")) => Self::Off,
+            Some(v) => Self::Dir(v),
+        }
+    }
+}
+
+/// Sets cubecl's configuration once, before the first GPU device is made: the user's `cubecl.toml`
+/// (if any) and `CUBECL_*` variables, with the cache placed by `location`. Returns `false` when
+/// cubecl's configuration had already been read (then the call changes nothing).
+pub fn configure(location: &CacheLocation) -> bool {
+    let mut config = CubeClRuntimeConfig::from_current_dir().override_from_env();
+    match location {
+        CacheLocation::User => config.environment.path = CacheConfig::Global,
+        CacheLocation::Dir(dir) => config.environment.path = CacheConfig::Directory(dir.clone()),
+        CacheLocation::Off => config.autotune.disable_cache = true,
+    }
+    CubeClRuntimeConfig::try_set(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variable_picks_the_location() {
+        assert_eq!(CacheLocation::parse(None), CacheLocation::User);
+        assert_eq!(CacheLocation::parse(Some("".into())), CacheLocation::User);
+        assert_eq!(CacheLocation::parse(Some("off".into())), CacheLocation::Off);
+        assert_eq!(
+            CacheLocation::parse(Some("/tmp/x".into())),
+            CacheLocation::Dir("/tmp/x".into())
+        );
+    }
+}
