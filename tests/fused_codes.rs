@@ -51,6 +51,7 @@ fn fused_codes_match_a_host_reference_on_wgpu() {
     }
     let gpu = chosen.device;
     assert!(nearest_kernel::available(&gpu));
+    assert!(nearest_kernel::available(&gpu.clone().autodiff()));
     assert!(!nearest_kernel::available(&Device::flex()));
 
     // Code counts below, at and above one workgroup (256), not powers of two, and several dims.

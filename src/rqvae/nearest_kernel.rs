@@ -25,8 +25,10 @@ use cubecl::prelude::*;
 /// Threads per workgroup at most (one workgroup per row).
 const MAX_WIDTH: usize = 256;
 
-/// One workgroup per row of `z`. `z`: `[batch, dim]`, `books`: `[levels, codes, dim]`, both
-/// contiguous; writes `codes`: `[batch, levels]`. `width` is the workgroup size (a power of two).
+/// One workgroup per row of `z`. `z`: `[batch, dim]`, `books`: `[levels, dim, codes]` (codebooks
+/// transposed, so that neighbouring threads, which take neighbouring codes, read neighbouring
+/// addresses), both contiguous; writes `codes`: `[batch, levels]`. `width` is the workgroup size
+/// (a power of two).
 #[cube(launch)]
 fn rq_codes_kernel<F: Float, I: Numeric>(
     z: &Tensor<F>,
@@ -39,7 +41,7 @@ fn rq_codes_kernel<F: Float, I: Numeric>(
     let row = CUBE_POS_X as usize;
     let t = UNIT_POS_X as usize;
     let levels = books.shape(0);
-    let n_codes = books.shape(1);
+    let n_codes = books.shape(2);
 
     let mut residual = Shared::new_slice(dim);
     let mut best_dist = Shared::new_slice(width);
@@ -53,15 +55,14 @@ fn rq_codes_kernel<F: Float, I: Numeric>(
     sync_cube();
 
     for level in 0..levels {
-        let book = level * n_codes * dim;
+        let book = level * dim * n_codes;
         let mut mine = F::max_value();
         let mut mine_code = 0u32;
         let mut k = t;
         while k < n_codes {
-            let base = book + k * dim;
             let mut acc = F::new(0.0);
             for j in 0..dim {
-                let diff = residual[j] - books[base + j];
+                let diff = residual[j] - books[book + j * n_codes + k];
                 acc += diff * diff;
             }
             if acc < mine {
@@ -91,7 +92,7 @@ fn rq_codes_kernel<F: Float, I: Numeric>(
         let chosen = best_code[0] as usize;
         let mut d = t;
         while d < dim {
-            residual[d] = residual[d] - books[book + chosen * dim + d];
+            residual[d] = residual[d] - books[book + d * n_codes + chosen];
             d += width;
         }
         if t == 0 {
@@ -101,7 +102,7 @@ fn rq_codes_kernel<F: Float, I: Numeric>(
     }
 }
 
-/// `[batch, levels]` from `z` (`[batch, dim]`) and `books` (`[levels, codes, dim]`).
+/// `[batch, levels]` from `z` (`[batch, dim]`) and `books` (`[levels, dim, codes]`).
 fn codes_shape(z: &Shape, books: &Shape) -> Shape {
     Shape::new([z[0], books[0]])
 }
@@ -110,7 +111,7 @@ fn codes_shape(z: &Shape, books: &Shape) -> Shape {
 /// kernel with the operations around it (nothing waits on the host).
 #[backend_extension(Cube, Fusion)]
 pub trait RqCodesOps: Backend {
-    /// `z`: `[batch, dim]`, `books`: `[levels, codes, dim]` → codes `[batch, levels]`.
+    /// `z`: `[batch, dim]`, `books`: `[levels, dim, codes]` → codes `[batch, levels]`.
     #[fusion(dtype = (*out_dtype).into(), shape = codes_shape(z, books))]
     fn rq_codes(
         z: FloatTensor<Self>,
@@ -129,7 +130,7 @@ impl RqCodesOps for CubeBackend {
         let books = into_contiguous(books);
         let [batch, dim] = z.meta.shape().dims::<2>();
         let levels = books.meta.shape()[0];
-        let n_codes = books.meta.shape()[1];
+        let n_codes = books.meta.shape()[2];
         let float = z.dtype;
         let int: burn::tensor::DType = out_dtype.into();
         let out = empty_device_contiguous_dtype(
@@ -154,9 +155,16 @@ impl RqCodesOps for CubeBackend {
     }
 }
 
-/// Whether `device` runs burn's cube backend (burn-wgpu), where the kernel exists.
+/// Set to `off` to use the tensor path on the GPU too (for comparing the two in a benchmark).
+pub const SWITCH_ENV: &str = "TIGER_FUSED_CODES";
+
+/// Whether `device` (with or without autodiff) runs burn's cube backend (burn-wgpu), where the
+/// kernel exists, and the kernel is not switched off with [`SWITCH_ENV`]`=off`.
 pub fn available(device: &burn::tensor::Device) -> bool {
-    matches!(device.as_dispatch(), burn::backend::DispatchDevice::Cube(_))
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let off = *OFF.get_or_init(|| std::env::var(SWITCH_ENV).is_ok_and(|v| v == "off"));
+    let device = device.clone().inner();
+    !off && matches!(device.as_dispatch(), burn::backend::DispatchDevice::Cube(_))
 }
 
 /// Codes of every level for `z` (`[batch, dim]`) against `books` (`[levels, codes, dim]`), on a
@@ -166,9 +174,10 @@ pub fn rq_codes(
     books: burn::tensor::Tensor<3>,
 ) -> burn::tensor::Tensor<2, burn::tensor::Int> {
     let device = z.device().inner();
+    let transposed = books.inner().swap_dims(1, 2);
     let out = <Dispatch as RqCodesOps>::rq_codes(
         z.inner().into_dispatch(),
-        books.inner().into_dispatch(),
+        transposed.into_dispatch(),
         device.settings().int_dtype,
     );
     burn::tensor::Tensor::from_dispatch(out)
