@@ -14,6 +14,7 @@ pub mod embed;
 pub mod eval;
 pub mod gpu_cache;
 pub mod image_png;
+pub mod row_lookup;
 pub mod rqvae;
 pub mod run;
 pub mod seq2seq;

@@ -9,6 +9,7 @@ use burn::nn::{
 use burn::prelude::*;
 use burn::tensor::activation;
 
+use crate::row_lookup::gather_rows;
 use crate::seq2seq::attention::{Attention, AttentionConfig};
 use crate::seq2seq::linear;
 
@@ -102,7 +103,8 @@ impl SasRec {
         let positions = Tensor::<1, Int>::arange(0..t as i64, &device)
             .reshape([1, t])
             .repeat_dim(0, b);
-        let mut x = self.items.forward(seq) + self.positions.forward(positions);
+        let mut x = gather_rows(self.items.weight.val(), seq)
+            + gather_rows(self.positions.weight.val(), positions);
         let keep = pad.clone().bool_not().float().reshape([b, t, 1]);
         x = self.dropout.forward(x) * keep.clone();
         let causal = Tensor::<2, Bool>::tril_mask([t, t], 0, &device)

@@ -9,6 +9,8 @@ use burn::nn::{
 use burn::prelude::*;
 use burn::tensor::activation;
 
+use crate::row_lookup::gather_rows;
+
 use super::attention::{Attention, AttentionConfig};
 use super::linear;
 use super::relpos::RelativeBias;
@@ -183,7 +185,9 @@ impl Seq2Seq {
         let device = tokens.device();
         let [_, s] = tokens.dims();
         let bias = self.encoder_bias.forward(s, s, &device) + key_mask(mask);
-        let mut x = self.dropout.forward(self.embed.forward(tokens));
+        let mut x = self
+            .dropout
+            .forward(gather_rows(self.embed.weight.val(), tokens));
         for layer in &self.encoder {
             let h = layer.norm1.forward(x.clone());
             x = x + layer
@@ -259,7 +263,9 @@ impl Seq2Seq {
             .reshape([1, 1, t, t]);
         let self_bias = self.decoder_bias.forward(t, t, &device) + causal;
         let cross_bias = key_mask(mask);
-        let mut x = self.dropout.forward(self.embed.forward(tokens));
+        let mut x = self
+            .dropout
+            .forward(gather_rows(self.embed.weight.val(), tokens));
         for (layer, (k, v)) in self.decoder.iter().zip(kv) {
             let h = layer.norm1.forward(x.clone());
             x = x + layer

@@ -72,9 +72,8 @@ impl RelativeBias {
                 ) as i64);
             }
         }
-        let idx = Tensor::<2, Int>::from_data(TensorData::new(idx, [1, tq * tk]), device);
-        self.table
-            .forward(idx)
+        let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [tq * tk]), device);
+        crate::row_lookup::one_hot_rows(self.table.weight.val(), idx)
             .reshape([tq, tk, self.heads])
             .permute([2, 0, 1])
             .unsqueeze_dim::<4>(0)
