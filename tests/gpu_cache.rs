@@ -1,7 +1,7 @@
 //! The GPU autotune cache: a second launch reuses the first one's kernel choices instead of tuning
-//! again, `TIGER_GPU_CACHE` moves it, and a cache that cannot be written costs nothing but the
-//! re-tune. Runs on burn-wgpu (Mesa's software Vulkan in CI); set TIGER_REQUIRE_WGPU=1 to fail
-//! rather than skip when no adapter exists.
+//! again, `TIGER_GPU_CACHE` moves it, and a cache that cannot be written or read (a file in the
+//! way, a damaged database) costs nothing but the re-tune. Runs on burn-wgpu (Mesa's software
+//! Vulkan in CI); set TIGER_REQUIRE_WGPU=1 to fail rather than skip when no adapter exists.
 
 mod common;
 
@@ -108,5 +108,29 @@ fn a_second_launch_reuses_the_autotune_cache() {
         tuned(&log3),
         tuned_first,
         "without its cache the run tunes as the first did"
+    );
+
+    // A damaged database is read as no cache: the run tunes again and succeeds.
+    let damaged = cwd.join("damaged");
+    std::fs::create_dir_all(&damaged).unwrap();
+    let junk: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        std::fs::write(damaged.join(entry.unwrap().file_name()), &junk).unwrap();
+    }
+    let log4 = cwd.join("tune4.log");
+    config(&log4);
+    let fourth = quantize_on_gpu(&cwd, &data, "q4", &damaged);
+    assert!(
+        fourth.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fourth.stderr)
+    );
+    assert!(cwd.join("q4").exists());
+    assert_eq!(
+        tuned(&log4),
+        tuned_first,
+        "a damaged cache must not be trusted"
     );
 }

@@ -21,6 +21,10 @@ pub mod device;
 /// Metrics (recorded in the training state).
 #[cfg(feature = "checkpoint")]
 pub mod eval;
+/// Row lookups the model's embeddings and position buckets use.
+#[cfg(feature = "checkpoint")]
+#[path = "../../src/row_lookup.rs"]
+pub mod row_lookup;
 /// The generative recommender's model and vocabulary.
 #[cfg(feature = "checkpoint")]
 pub mod seq2seq;
