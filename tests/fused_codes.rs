@@ -54,12 +54,14 @@ fn fused_codes_match_a_host_reference_on_wgpu() {
     assert!(nearest_kernel::available(&gpu.clone().autodiff()));
     assert!(!nearest_kernel::available(&Device::flex()));
 
-    // Code counts below, at and above one workgroup (256), not powers of two, and several dims.
+    // Code counts below, at and above one workgroup (256), not powers of two, several dims, and
+    // more rows than one grid dimension holds (65,535 workgroups).
     for (rows, dim, codes, levels) in [
         (64, 8, 16, 3),
         (37, 32, 100, 3),
         (20, 5, 300, 2),
         (9, 32, 256, 4),
+        (70_000, 3, 4, 2),
     ] {
         let z: Vec<f32> = (0..rows * dim).map(|i| noise(i, 1) * 2.0).collect();
         let books: Vec<Vec<f32>> = (0..levels)

@@ -24,6 +24,11 @@ use cubecl::prelude::*;
 
 /// Threads per workgroup at most (one workgroup per row).
 const MAX_WIDTH: usize = 256;
+/// Widest latent vector the kernel takes (it holds the residual in shared memory); wider ones use
+/// the tensor path.
+pub const MAX_DIM: usize = 4096;
+/// Workgroups per grid dimension that every Vulkan device allows; more rows use a second dimension.
+const MAX_GROUPS_X: usize = 65_535;
 
 /// One workgroup per row of `z`. `z`: `[batch, dim]`, `books`: `[levels, dim, codes]` (codebooks
 /// transposed, so that neighbouring threads, which take neighbouring codes, read neighbouring
@@ -38,7 +43,10 @@ fn rq_codes_kernel<F: Float, I: Numeric>(
     #[comptime] width: usize,
     #[define(F, I)] _dtypes: [ElemType; 2],
 ) {
-    let row = CUBE_POS_X as usize;
+    let row = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
+    if row >= z.shape(0) {
+        terminate!();
+    }
     let t = UNIT_POS_X as usize;
     let levels = books.shape(0);
     let n_codes = books.shape(2);
@@ -139,10 +147,15 @@ impl RqCodesOps for CubeBackend {
             Shape::new([batch, levels]),
             int,
         );
+        if batch == 0 || levels == 0 {
+            return out;
+        }
         let width = n_codes.clamp(1, MAX_WIDTH).next_power_of_two();
+        let groups_x = batch.min(MAX_GROUPS_X);
+        let groups_y = batch.div_ceil(groups_x);
         rq_codes_kernel::launch(
             &out.client,
-            CubeCount::Static(batch as u32, 1, 1),
+            CubeCount::Static(groups_x as u32, groups_y as u32, 1),
             CubeDim::new_1d(width as u32),
             z.into_tensor_arg(),
             books.into_tensor_arg(),

@@ -21,7 +21,10 @@ pub fn nearest(residual: Tensor<2>, codebook: Tensor<2>) -> (Tensor<1, Int>, Ten
 /// one fused kernel does all levels ([`super::nearest_kernel`]); elsewhere the tensor path
 /// ([`nearest`] per level). Returns `[batch, levels]`.
 pub fn codes(z: Tensor<2>, codebooks: &[Tensor<2>]) -> Tensor<2, Int> {
-    if super::nearest_kernel::available(&z.device()) && !codebooks.is_empty() {
+    let [_, dim] = z.dims();
+    let fits =
+        dim <= super::nearest_kernel::MAX_DIM && codebooks.first().is_some_and(|c| c.dims()[0] > 0);
+    if fits && super::nearest_kernel::available(&z.device()) {
         let books = Tensor::stack(codebooks.iter().map(|c| c.clone().inner()).collect(), 0);
         return super::nearest_kernel::rq_codes(z, books);
     }
