@@ -2,8 +2,9 @@
 //! f64, on burn-wgpu (Mesa's software Vulkan in CI). Set TIGER_REQUIRE_WGPU=1 to fail rather than
 //! skip when no adapter exists.
 
+mod common;
+
 use burn::prelude::*;
-use tiger_explorer::device::{self, DeviceChoice};
 use tiger_explorer::rqvae::{RqVaeConfig, nearest_kernel, quantizer};
 
 /// A deterministic pseudo-random value in [-1, 1).
@@ -41,15 +42,9 @@ fn tensor(v: &[f32], shape: [usize; 2], d: &Device) -> Tensor<2> {
 
 #[test]
 fn fused_codes_match_a_host_reference_on_wgpu() {
-    let chosen = device::choose(DeviceChoice::Gpu);
-    if let Some(why) = &chosen.fallback {
-        if std::env::var("TIGER_REQUIRE_WGPU").is_ok() {
-            panic!("TIGER_REQUIRE_WGPU is set but: {why}");
-        }
-        eprintln!("skipping the wgpu test: {why}");
+    let Some(gpu) = common::gpu_or_skip() else {
         return;
-    }
-    let gpu = chosen.device;
+    };
     assert!(nearest_kernel::available(&gpu));
     assert!(nearest_kernel::available(&gpu.clone().autodiff()));
     assert!(!nearest_kernel::available(&Device::flex()));

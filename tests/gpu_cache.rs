@@ -28,6 +28,16 @@ fn quantize_on_gpu(cwd: &Path, data: &Path, out: &str, cache: &Path) -> Output {
         .unwrap()
 }
 
+/// Asserts that the run exited 0 and wrote its run folder `out`.
+fn succeeds(run: Output, out: &Path) {
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(out.exists(), "{} was not written", out.display());
+}
+
 /// How many kernels the run benchmarked to choose between (one "Fastest result" line per choice).
 fn tuned(log: &Path) -> usize {
     std::fs::read_to_string(log)
@@ -97,13 +107,10 @@ fn a_second_launch_reuses_the_autotune_cache() {
     std::fs::write(&blocked, "not a directory").unwrap();
     let log3 = cwd.join("tune3.log");
     config(&log3);
-    let third = quantize_on_gpu(&cwd, &data, "q3", &blocked);
-    assert!(
-        third.status.success(),
-        "{}",
-        String::from_utf8_lossy(&third.stderr)
+    succeeds(
+        quantize_on_gpu(&cwd, &data, "q3", &blocked),
+        &cwd.join("q3"),
     );
-    assert!(cwd.join("q3").exists());
     assert_eq!(
         tuned(&log3),
         tuned_first,
@@ -121,13 +128,10 @@ fn a_second_launch_reuses_the_autotune_cache() {
     }
     let log4 = cwd.join("tune4.log");
     config(&log4);
-    let fourth = quantize_on_gpu(&cwd, &data, "q4", &damaged);
-    assert!(
-        fourth.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fourth.stderr)
+    succeeds(
+        quantize_on_gpu(&cwd, &data, "q4", &damaged),
+        &cwd.join("q4"),
     );
-    assert!(cwd.join("q4").exists());
     assert_eq!(
         tuned(&log4),
         tuned_first,

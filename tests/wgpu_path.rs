@@ -1,25 +1,19 @@
 //! Runs the RQ-VAE on burn-wgpu (Mesa's software Vulkan in CI), so the GPU code path is exercised
 //! on every submission. Set TIGER_REQUIRE_WGPU=1 to fail rather than skip when no adapter exists.
 
+mod common;
+
 use burn::prelude::*;
 use tiger_explorer::config::QuantizeOptions;
-use tiger_explorer::device::{self, DeviceChoice};
 use tiger_explorer::embed::Embeddings;
 use tiger_explorer::rqvae::quantizer;
 use tiger_explorer::train::rqvae_loop::{Flow, train};
 
 #[test]
 fn rqvae_trains_on_wgpu_and_matches_cpu_quantizer() {
-    let chosen = device::choose(DeviceChoice::Gpu);
-    if let Some(why) = &chosen.fallback {
-        if std::env::var("TIGER_REQUIRE_WGPU").is_ok() {
-            panic!("TIGER_REQUIRE_WGPU is set but: {why}");
-        }
-        eprintln!("skipping the wgpu test: {why}");
+    let Some(gpu) = common::gpu_or_skip() else {
         return;
-    }
-    eprintln!("wgpu device: {}", chosen.description);
-    let gpu = chosen.device;
+    };
 
     // The nearest-code search gives the same answer on the GPU as on the CPU.
     let data: Vec<f32> = (0..64 * 4)

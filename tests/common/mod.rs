@@ -222,3 +222,18 @@ pub const TINY_T5_SHAPE: &[&str] = &[
     "--d-ff",
     "32",
 ];
+
+/// The burn-wgpu device, or `None` (with a note) when no adapter exists; panics instead when
+/// `TIGER_REQUIRE_WGPU` is set, as in CI, so that the GPU path cannot be skipped there.
+pub fn gpu_or_skip() -> Option<burn::prelude::Device> {
+    let chosen = tiger_explorer::device::choose(tiger_explorer::device::DeviceChoice::Gpu);
+    if let Some(why) = &chosen.fallback {
+        if std::env::var("TIGER_REQUIRE_WGPU").is_ok() {
+            panic!("TIGER_REQUIRE_WGPU is set but: {why}");
+        }
+        eprintln!("skipping the wgpu test: {why}");
+        return None;
+    }
+    eprintln!("wgpu device: {}", chosen.description);
+    Some(chosen.device)
+}
