@@ -62,6 +62,47 @@ pub fn configure(location: &CacheLocation) -> bool {
     CubeClRuntimeConfig::try_set(config)
 }
 
+/// The folder the cache lives in, `None` when it is off.
+pub fn folder(location: &CacheLocation) -> Option<PathBuf> {
+    match location {
+        CacheLocation::Off => None,
+        CacheLocation::Dir(dir) => Some(dir.clone()),
+        CacheLocation::User => {
+            let base = std::env::var_os("XDG_CACHE_HOME")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+            Some(base.join("cubecl"))
+        }
+    }
+}
+
+/// One line for benchmark headers: where the cache is and how much it holds, so that a reader can
+/// tell a cold launch from a warm one (e.g. `autotune cache /root/.cache/cubecl (2.9 MiB)`).
+pub fn describe(location: &CacheLocation) -> String {
+    let Some(dir) = folder(location) else {
+        return "autotune cache off (every launch tunes again)".into();
+    };
+    let bytes: u64 = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    if bytes == 0 {
+        format!("autotune cache {} (empty: a cold launch)", dir.display())
+    } else {
+        format!(
+            "autotune cache {} ({:.1} MiB)",
+            dir.display(),
+            bytes as f64 / (1024.0 * 1024.0)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +116,22 @@ mod tests {
             CacheLocation::parse(Some("/tmp/x".into())),
             CacheLocation::Dir("/tmp/x".into())
         );
+    }
+
+    #[test]
+    fn the_description_says_where_and_how_much() {
+        let dir = std::env::temp_dir().join(format!("tiger-gpu-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let at = CacheLocation::Dir(dir.clone());
+        assert!(
+            describe(&at).contains("empty: a cold launch"),
+            "{}",
+            describe(&at)
+        );
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("default.db"), vec![0u8; 3 * 1024 * 1024]).unwrap();
+        assert!(describe(&at).ends_with("(3.0 MiB)"), "{}", describe(&at));
+        assert!(describe(&CacheLocation::Off).starts_with("autotune cache off"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

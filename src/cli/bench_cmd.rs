@@ -219,6 +219,10 @@ fn run_workloads(args: RunArgs) -> anyhow::Result<()> {
     let run_dir = std::env::temp_dir().join(format!("tiger-bench-{}", std::process::id()));
     if !args.json {
         println!("device: {}", chosen.description);
+        if chosen.fallback.is_none() && args.device == DeviceChoice::Gpu {
+            let location = tiger_explorer::gpu_cache::CacheLocation::from_env();
+            println!("{}", tiger_explorer::gpu_cache::describe(&location));
+        }
     }
     for w in wanted {
         let result = match (w, &data) {
