@@ -78,6 +78,24 @@ fn gpu_init() -> burn::tensor::wgpu::WgpuOptions {
     Device::wgpu_options()
 }
 
+/// Whether `device` (with or without autodiff) is burn's cube backend, i.e. burn-wgpu on a GPU.
+pub fn is_gpu(device: &Device) -> bool {
+    matches!(
+        device.clone().inner().as_dispatch(),
+        burn::backend::DispatchDevice::Cube(_)
+    )
+}
+
+/// The status of a training loop's first steps: on the GPU they compile and tune kernels (once per
+/// machine: later launches reuse the autotune cache), which a user should know while waiting.
+pub fn first_steps_phase(device: &Device) -> String {
+    if is_gpu(device) {
+        "training (the first steps compile and tune GPU kernels; later launches reuse them)".into()
+    } else {
+        "training".into()
+    }
+}
+
 /// The flex CPU device.
 fn cpu(fallback: Option<String>) -> ChosenDevice {
     ChosenDevice {
@@ -158,6 +176,13 @@ pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_cube_backend_counts_as_gpu() {
+        assert!(!is_gpu(&Device::flex()));
+        assert!(!is_gpu(&Device::flex().autodiff()));
+        assert_eq!(first_steps_phase(&Device::flex()), "training");
+    }
 
     #[test]
     fn backend_failures_are_named_and_shortened() {

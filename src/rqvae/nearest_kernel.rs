@@ -176,8 +176,7 @@ pub const SWITCH_ENV: &str = "TIGER_FUSED_CODES";
 pub fn available(device: &burn::tensor::Device) -> bool {
     static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let off = *OFF.get_or_init(|| std::env::var(SWITCH_ENV).is_ok_and(|v| v == "off"));
-    let device = device.clone().inner();
-    !off && matches!(device.as_dispatch(), burn::backend::DispatchDevice::Cube(_))
+    !off && crate::device::is_gpu(device)
 }
 
 /// Codes of every level for `z` (`[batch, dim]`) against `books` (`[levels, codes, dim]`), on a

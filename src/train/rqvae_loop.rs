@@ -178,9 +178,7 @@ pub fn train(
     let restart_until = opts.steps * 9 / 10;
     for step in 1..=opts.steps {
         if step == 1 {
-            observe(RqVaeEvent::Phase(
-                "training (the first steps compile GPU kernels)".into(),
-            ));
+            observe(RqVaeEvent::Phase(crate::device::first_steps_phase(device)));
         } else if step == 2 {
             observe(RqVaeEvent::Phase("training".into()));
         }

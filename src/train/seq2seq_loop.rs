@@ -221,9 +221,7 @@ pub fn train(
         constrained: true,
     };
     if state.step < opts.steps {
-        observe(TrainEvent::Phase(
-            "training (the first steps compile GPU kernels)".into(),
-        ));
+        observe(TrainEvent::Phase(crate::device::first_steps_phase(device)));
     }
     let mut step = state.step;
     while step < opts.steps {
