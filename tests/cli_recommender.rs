@@ -4,8 +4,6 @@ mod common;
 
 use common::{bin, ok};
 
-use tiger_explorer::embed::{Embeddings, store};
-
 const TINY_T5: &[&str] = &[
     "--device",
     "cpu",
@@ -23,41 +21,7 @@ const TINY_T5: &[&str] = &[
 
 #[test]
 fn train_eval_recommend_and_baselines() {
-    let data = common::tiny_movielens("cli-rec");
-    let emb = Embeddings::new(
-        6,
-        8,
-        (0..48).map(|i| ((i * 7 % 13) as f32) / 13.0).collect(),
-    )
-    .unwrap();
-    store::write(&data.join("embeddings.npy"), &emb).unwrap();
-    let q = data.join("q");
-    ok(bin()
-        .args([
-            "quantize",
-            "--device",
-            "cpu",
-            "--steps",
-            "20",
-            "--batch-size",
-            "6",
-            "--levels",
-            "2",
-        ])
-        .args([
-            "--codebook-size",
-            "4",
-            "--latent-dim",
-            "4",
-            "--hidden-dims",
-            "8",
-            "--kmeans-iters",
-            "2",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--out")
-        .arg(&q));
+    let (data, q) = common::tiny_quantized("cli-rec");
 
     let run = data.join("tiger");
     let log = ok(bin()

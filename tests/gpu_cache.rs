@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{QUANTIZE, bin, temp_dir, tiny_movielens};
+use common::{QUANTIZE, bin, temp_dir, tiny_embedded};
 use std::path::Path;
 use std::process::Output;
 
@@ -48,14 +48,7 @@ fn tuned(log: &Path) -> usize {
 
 #[test]
 fn a_second_launch_reuses_the_autotune_cache() {
-    let data = tiny_movielens("gpucache");
-    let emb = tiger_explorer::embed::Embeddings::new(
-        6,
-        8,
-        (0..48).map(|i| ((i * 7 % 13) as f32) / 13.0).collect(),
-    )
-    .unwrap();
-    tiger_explorer::embed::store::write(&data.join("embeddings.npy"), &emb).unwrap();
+    let data = tiny_embedded("gpucache");
     let cwd = temp_dir("gpucache-cwd");
     let cache = cwd.join("cache");
     let (log1, log2) = (cwd.join("tune1.log"), cwd.join("tune2.log"));

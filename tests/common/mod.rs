@@ -187,8 +187,8 @@ pub const QUANTIZE: &[&str] = &[
     "50",
 ];
 
-/// A tiny MovieLens folder with 8-wide embeddings and its quantize run (`DIR/q`): `(DIR, DIR/q)`.
-pub fn tiny_quantized(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+/// A tiny MovieLens folder with 8-wide embeddings (`embeddings.npy`).
+pub fn tiny_embedded(name: &str) -> PathBuf {
     let data = tiny_movielens(name);
     let emb = tiger_explorer::embed::Embeddings::new(
         6,
@@ -197,6 +197,12 @@ pub fn tiny_quantized(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     )
     .unwrap();
     tiger_explorer::embed::store::write(&data.join("embeddings.npy"), &emb).unwrap();
+    data
+}
+
+/// A tiny MovieLens folder with 8-wide embeddings and its quantize run (`DIR/q`): `(DIR, DIR/q)`.
+pub fn tiny_quantized(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let data = tiny_embedded(name);
     let q = data.join("q");
     ok(bin()
         .args(QUANTIZE)
