@@ -112,7 +112,10 @@ pub fn search(
         let prefixes: Vec<Vec<u32>> = beams.iter().map(|b| b.values.clone()).collect();
         let logp = scorer.log_probs(pos, &prefixes);
         let mut add = Vec::with_capacity(queries * w * k);
-        for b in &beams {
+        // Candidates per query that are not masked: the top-k must return this many live entries
+        // (or `keep`), which checks the device's top-k below.
+        let mut open = vec![0usize; queries];
+        for (i, b) in beams.iter().enumerate() {
             let alive = b.score > DEAD;
             let mut row = vec![
                 if alive && !config.constrained {
@@ -128,7 +131,10 @@ pub fn search(
             {
                 for v in trie.next_values(node).filter(|&v| (v as usize) < k) {
                     row[v as usize] = 0.0;
+                    open[i / w] += 1;
                 }
+            } else if alive && !config.constrained {
+                open[i / w] += k;
             }
             add.push(b.score);
             add.extend(row);
@@ -144,10 +150,28 @@ pub fn search(
         let mask = Tensor::<2>::from_data(TensorData::new(mask, [queries * w, k]), &device);
         let total = (logp + mask + scores).reshape([queries, w * k]);
         let keep = (2 * w).min(w * k);
-        let (vals, idx) = total.topk_with_indices(keep, 1);
-        let (vals, idx) = read_top(vals, idx, w * k);
+        let (vals, idx) = total.clone().topk_with_indices(keep, 1);
+        let (mut vals, mut idx) = read_top(vals, idx, w * k);
         if vals.len() != queries * keep || idx.len() != queries * keep {
             return vec![Vec::new(); queries];
+        }
+        let short: Vec<usize> = (0..queries)
+            .filter(|&q| live_entries(&vals, &idx, q, keep, w * k) < open[q].min(keep))
+            .collect();
+        if !short.is_empty() {
+            // burn-wgpu's top-k can drop tied scores (seen on lavapipe): rank those queries'
+            // candidates on the host instead, exactly, ties to the lower index.
+            let all: Vec<f32> = total.try_into_vec_as().unwrap_or_default();
+            if all.len() != queries * w * k {
+                return vec![Vec::new(); queries];
+            }
+            for q in short {
+                let row = &all[q * w * k..(q + 1) * w * k];
+                for (j, (v, i)) in host_top(row, keep).into_iter().enumerate() {
+                    vals[q * keep + j] = v;
+                    idx[q * keep + j] = i as i64;
+                }
+            }
         }
         let mut next = Vec::with_capacity(queries * w);
         for q in 0..queries {
@@ -156,12 +180,23 @@ pub fn search(
                 candidates: Vec::new(),
             };
             for j in 0..keep {
-                let (score, flat) = (vals[q * keep + j], idx[q * keep + j] as usize);
+                let (score, flat) = (vals[q * keep + j], idx[q * keep + j]);
+                let kept = j < w;
+                // A top-k kernel may fill a tail of tied scores with a sentinel (index -1, lowest
+                // float; seen on lavapipe): such an entry is dead, never an index.
+                let Some(flat) = usize::try_from(flat)
+                    .ok()
+                    .filter(|&f| f < w * k && score > DEAD)
+                else {
+                    if kept {
+                        next.push(dead.clone());
+                    }
+                    continue;
+                };
                 let (parent, value) = (flat / k, (flat % k) as u32);
                 let from = &beams[q * w + parent];
                 let node = from.node.and_then(|n| trie.child(n, value));
-                let kept = j < w;
-                if q == 0 && score > DEAD {
+                if q == 0 {
                     step.candidates.push(Candidate {
                         parent,
                         value,
@@ -171,16 +206,12 @@ pub fn search(
                     });
                 }
                 if kept {
-                    next.push(if score > DEAD {
-                        let mut values = from.values.clone();
-                        values.push(value);
-                        Live {
-                            values,
-                            score,
-                            node,
-                        }
-                    } else {
-                        dead.clone()
+                    let mut values = from.values.clone();
+                    values.push(value);
+                    next.push(Live {
+                        values,
+                        score,
+                        node,
                     });
                 }
             }
@@ -206,6 +237,27 @@ pub fn search(
         .collect()
 }
 
+/// Entries of query `q`'s top-k that are live candidates: a score above [`DEAD`] and an index
+/// within the `flat` candidates.
+fn live_entries(vals: &[f32], idx: &[i64], q: usize, keep: usize, flat: usize) -> usize {
+    (q * keep..(q + 1) * keep)
+        .filter(|&j| vals[j] > DEAD && usize::try_from(idx[j]).is_ok_and(|i| i < flat))
+        .count()
+}
+
+/// The `keep` highest scores of `row` and their indices, highest first, ties to the lower index.
+fn host_top(row: &[f32], keep: usize) -> Vec<(f32, usize)> {
+    let mut order: Vec<usize> = (0..row.len()).collect();
+    let by_score = |a: &usize, b: &usize| row[*b].total_cmp(&row[*a]).then(a.cmp(b));
+    let keep = keep.min(row.len());
+    if keep < row.len() {
+        order.select_nth_unstable_by(keep, by_score);
+        order.truncate(keep);
+    }
+    order.sort_by(by_score);
+    order.into_iter().map(|i| (row[i], i)).collect()
+}
+
 /// Reads the top-k scores and their flat indices (`[queries, keep]` each) back in one transfer when
 /// the indices are exact in f32 (below 2^24; every device read-back is a round trip, two of them per
 /// step were a measurable part of a query's latency), else in two.
@@ -229,4 +281,29 @@ fn read_top(vals: Tensor<2>, idx: Tensor<2, Int>, flat: usize) -> (Vec<f32>, Vec
         i.extend(row[keep..].iter().map(|&x| x as i64));
     }
     (v, i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_top_ranks_by_score_then_index() {
+        let row = [1.0, 3.0, 3.0, -1e9, 2.0, 3.0];
+        assert_eq!(
+            host_top(&row, 4),
+            vec![(3.0, 1), (3.0, 2), (3.0, 5), (2.0, 4)]
+        );
+        assert_eq!(host_top(&row, 10).len(), 6);
+        assert_eq!(host_top(&row, 0), vec![]);
+    }
+
+    #[test]
+    fn live_entries_skip_sentinels_and_masked_scores() {
+        let vals = [-1.0, -2.0, f32::MIN, -1.5e9, -3.0, -4.0];
+        let idx = [4, 7, -1, 2, 9, 1];
+        assert_eq!(live_entries(&vals, &idx, 0, 3, 8), 2);
+        // Index 9 is beyond the 8 candidates.
+        assert_eq!(live_entries(&vals, &idx, 1, 3, 8), 1);
+    }
 }
