@@ -111,7 +111,7 @@ pub fn search(
         let k = scorer.width_of(pos);
         let prefixes: Vec<Vec<u32>> = beams.iter().map(|b| b.values.clone()).collect();
         let logp = scorer.log_probs(pos, &prefixes);
-        let mut add = Vec::with_capacity(queries * w * k);
+        let mut add = Vec::with_capacity(queries * w * (k + 1));
         // Candidates per query that are not masked: the top-k must return this many live entries
         // (or `keep`), which checks the device's top-k below.
         let mut open = vec![0usize; queries];
@@ -139,15 +139,10 @@ pub fn search(
             add.push(b.score);
             add.extend(row);
         }
-        // add holds [score, mask…] per beam: split into the two tensors.
-        let mut scores = Vec::with_capacity(queries * w);
-        let mut mask = Vec::with_capacity(queries * w * k);
-        for chunk in add.chunks_exact(k + 1) {
-            scores.push(chunk[0]);
-            mask.extend_from_slice(&chunk[1..]);
-        }
-        let scores = Tensor::<2>::from_data(TensorData::new(scores, [queries * w, 1]), &device);
-        let mask = Tensor::<2>::from_data(TensorData::new(mask, [queries * w, k]), &device);
+        // add holds [score, mask…] per beam: one upload, split on the device.
+        let add = Tensor::<2>::from_data(TensorData::new(add, [queries * w, k + 1]), &device);
+        let scores = add.clone().slice(s![.., 0..1]);
+        let mask = add.slice(s![.., 1..k + 1]);
         let total = (logp + mask + scores).reshape([queries, w * k]);
         let keep = (2 * w).min(w * k);
         let (vals, idx) = total.clone().topk_with_indices(keep, 1);

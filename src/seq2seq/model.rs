@@ -231,18 +231,36 @@ impl Seq2Seq {
         mask: Tensor<2, Int>,
         tokens: Tensor<2, Int>,
     ) -> Tensor<3> {
-        linear::forward(&self.head, self.decoder_states(kv, mask, tokens))
+        let biases = self.decoder_biases(tokens.dims()[1], mask);
+        linear::forward(&self.head, self.decoder_states(kv, &biases, tokens))
     }
 
-    /// Next-token logits of the last position only: `kv`, `mask`, `tokens` as in
-    /// [`Seq2Seq::decode_kv`] → `[batch, vocab]` (the output layer runs on one position).
+    /// The decoder's attention biases for `t` target positions: self-attention (relative
+    /// positions plus the causal mask) `[1, heads, t, t]`, and cross-attention (the padding of
+    /// `mask` `[queries, src]`) `[queries, 1, 1, src]`. Beam search builds them once per query
+    /// batch rather than at every step.
+    pub fn decoder_biases(&self, t: usize, mask: Tensor<2, Int>) -> (Tensor<4>, Tensor<4>) {
+        let device = mask.device();
+        let causal = Tensor::<2, Bool>::tril_mask([t, t], 0, &device)
+            .float()
+            .mul_scalar(-1e9)
+            .reshape([1, 1, t, t]);
+        (
+            self.decoder_bias.forward(t, t, &device) + causal,
+            key_mask(mask),
+        )
+    }
+
+    /// Next-token logits of the last position only: `kv` and `tokens` as in
+    /// [`Seq2Seq::decode_kv`], `biases` from [`Seq2Seq::decoder_biases`] for `tokens`' length →
+    /// `[batch, vocab]` (the output layer runs on one position).
     pub fn decode_last(
         &self,
         kv: &[(Tensor<4>, Tensor<4>)],
-        mask: Tensor<2, Int>,
+        biases: &(Tensor<4>, Tensor<4>),
         tokens: Tensor<2, Int>,
     ) -> Tensor<2> {
-        let states = self.decoder_states(kv, mask, tokens);
+        let states = self.decoder_states(kv, biases, tokens);
         let [b, t, d] = states.dims();
         let last = states.slice(s![.., t - 1..t, ..]).reshape([b, d]);
         self.head.forward(last)
@@ -252,17 +270,9 @@ impl Seq2Seq {
     fn decoder_states(
         &self,
         kv: &[(Tensor<4>, Tensor<4>)],
-        mask: Tensor<2, Int>,
+        (self_bias, cross_bias): &(Tensor<4>, Tensor<4>),
         tokens: Tensor<2, Int>,
     ) -> Tensor<3> {
-        let device = tokens.device();
-        let [_, t] = tokens.dims();
-        let causal = Tensor::<2, Bool>::tril_mask([t, t], 0, &device)
-            .float()
-            .mul_scalar(-1e9)
-            .reshape([1, 1, t, t]);
-        let self_bias = self.decoder_bias.forward(t, t, &device) + causal;
-        let cross_bias = key_mask(mask);
         let mut x = self
             .dropout
             .forward(gather_rows(self.embed.weight.val(), tokens));

@@ -17,8 +17,11 @@ pub struct ModelScorer<'m> {
     /// Per decoder layer, cross-attention keys and values `[queries, heads, src, d_head]`: each
     /// query's encoding projected once and shared by its beams.
     kv: Vec<(Tensor<4>, Tensor<4>)>,
-    /// `[queries, src]`.
-    mask: Tensor<2, Int>,
+    /// Decoder attention biases for the longest target (the ID's length plus BOS), built once:
+    /// self-attention `[1, heads, T, T]` (a step of length `t` reads its top-left `t × t`
+    /// block, as relative positions and the causal mask depend only on `k - q`), cross-attention
+    /// `[queries, 1, 1, src]`.
+    biases: (Tensor<4>, Tensor<4>),
     device: Device,
 }
 
@@ -29,11 +32,12 @@ impl<'m> ModelScorer<'m> {
         let memory = model.encode(batch.tokens, batch.mask.clone());
         let kv = model.cross_kv(memory);
         let mask = batch.mask;
+        let biases = model.decoder_biases(vocab.id_len() + 1, mask);
         Self {
             model,
             vocab,
             kv,
-            mask,
+            biases,
             device,
         }
     }
@@ -55,7 +59,19 @@ impl StepScorer for ModelScorer<'_> {
         }
         let tokens =
             Tensor::<2, Int>::from_data(TensorData::new(tokens, [n, pos + 1]), &self.device);
-        let last = self.model.decode_last(&self.kv, self.mask.clone(), tokens);
+        let t = pos + 1;
+        let biases = if t <= self.biases.0.dims()[2] {
+            (
+                self.biases.0.clone().slice(s![.., .., 0..t, 0..t]),
+                self.biases.1.clone(),
+            )
+        } else {
+            let (self_bias, _) = self
+                .model
+                .decoder_biases(t, Tensor::zeros([1, 1], &self.device));
+            (self_bias, self.biases.1.clone())
+        };
+        let last = self.model.decode_last(&self.kv, &biases, tokens);
         let start = self.vocab.offset(pos) as usize;
         let width = self.vocab.width(pos) as usize;
         log_softmax(last, 1).slice(s![.., start..start + width])
@@ -67,5 +83,57 @@ impl StepScorer for ModelScorer<'_> {
 
     fn device(&self) -> Device {
         self.device.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rqvae::SemanticIds;
+    use crate::seq2seq::Seq2SeqConfig;
+    use crate::seq2seq::batch::encoder_batch;
+
+    /// The scorer's step (shared K/V, biases built once and sliced per step, last position only)
+    /// gives the log-probabilities a full decode of the same prefixes gives.
+    #[test]
+    fn scorer_steps_equal_full_decoding() {
+        let device = Device::flex();
+        let ids = SemanticIds::assign(vec![1, 2, 1, 2, 3, 0, 0, 1, 3, 3], 2);
+        let vocab = Vocab::for_ids(&ids, 4, 0);
+        let model = Seq2SeqConfig::new(vocab.size())
+            .with_d_model(16)
+            .with_heads(2)
+            .with_d_head(8)
+            .with_d_ff(32)
+            .with_encoder_layers(1)
+            .with_decoder_layers(2)
+            .with_dropout(0.0)
+            .init(&device);
+        let history: &[u32] = &[0, 3, 1];
+        let hist = vec![(history, None)];
+        let mut scorer =
+            ModelScorer::new(&model, &vocab, encoder_batch(&hist, &vocab, &ids, &device));
+        let prefixes = vec![vec![1u32, 2], vec![3, 0]];
+        let pos = prefixes[0].len();
+        let got = scorer.log_probs(pos, &prefixes);
+        // The full model: encoder once per prefix row, every position decoded, last one kept.
+        let tokens: Vec<i64> = prefixes
+            .iter()
+            .flat_map(|p| {
+                std::iter::once(BOS as i64)
+                    .chain(p.iter().enumerate().map(|(i, &v)| vocab.token(i, v) as i64))
+            })
+            .collect();
+        let tgt = Tensor::<2, Int>::from_data(TensorData::new(tokens, [2, pos + 1]), &device);
+        let batch = encoder_batch(&[hist[0], hist[0]], &vocab, &ids, &device);
+        let full = model.forward(batch.tokens, batch.mask, tgt);
+        let [b, t, v] = full.dims();
+        let last = full.slice(s![.., t - 1..t, ..]).reshape([b, v]);
+        let start = vocab.offset(pos) as usize;
+        let want = log_softmax(last, 1).slice(s![.., start..start + vocab.width(pos) as usize]);
+        got.to_data().assert_approx_eq::<f32>(
+            &want.to_data(),
+            burn::tensor::Tolerance::rel_abs(1e-4, 1e-5),
+        );
     }
 }
