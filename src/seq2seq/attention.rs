@@ -77,6 +77,11 @@ impl Attention {
     /// `[kb, heads, tk, d_head]` with `batch` a multiple `g` of `kb` (query rows `i·g .. (i+1)·g`
     /// attend to memory `i`: the beams of one history share its keys and values, which are then
     /// never repeated), `bias` broadcastable to `[kb, heads, g·tq, tk]` → `[batch, tq, d_model]`.
+    /// The projection weights `[q, k, v, o]` as stored (`[in, out]`), for the fused decoder layer.
+    pub(super) fn weights(&self) -> [Tensor<2>; 4] {
+        [&self.q, &self.k, &self.v, &self.o].map(|l| l.weight.val())
+    }
+
     pub fn forward_kv(
         &self,
         query: Tensor<3>,

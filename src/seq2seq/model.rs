@@ -12,6 +12,7 @@ use burn::tensor::activation;
 use crate::row_lookup::gather_rows;
 
 use super::attention::{Attention, AttentionConfig};
+use super::fused_layer::{self, LayerWeights};
 use super::linear;
 use super::relpos::RelativeBias;
 
@@ -261,6 +262,65 @@ impl Seq2Seq {
         tokens: Tensor<2, Int>,
     ) -> Tensor<2> {
         let states = self.decoder_states(kv, biases, tokens);
+        let [b, t, d] = states.dims();
+        let last = states.slice(s![.., t - 1..t, ..]).reshape([b, d]);
+        self.head.forward(last)
+    }
+
+    /// The decoder layers' weights for [`Seq2Seq::decode_last_fused`], or `None` when a norm's
+    /// epsilon is not the one the fused kernel applies.
+    pub fn fused_weights(&self) -> Option<Vec<LayerWeights>> {
+        let norm = |n: &RmsNorm| {
+            let g = n.gamma.val();
+            let d = g.dims()[0];
+            ((n.epsilon - fused_layer::EPSILON).abs() < 1e-12).then(|| g.reshape([1, d]))
+        };
+        let ff = |l: &Linear| l.weight.val();
+        self.decoder
+            .iter()
+            .map(|l| {
+                let [wq, wk, wv, wo] = l.self_attn.weights();
+                let [cq, _, _, co] = l.cross_attn.weights();
+                Some(LayerWeights {
+                    tensors: [
+                        norm(&l.norm1)?,
+                        wq,
+                        wk,
+                        wv,
+                        wo,
+                        norm(&l.norm2)?,
+                        cq,
+                        co,
+                        norm(&l.norm3)?,
+                        ff(&l.ff.wi),
+                        ff(&l.ff.wo),
+                    ],
+                })
+            })
+            .collect()
+    }
+
+    /// [`Seq2Seq::decode_last`] with each decoder layer one fused GPU kernel (inference only):
+    /// `weights` from [`Seq2Seq::fused_weights`], the rest as there → `[batch, vocab]`.
+    pub fn decode_last_fused(
+        &self,
+        weights: &[LayerWeights],
+        kv: &[(Tensor<4>, Tensor<4>)],
+        (self_bias, cross_bias): &(Tensor<4>, Tensor<4>),
+        tokens: Tensor<2, Int>,
+    ) -> Tensor<2> {
+        let mut x = gather_rows(self.embed.weight.val(), tokens);
+        for (w, (k, v)) in weights.iter().zip(kv) {
+            x = fused_layer::decoder_layer(
+                x,
+                w,
+                k.clone(),
+                v.clone(),
+                self_bias.clone(),
+                cross_bias.clone(),
+            );
+        }
+        let states = self.decoder_norm.forward(x);
         let [b, t, d] = states.dims();
         let last = states.slice(s![.., t - 1..t, ..]).reshape([b, d]);
         self.head.forward(last)

@@ -6,6 +6,7 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
 use super::batch::EncoderBatch;
+use super::fused_layer::{self, LayerWeights};
 use super::model::Seq2Seq;
 use super::vocab::{BOS, Vocab};
 use crate::decode::StepScorer;
@@ -22,6 +23,9 @@ pub struct ModelScorer<'m> {
     /// block, as relative positions and the causal mask depend only on `k - q`), cross-attention
     /// `[queries, 1, 1, src]`.
     biases: (Tensor<4>, Tensor<4>),
+    /// The decoder layers' weights when each layer runs as one fused GPU kernel
+    /// ([`super::fused_layer`]); `None` on the tensor path.
+    fused: Option<Vec<LayerWeights>>,
     device: Device,
 }
 
@@ -32,12 +36,17 @@ impl<'m> ModelScorer<'m> {
         let memory = model.encode(batch.tokens, batch.mask.clone());
         let kv = model.cross_kv(memory);
         let mask = batch.mask;
+        let src = mask.dims()[1];
         let biases = model.decoder_biases(vocab.id_len() + 1, mask);
+        let fused = (fused_layer::available(&device) && src <= fused_layer::MAX_SRC)
+            .then(|| model.fused_weights())
+            .flatten();
         Self {
             model,
             vocab,
             kv,
             biases,
+            fused,
             device,
         }
     }
@@ -71,7 +80,12 @@ impl StepScorer for ModelScorer<'_> {
                 .decoder_biases(t, Tensor::zeros([1, 1], &self.device));
             (self_bias, self.biases.1.clone())
         };
-        let last = self.model.decode_last(&self.kv, &biases, tokens);
+        let last = match &self.fused {
+            Some(weights) => self
+                .model
+                .decode_last_fused(weights, &self.kv, &biases, tokens),
+            None => self.model.decode_last(&self.kv, &biases, tokens),
+        };
         let start = self.vocab.offset(pos) as usize;
         let width = self.vocab.width(pos) as usize;
         log_softmax(last, 1).slice(s![.., start..start + width])

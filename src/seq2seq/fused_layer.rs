@@ -1,0 +1,469 @@
+//! One decoder layer of beam search's step in one GPU kernel (CubeCL, compiled to WGSL by
+//! burn-wgpu).
+//!
+//! Written with the tensor API, a decoder layer is about 60 launches (norms, twelve small matrix
+//! products, softmaxes, layout copies), and a single beam-search query ran about 1,100 launches:
+//! the H200 then spent most of the query's 33 ms preparing launches, not computing
+//! (`docs/benchmarks.md`). Here one workgroup takes one hypothesis and runs its whole layer —
+//! RMSNorm, self-attention with the relative-position and causal bias, RMSNorm, cross-attention
+//! over its query's projected history, RMSNorm, ReLU feed-forward, each with its residual — so a
+//! layer is one launch. The hypothesis' states stay in shared memory; projections go through a
+//! per-hypothesis scratch buffer in device memory (cached), which keeps the shared memory small
+//! enough for any device.
+//!
+//! Inference only (no dropout, no gradients); it runs on burn's cube backend, and
+//! [`available`] says when. [`super::scorer::ModelScorer`] falls back to the tensor path elsewhere.
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Dispatch, backend_extension};
+use burn::tensor::Shape;
+use burn_cubecl::CubeBackend;
+use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
+use cubecl::prelude::*;
+
+/// Threads per workgroup.
+const THREADS: usize = 256;
+/// Workgroups per grid dimension that every Vulkan device allows; more rows use a second dimension.
+const MAX_GROUPS_X: usize = 65_535;
+/// The RMSNorm epsilon the kernel applies (the model's norms are built with it; see
+/// [`super::model`]).
+pub const EPSILON: f64 = 1e-6;
+/// Widest cross-attention memory (history tokens) the kernel takes: its scores live in shared
+/// memory. Longer histories use the tensor path.
+pub const MAX_SRC: usize = 1024;
+
+/// RMSNorm of the `t` rows of `xs` (`[t, d]`) into `hs`, scaled by `gamma` (`[d]`).
+#[cube]
+fn rms_norm<F: Float>(
+    xs: &Shared<[F]>,
+    hs: &mut Shared<[F]>,
+    red: &mut Shared<[F]>,
+    gamma: &Tensor<F>,
+    #[comptime] t: usize,
+    #[comptime] d: usize,
+) {
+    let tid = UNIT_POS_X as usize;
+    if tid < t {
+        let mut acc = F::new(0.0);
+        for k in 0..d {
+            let v = xs[tid * d + k];
+            acc += v * v;
+        }
+        red[tid] = F::new(1.0) / (acc / F::new(comptime!(d as f32)) + F::new(1e-6)).sqrt();
+    }
+    sync_cube();
+    let mut e = tid;
+    while e < t * d {
+        hs[e] = xs[e] * red[e / d] * gamma[e % d];
+        e += THREADS;
+    }
+    sync_cube();
+}
+
+/// `dst[off + i * n_out + c] = Σ_k hs[i * n_in + k] · w[k, c]` for the `t` rows, ReLU'd if `relu`.
+#[cube]
+fn project_shared<F: Float>(
+    hs: &Shared<[F]>,
+    w: &Tensor<F>,
+    dst: &mut Tensor<F>,
+    off: usize,
+    #[comptime] t: usize,
+    #[comptime] n_in: usize,
+    #[comptime] n_out: usize,
+    #[comptime] relu: bool,
+) {
+    let mut e = UNIT_POS_X as usize;
+    while e < t * n_out {
+        let i = e / n_out;
+        let c = e % n_out;
+        let mut acc = F::new(0.0);
+        for k in 0..n_in {
+            acc += hs[i * n_in + k] * w[k * n_out + c];
+        }
+        if relu {
+            if acc < F::new(0.0) {
+                acc = F::new(0.0);
+            }
+        }
+        dst[off + e] = acc;
+        e += THREADS;
+    }
+}
+
+/// `xs[i * n_out + c] += Σ_k src[off + i * n_in + k] · w[k, c]` for the `t` rows (the residual).
+#[cube]
+fn project_add<F: Float>(
+    src: &mut Tensor<F>,
+    off: usize,
+    w: &Tensor<F>,
+    xs: &mut Shared<[F]>,
+    #[comptime] t: usize,
+    #[comptime] n_in: usize,
+    #[comptime] n_out: usize,
+) {
+    let mut e = UNIT_POS_X as usize;
+    while e < t * n_out {
+        let i = e / n_out;
+        let c = e % n_out;
+        let mut acc = F::new(0.0);
+        for k in 0..n_in {
+            acc += src[off + i * n_in + k] * w[k * n_out + c];
+        }
+        xs[e] = xs[e] + acc;
+        e += THREADS;
+    }
+}
+
+/// One decoder layer for one hypothesis per workgroup. `x`, `out`: `[n, t, d]`; weights as burn's
+/// `Linear` stores them (`[in, out]`); `ck`, `cv`: `[queries, heads, src, dh]` (any strides), the
+/// `n / queries` hypotheses of a query consecutive; `sbias`: `[1, heads, t, t]`; `cbias`:
+/// `[queries, 1, 1, src]`; `scratch`: `[n, scratch_len(t, inner, dff)]`.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn decoder_layer_kernel<F: Float>(
+    x: &Tensor<F>,
+    g1: &Tensor<F>,
+    wq: &Tensor<F>,
+    wk: &Tensor<F>,
+    wv: &Tensor<F>,
+    wo: &Tensor<F>,
+    g2: &Tensor<F>,
+    cq: &Tensor<F>,
+    co: &Tensor<F>,
+    g3: &Tensor<F>,
+    wi: &Tensor<F>,
+    wf: &Tensor<F>,
+    ck: &Tensor<F>,
+    cv: &Tensor<F>,
+    sbias: &Tensor<F>,
+    cbias: &Tensor<F>,
+    scratch: &mut Tensor<F>,
+    out: &mut Tensor<F>,
+    #[comptime] t: usize,
+    #[comptime] d: usize,
+    #[comptime] heads: usize,
+    #[comptime] dh: usize,
+    #[comptime] dff: usize,
+    #[comptime] src_cap: usize,
+    #[define(F)] _dtype: ElemType,
+) {
+    let row = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
+    if row >= x.shape(0) {
+        terminate!();
+    }
+    let tid = UNIT_POS_X as usize;
+    let inner = comptime!(heads * dh);
+    let queries = ck.shape(0);
+    let q = row / (x.shape(0) / queries);
+    let src = ck.shape(2);
+    let scale = F::new(comptime!(1.0f32 / (dh as f32).sqrt()));
+    // Scratch regions of this row: Q, K, V (or the feed-forward hidden layer), then attention out.
+    let base = row * scratch.shape(1);
+    let off_k = base + t * inner;
+    let off_v = base + 2 * t * inner;
+    let off_a = base
+        + comptime!(if 3 * inner > dff {
+            3 * t * inner
+        } else {
+            t * dff
+        });
+
+    let mut xs = Shared::new_slice(t * d);
+    let mut hs = Shared::new_slice(t * d);
+    let mut red = Shared::new_slice(t);
+    let mut ss = Shared::new_slice(heads * t * t);
+    let mut cs = Shared::new_slice(t * src_cap);
+
+    let mut e = tid;
+    while e < t * d {
+        xs[e] = x[row * t * d + e];
+        e += THREADS;
+    }
+    sync_cube();
+
+    // Self-attention.
+    rms_norm::<F>(&xs, &mut hs, &mut red, g1, t, d);
+    project_shared::<F>(&hs, wq, scratch, base, t, d, inner, false);
+    project_shared::<F>(&hs, wk, scratch, off_k, t, d, inner, false);
+    project_shared::<F>(&hs, wv, scratch, off_v, t, d, inner, false);
+    sync_storage();
+    let mut e = tid;
+    while e < heads * t * t {
+        let h = e / (t * t);
+        let i = (e / t) % t;
+        let j = e % t;
+        let mut acc = F::new(0.0);
+        for c in 0..dh {
+            acc += scratch[base + i * inner + h * dh + c] * scratch[off_k + j * inner + h * dh + c];
+        }
+        ss[e] =
+            acc * scale + sbias[h * sbias.stride(1) + i * sbias.stride(2) + j * sbias.stride(3)];
+        e += THREADS;
+    }
+    sync_cube();
+    if tid < heads * t {
+        let r = tid * t;
+        let mut m = ss[r];
+        for j in 1..t {
+            if ss[r + j] > m {
+                m = ss[r + j];
+            }
+        }
+        let mut sum = F::new(0.0);
+        for j in 0..t {
+            let p = (ss[r + j] - m).exp();
+            ss[r + j] = p;
+            sum += p;
+        }
+        for j in 0..t {
+            ss[r + j] = ss[r + j] / sum;
+        }
+    }
+    sync_cube();
+    let mut e = tid;
+    while e < t * inner {
+        let i = e / inner;
+        let col = e % inner;
+        let h = col / dh;
+        let mut acc = F::new(0.0);
+        for j in 0..t {
+            acc += ss[(h * t + i) * t + j] * scratch[off_v + j * inner + col];
+        }
+        scratch[off_a + e] = acc;
+        e += THREADS;
+    }
+    sync_storage();
+    project_add::<F>(scratch, off_a, wo, &mut xs, t, inner, d);
+    sync_cube();
+
+    // Cross-attention over the query's history, one head at a time.
+    rms_norm::<F>(&xs, &mut hs, &mut red, g2, t, d);
+    project_shared::<F>(&hs, cq, scratch, base, t, d, inner, false);
+    sync_storage();
+    for h in 0..heads {
+        let kh = q * ck.stride(0) + h * ck.stride(1);
+        let vh = q * cv.stride(0) + h * cv.stride(1);
+        let mut e = tid;
+        while e < t * src {
+            let i = e / src;
+            let j = e % src;
+            let mut acc = F::new(0.0);
+            for c in 0..dh {
+                acc += scratch[base + i * inner + h * dh + c]
+                    * ck[kh + j * ck.stride(2) + c * ck.stride(3)];
+            }
+            cs[i * src_cap + j] = acc * scale + cbias[q * cbias.stride(0) + j * cbias.stride(3)];
+            e += THREADS;
+        }
+        sync_cube();
+        if tid < t {
+            let r = tid * src_cap;
+            let mut m = cs[r];
+            for j in 1..src {
+                if cs[r + j] > m {
+                    m = cs[r + j];
+                }
+            }
+            let mut sum = F::new(0.0);
+            for j in 0..src {
+                let p = (cs[r + j] - m).exp();
+                cs[r + j] = p;
+                sum += p;
+            }
+            for j in 0..src {
+                cs[r + j] = cs[r + j] / sum;
+            }
+        }
+        sync_cube();
+        let mut e = tid;
+        while e < t * dh {
+            let i = e / dh;
+            let c = e % dh;
+            let mut acc = F::new(0.0);
+            for j in 0..src {
+                acc += cs[i * src_cap + j] * cv[vh + j * cv.stride(2) + c * cv.stride(3)];
+            }
+            scratch[off_a + i * inner + h * dh + c] = acc;
+            e += THREADS;
+        }
+        sync_cube();
+    }
+    sync_storage();
+    project_add::<F>(scratch, off_a, co, &mut xs, t, inner, d);
+    sync_cube();
+
+    // Feed-forward.
+    rms_norm::<F>(&xs, &mut hs, &mut red, g3, t, d);
+    project_shared::<F>(&hs, wi, scratch, base, t, d, dff, true);
+    sync_storage();
+    project_add::<F>(scratch, base, wf, &mut xs, t, dff, d);
+    sync_cube();
+
+    let mut e = tid;
+    while e < t * d {
+        out[row * t * d + e] = xs[e];
+        e += THREADS;
+    }
+}
+
+/// Floats of scratch each hypothesis needs.
+fn scratch_len(t: usize, inner: usize, dff: usize) -> usize {
+    (3 * t * inner).max(t * dff) + t * inner
+}
+
+/// The fused layer as a burn backend operation (ordered in burn's fusion stream like any other).
+#[backend_extension(Cube, Fusion)]
+#[allow(clippy::too_many_arguments)]
+pub trait DecoderLayerOps: Backend {
+    /// One decoder layer for beam-search hypotheses; shapes as in `decoder_layer_kernel`:
+    /// `x` `[n, t, d]` → `[n, t, d]`.
+    #[fusion(dtype = burn::tensor::DType::F32, shape = x.clone())]
+    fn fused_decoder_layer(
+        x: FloatTensor<Self>,
+        g1: FloatTensor<Self>,
+        wq: FloatTensor<Self>,
+        wk: FloatTensor<Self>,
+        wv: FloatTensor<Self>,
+        wo: FloatTensor<Self>,
+        g2: FloatTensor<Self>,
+        cq: FloatTensor<Self>,
+        co: FloatTensor<Self>,
+        g3: FloatTensor<Self>,
+        wi: FloatTensor<Self>,
+        wf: FloatTensor<Self>,
+        ck: FloatTensor<Self>,
+        cv: FloatTensor<Self>,
+        sbias: FloatTensor<Self>,
+        cbias: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+impl DecoderLayerOps for CubeBackend {
+    fn fused_decoder_layer(
+        x: FloatTensor<Self>,
+        g1: FloatTensor<Self>,
+        wq: FloatTensor<Self>,
+        wk: FloatTensor<Self>,
+        wv: FloatTensor<Self>,
+        wo: FloatTensor<Self>,
+        g2: FloatTensor<Self>,
+        cq: FloatTensor<Self>,
+        co: FloatTensor<Self>,
+        g3: FloatTensor<Self>,
+        wi: FloatTensor<Self>,
+        wf: FloatTensor<Self>,
+        ck: FloatTensor<Self>,
+        cv: FloatTensor<Self>,
+        sbias: FloatTensor<Self>,
+        cbias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let x = into_contiguous(x);
+        let [n, t, d] = x.meta.shape().dims::<3>();
+        let heads = ck.meta.shape()[1];
+        let src = ck.meta.shape()[2];
+        let dh = ck.meta.shape()[3];
+        let dff = wi.meta.shape()[1];
+        let dtype = x.dtype;
+        let out = empty_device_contiguous_dtype(
+            x.client.clone(),
+            x.device.clone(),
+            Shape::new([n, t, d]),
+            dtype,
+        );
+        if n == 0 || t == 0 {
+            return out;
+        }
+        let scratch = empty_device_contiguous_dtype(
+            x.client.clone(),
+            x.device.clone(),
+            Shape::new([n, scratch_len(t, heads * dh, dff)]),
+            dtype,
+        );
+        let src_cap = src.next_power_of_two().max(16);
+        let groups_x = n.min(MAX_GROUPS_X);
+        let groups_y = n.div_ceil(groups_x);
+        let c = into_contiguous;
+        decoder_layer_kernel::launch(
+            &out.client,
+            CubeCount::Static(groups_x as u32, groups_y as u32, 1),
+            CubeDim::new_1d(THREADS as u32),
+            x.into_tensor_arg(),
+            c(g1).into_tensor_arg(),
+            c(wq).into_tensor_arg(),
+            c(wk).into_tensor_arg(),
+            c(wv).into_tensor_arg(),
+            c(wo).into_tensor_arg(),
+            c(g2).into_tensor_arg(),
+            c(cq).into_tensor_arg(),
+            c(co).into_tensor_arg(),
+            c(g3).into_tensor_arg(),
+            c(wi).into_tensor_arg(),
+            c(wf).into_tensor_arg(),
+            ck.into_tensor_arg(),
+            cv.into_tensor_arg(),
+            sbias.into_tensor_arg(),
+            cbias.into_tensor_arg(),
+            scratch.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            t,
+            d,
+            heads,
+            dh,
+            dff,
+            src_cap,
+            burn::backend::cubecl::dtype_to_storage_type(dtype),
+        );
+        out
+    }
+}
+
+/// Environment variable that turns the fused layer off (`off`): the A/B switch of the benchmark.
+pub const SWITCH_ENV: &str = "TIGER_FUSED_DECODER";
+
+/// Whether beam search on `device` can use the fused layer: burn's cube backend (the GPU) and not
+/// switched off.
+pub fn available(device: &burn::tensor::Device) -> bool {
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let off = *OFF.get_or_init(|| std::env::var(SWITCH_ENV).is_ok_and(|v| v == "off"));
+    !off && crate::device::is_gpu(device)
+}
+
+/// Weights of one decoder layer in the kernel's order (see [`DecoderLayerOps`]): `g1, wq, wk,
+/// wv, wo, g2, cq, co, g3, wi, wf` (the norms' scales as `[1, d]`, projections `[in, out]`).
+pub struct LayerWeights {
+    /// The eleven tensors.
+    pub tensors: [burn::tensor::Tensor<2>; 11],
+}
+
+/// Runs one decoder layer fused: `x` `[n, t, d]`, `k`/`v` `[queries, heads, src, dh]`, `sbias`
+/// `[1, heads, t, t]`, `cbias` `[queries, 1, 1, src]` → `[n, t, d]`.
+pub fn decoder_layer(
+    x: burn::tensor::Tensor<3>,
+    w: &LayerWeights,
+    k: burn::tensor::Tensor<4>,
+    v: burn::tensor::Tensor<4>,
+    sbias: burn::tensor::Tensor<4>,
+    cbias: burn::tensor::Tensor<4>,
+) -> burn::tensor::Tensor<3> {
+    let p = |i: usize| w.tensors[i].clone().inner().into_dispatch();
+    let out = <Dispatch as DecoderLayerOps>::fused_decoder_layer(
+        x.inner().into_dispatch(),
+        p(0),
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6),
+        p(7),
+        p(8),
+        p(9),
+        p(10),
+        k.inner().into_dispatch(),
+        v.inner().into_dispatch(),
+        sbias.inner().into_dispatch(),
+        cbias.inner().into_dispatch(),
+    );
+    burn::tensor::Tensor::from_dispatch(out)
+}
