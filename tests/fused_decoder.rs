@@ -4,7 +4,7 @@
 mod common;
 
 use burn::prelude::*;
-use tiger_explorer::seq2seq::Seq2SeqConfig;
+use tiger_explorer::seq2seq::{Seq2SeqConfig, fused_layer};
 
 /// Both paths give the same next-token logits for every prefix length, with several queries,
 /// several hypotheses per query, padded histories and the self-attention bias sliced from a longer
@@ -61,19 +61,24 @@ fn fused_layers_equal_the_tensor_path() {
                 cross_bias.clone(),
             );
             let want = model.decode_last(&kv, &biases, tokens.clone());
-            let got = model.decode_last_fused(&weights, &kv, &biases, tokens);
-            assert_eq!(got.dims(), [3 * beams, vocab]);
-            let got: Vec<f32> = got.into_data().try_to_vec::<f32>().unwrap();
             let want: Vec<f32> = want.into_data().try_to_vec::<f32>().unwrap();
-            let worst = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0f32, f32::max);
-            assert!(
-                worst < 1e-4,
-                "d_model {d_model}, t {t}: largest difference {worst}"
-            );
+            // Both variants: scratch in shared memory (what fits here) and in device memory.
+            for device_scratch in [false, true] {
+                fused_layer::force_device_scratch(device_scratch);
+                let got = model.decode_last_fused(&weights, &kv, &biases, tokens.clone());
+                assert_eq!(got.dims(), [3 * beams, vocab]);
+                let got: Vec<f32> = got.into_data().try_to_vec::<f32>().unwrap();
+                let worst = got
+                    .iter()
+                    .zip(&want)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    worst < 1e-4,
+                    "d_model {d_model}, t {t}, device scratch {device_scratch}: largest difference {worst}"
+                );
+            }
+            fused_layer::force_device_scratch(false);
         }
     }
 }

@@ -21,6 +21,7 @@ use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Threads per workgroup.
 const THREADS: usize = 256;
@@ -42,6 +43,7 @@ fn rms_norm<F: Float>(
     gamma: &Tensor<F>,
     #[comptime] t: usize,
     #[comptime] d: usize,
+    #[comptime] threads: usize,
 ) {
     let tid = UNIT_POS_X as usize;
     if tid < t {
@@ -56,22 +58,23 @@ fn rms_norm<F: Float>(
     let mut e = tid;
     while e < t * d {
         hs[e] = xs[e] * red[e / d] * gamma[e % d];
-        e += THREADS;
+        e += threads;
     }
     sync_cube();
 }
 
 /// `dst[off + i * n_out + c] = Σ_k hs[i * n_in + k] · w[k, c]` for the `t` rows, ReLU'd if `relu`.
 #[cube]
-fn project_shared<F: Float>(
+fn project_shared<F: Float, S: List<F> + ?Sized>(
     hs: &Shared<[F]>,
     w: &Tensor<F>,
-    dst: &mut Tensor<F>,
+    dst: &mut S,
     off: usize,
     #[comptime] t: usize,
     #[comptime] n_in: usize,
     #[comptime] n_out: usize,
     #[comptime] relu: bool,
+    #[comptime] threads: usize,
 ) {
     let mut e = UNIT_POS_X as usize;
     while e < t * n_out {
@@ -87,20 +90,21 @@ fn project_shared<F: Float>(
             }
         }
         dst[off + e] = acc;
-        e += THREADS;
+        e += threads;
     }
 }
 
 /// `xs[i * n_out + c] += Σ_k src[off + i * n_in + k] · w[k, c]` for the `t` rows (the residual).
 #[cube]
-fn project_add<F: Float>(
-    src: &mut Tensor<F>,
+fn project_add<F: Float, S: List<F> + ?Sized>(
+    src: &mut S,
     off: usize,
     w: &Tensor<F>,
     xs: &mut Shared<[F]>,
     #[comptime] t: usize,
     #[comptime] n_in: usize,
     #[comptime] n_out: usize,
+    #[comptime] threads: usize,
 ) {
     let mut e = UNIT_POS_X as usize;
     while e < t * n_out {
@@ -111,17 +115,38 @@ fn project_add<F: Float>(
             acc += src[off + i * n_in + k] * w[k * n_out + c];
         }
         xs[e] = xs[e] + acc;
-        e += THREADS;
+        e += threads;
     }
 }
 
-/// One decoder layer for one hypothesis per workgroup. `x`, `out`: `[n, t, d]`; weights as burn's
-/// `Linear` stores them (`[in, out]`); `ck`, `cv`: `[queries, heads, src, dh]` (any strides), the
-/// `n / queries` hypotheses of a query consecutive; `sbias`: `[1, heads, t, t]`; `cbias`:
-/// `[queries, 1, 1, src]`; `scratch`: `[n, scratch_len(t, inner, dff)]`.
-#[cube(launch)]
+/// Shapes of one launch, all fixed when the kernel is compiled.
+#[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct LayerDims {
+    /// Target tokens per hypothesis.
+    t: usize,
+    /// Model width.
+    d: usize,
+    /// Attention heads.
+    heads: usize,
+    /// Width of a head.
+    dh: usize,
+    /// Feed-forward width.
+    dff: usize,
+    /// Shared-memory room for one row of cross-attention scores (≥ the history's length).
+    src_cap: usize,
+    /// Threads per workgroup.
+    threads: usize,
+}
+
+/// One decoder layer of hypothesis `row`: its states come from `x` and go to `out` (`[n, t, d]`);
+/// weights as burn's `Linear` stores them (`[in, out]`); `ck`, `cv`: `[queries, heads, src, dh]`
+/// (any strides), the `n / queries` hypotheses of a query consecutive; `sbias`:
+/// `[1, heads, t, t]`; `cbias`: `[queries, 1, 1, src]` (any strides). `scratch` holds the row's
+/// projections from `base` on (`scratch_len` floats): shared memory or device memory.
+#[cube]
 #[allow(clippy::too_many_arguments)]
-fn decoder_layer_kernel<F: Float>(
+fn layer_row<F: Float, S: List<F> + ?Sized>(
+    row: usize,
     x: &Tensor<F>,
     g1: &Tensor<F>,
     wq: &Tensor<F>,
@@ -138,55 +163,51 @@ fn decoder_layer_kernel<F: Float>(
     cv: &Tensor<F>,
     sbias: &Tensor<F>,
     cbias: &Tensor<F>,
-    scratch: &mut Tensor<F>,
+    scratch: &mut S,
+    base: usize,
     out: &mut Tensor<F>,
-    #[comptime] t: usize,
-    #[comptime] d: usize,
-    #[comptime] heads: usize,
-    #[comptime] dh: usize,
-    #[comptime] dff: usize,
-    #[comptime] src_cap: usize,
-    #[define(F)] _dtype: ElemType,
+    #[comptime] dims: LayerDims,
 ) {
-    let row = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
-    if row >= x.shape(0) {
-        terminate!();
-    }
+    let t = dims.t;
+    let d = dims.d;
+    let heads = dims.heads;
+    let dh = dims.dh;
+    let dff = dims.dff;
+    let threads = dims.threads;
     let tid = UNIT_POS_X as usize;
-    let inner = comptime!(heads * dh);
+    let inner = comptime!(dims.heads * dims.dh);
     let queries = ck.shape(0);
     let q = row / (x.shape(0) / queries);
     let src = ck.shape(2);
-    let scale = F::new(comptime!(1.0f32 / (dh as f32).sqrt()));
+    let scale = F::new(comptime!(1.0f32 / (dims.dh as f32).sqrt()));
     // Scratch regions of this row: Q, K, V (or the feed-forward hidden layer), then attention out.
-    let base = row * scratch.shape(1);
     let off_k = base + t * inner;
     let off_v = base + 2 * t * inner;
     let off_a = base
-        + comptime!(if 3 * inner > dff {
-            3 * t * inner
+        + comptime!(if 3 * dims.heads * dims.dh > dims.dff {
+            3 * dims.t * dims.heads * dims.dh
         } else {
-            t * dff
+            dims.t * dims.dff
         });
 
     let mut xs = Shared::new_slice(t * d);
     let mut hs = Shared::new_slice(t * d);
     let mut red = Shared::new_slice(t);
     let mut ss = Shared::new_slice(heads * t * t);
-    let mut cs = Shared::new_slice(t * src_cap);
+    let mut cs = Shared::new_slice(t * dims.src_cap);
 
     let mut e = tid;
     while e < t * d {
         xs[e] = x[row * t * d + e];
-        e += THREADS;
+        e += threads;
     }
     sync_cube();
 
     // Self-attention.
-    rms_norm::<F>(&xs, &mut hs, &mut red, g1, t, d);
-    project_shared::<F>(&hs, wq, scratch, base, t, d, inner, false);
-    project_shared::<F>(&hs, wk, scratch, off_k, t, d, inner, false);
-    project_shared::<F>(&hs, wv, scratch, off_v, t, d, inner, false);
+    rms_norm::<F>(&xs, &mut hs, &mut red, g1, t, d, threads);
+    project_shared::<F, S>(&hs, wq, scratch, base, t, d, inner, false, threads);
+    project_shared::<F, S>(&hs, wk, scratch, off_k, t, d, inner, false, threads);
+    project_shared::<F, S>(&hs, wv, scratch, off_v, t, d, inner, false, threads);
     sync_storage();
     let mut e = tid;
     while e < heads * t * t {
@@ -199,7 +220,7 @@ fn decoder_layer_kernel<F: Float>(
         }
         ss[e] =
             acc * scale + sbias[h * sbias.stride(1) + i * sbias.stride(2) + j * sbias.stride(3)];
-        e += THREADS;
+        e += threads;
     }
     sync_cube();
     if tid < heads * t {
@@ -231,15 +252,15 @@ fn decoder_layer_kernel<F: Float>(
             acc += ss[(h * t + i) * t + j] * scratch[off_v + j * inner + col];
         }
         scratch[off_a + e] = acc;
-        e += THREADS;
+        e += threads;
     }
     sync_storage();
-    project_add::<F>(scratch, off_a, wo, &mut xs, t, inner, d);
+    project_add::<F, S>(scratch, off_a, wo, &mut xs, t, inner, d, threads);
     sync_cube();
 
     // Cross-attention over the query's history, one head at a time.
-    rms_norm::<F>(&xs, &mut hs, &mut red, g2, t, d);
-    project_shared::<F>(&hs, cq, scratch, base, t, d, inner, false);
+    rms_norm::<F>(&xs, &mut hs, &mut red, g2, t, d, threads);
+    project_shared::<F, S>(&hs, cq, scratch, base, t, d, inner, false, threads);
     sync_storage();
     for h in 0..heads {
         let kh = q * ck.stride(0) + h * ck.stride(1);
@@ -253,12 +274,13 @@ fn decoder_layer_kernel<F: Float>(
                 acc += scratch[base + i * inner + h * dh + c]
                     * ck[kh + j * ck.stride(2) + c * ck.stride(3)];
             }
-            cs[i * src_cap + j] = acc * scale + cbias[q * cbias.stride(0) + j * cbias.stride(3)];
-            e += THREADS;
+            cs[i * dims.src_cap + j] =
+                acc * scale + cbias[q * cbias.stride(0) + j * cbias.stride(3)];
+            e += threads;
         }
         sync_cube();
         if tid < t {
-            let r = tid * src_cap;
+            let r = tid * dims.src_cap;
             let mut m = cs[r];
             for j in 1..src {
                 if cs[r + j] > m {
@@ -282,29 +304,129 @@ fn decoder_layer_kernel<F: Float>(
             let c = e % dh;
             let mut acc = F::new(0.0);
             for j in 0..src {
-                acc += cs[i * src_cap + j] * cv[vh + j * cv.stride(2) + c * cv.stride(3)];
+                acc += cs[i * dims.src_cap + j] * cv[vh + j * cv.stride(2) + c * cv.stride(3)];
             }
             scratch[off_a + i * inner + h * dh + c] = acc;
-            e += THREADS;
+            e += threads;
         }
         sync_cube();
     }
     sync_storage();
-    project_add::<F>(scratch, off_a, co, &mut xs, t, inner, d);
+    project_add::<F, S>(scratch, off_a, co, &mut xs, t, inner, d, threads);
     sync_cube();
 
     // Feed-forward.
-    rms_norm::<F>(&xs, &mut hs, &mut red, g3, t, d);
-    project_shared::<F>(&hs, wi, scratch, base, t, d, dff, true);
+    rms_norm::<F>(&xs, &mut hs, &mut red, g3, t, d, threads);
+    project_shared::<F, S>(&hs, wi, scratch, base, t, d, dff, true, threads);
     sync_storage();
-    project_add::<F>(scratch, base, wf, &mut xs, t, dff, d);
+    project_add::<F, S>(scratch, base, wf, &mut xs, t, dff, d, threads);
     sync_cube();
 
     let mut e = tid;
     while e < t * d {
         out[row * t * d + e] = xs[e];
-        e += THREADS;
+        e += threads;
     }
+}
+
+/// The row this workgroup takes (a second grid dimension past 65,535 rows), or `None` past the end.
+#[cube]
+fn this_row() -> usize {
+    CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize
+}
+
+/// [`layer_row`] with the scratch in shared memory (when it fits the device's).
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn decoder_layer_shared<F: Float>(
+    x: &Tensor<F>,
+    g1: &Tensor<F>,
+    wq: &Tensor<F>,
+    wk: &Tensor<F>,
+    wv: &Tensor<F>,
+    wo: &Tensor<F>,
+    g2: &Tensor<F>,
+    cq: &Tensor<F>,
+    co: &Tensor<F>,
+    g3: &Tensor<F>,
+    wi: &Tensor<F>,
+    wf: &Tensor<F>,
+    ck: &Tensor<F>,
+    cv: &Tensor<F>,
+    sbias: &Tensor<F>,
+    cbias: &Tensor<F>,
+    out: &mut Tensor<F>,
+    #[comptime] dims: LayerDims,
+    #[define(F)] _dtype: ElemType,
+) {
+    let row = this_row();
+    if row >= x.shape(0) {
+        terminate!();
+    }
+    let mut scratch = Shared::new_slice(comptime!(scratch_len(
+        dims.t,
+        dims.heads * dims.dh,
+        dims.dff
+    )));
+    layer_row::<F, Shared<[F]>>(
+        row,
+        x,
+        g1,
+        wq,
+        wk,
+        wv,
+        wo,
+        g2,
+        cq,
+        co,
+        g3,
+        wi,
+        wf,
+        ck,
+        cv,
+        sbias,
+        cbias,
+        &mut scratch,
+        0,
+        out,
+        dims,
+    );
+}
+
+/// [`layer_row`] with the scratch in device memory (`[n, scratch_len]`).
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn decoder_layer_global<F: Float>(
+    x: &Tensor<F>,
+    g1: &Tensor<F>,
+    wq: &Tensor<F>,
+    wk: &Tensor<F>,
+    wv: &Tensor<F>,
+    wo: &Tensor<F>,
+    g2: &Tensor<F>,
+    cq: &Tensor<F>,
+    co: &Tensor<F>,
+    g3: &Tensor<F>,
+    wi: &Tensor<F>,
+    wf: &Tensor<F>,
+    ck: &Tensor<F>,
+    cv: &Tensor<F>,
+    sbias: &Tensor<F>,
+    cbias: &Tensor<F>,
+    scratch: &mut Tensor<F>,
+    out: &mut Tensor<F>,
+    #[comptime] dims: LayerDims,
+    #[define(F)] _dtype: ElemType,
+) {
+    let row = this_row();
+    if row >= x.shape(0) {
+        terminate!();
+    }
+    let base = row * scratch.shape(1);
+    layer_row::<F, Tensor<F>>(
+        row, x, g1, wq, wk, wv, wo, g2, cq, co, g3, wi, wf, ck, cv, sbias, cbias, scratch, base,
+        out, dims,
+    );
 }
 
 /// Floats of scratch each hypothesis needs.
@@ -374,48 +496,98 @@ impl DecoderLayerOps for CubeBackend {
         if n == 0 || t == 0 {
             return out;
         }
-        let scratch = empty_device_contiguous_dtype(
-            x.client.clone(),
-            x.device.clone(),
-            Shape::new([n, scratch_len(t, heads * dh, dff)]),
-            dtype,
-        );
-        let src_cap = src.next_power_of_two().max(16);
-        let groups_x = n.min(MAX_GROUPS_X);
-        let groups_y = n.div_ceil(groups_x);
-        let c = into_contiguous;
-        decoder_layer_kernel::launch(
-            &out.client,
-            CubeCount::Static(groups_x as u32, groups_y as u32, 1),
-            CubeDim::new_1d(THREADS as u32),
-            x.into_tensor_arg(),
-            c(g1).into_tensor_arg(),
-            c(wq).into_tensor_arg(),
-            c(wk).into_tensor_arg(),
-            c(wv).into_tensor_arg(),
-            c(wo).into_tensor_arg(),
-            c(g2).into_tensor_arg(),
-            c(cq).into_tensor_arg(),
-            c(co).into_tensor_arg(),
-            c(g3).into_tensor_arg(),
-            c(wi).into_tensor_arg(),
-            c(wf).into_tensor_arg(),
-            ck.into_tensor_arg(),
-            cv.into_tensor_arg(),
-            sbias.into_tensor_arg(),
-            cbias.into_tensor_arg(),
-            scratch.into_tensor_arg(),
-            out.clone().into_tensor_arg(),
+        let props = x.client.properties();
+        let max_units = props.hardware.max_units_per_cube as usize;
+        let max_shared = props.hardware.max_shared_memory_size;
+        let dims = LayerDims {
             t,
             d,
             heads,
             dh,
             dff,
-            src_cap,
-            burn::backend::cubecl::dtype_to_storage_type(dtype),
-        );
+            src_cap: src.next_power_of_two().max(16),
+            threads: if max_units >= 2 * THREADS {
+                2 * THREADS
+            } else {
+                THREADS
+            },
+        };
+        let scratch = scratch_len(t, heads * dh, dff);
+        let shared_bytes = 4 * (2 * t * d + t + heads * t * t + t * dims.src_cap + scratch);
+        let groups_x = n.min(MAX_GROUPS_X);
+        let count = CubeCount::Static(groups_x as u32, n.div_ceil(groups_x) as u32, 1);
+        let cube = CubeDim::new_1d(dims.threads as u32);
+        let elem = burn::backend::cubecl::dtype_to_storage_type(dtype);
+        let c = into_contiguous;
+        if shared_bytes <= max_shared && !FORCE_DEVICE_SCRATCH.load(Ordering::Relaxed) {
+            decoder_layer_shared::launch(
+                &out.client,
+                count,
+                cube,
+                x.into_tensor_arg(),
+                c(g1).into_tensor_arg(),
+                c(wq).into_tensor_arg(),
+                c(wk).into_tensor_arg(),
+                c(wv).into_tensor_arg(),
+                c(wo).into_tensor_arg(),
+                c(g2).into_tensor_arg(),
+                c(cq).into_tensor_arg(),
+                c(co).into_tensor_arg(),
+                c(g3).into_tensor_arg(),
+                c(wi).into_tensor_arg(),
+                c(wf).into_tensor_arg(),
+                ck.into_tensor_arg(),
+                cv.into_tensor_arg(),
+                sbias.into_tensor_arg(),
+                cbias.into_tensor_arg(),
+                out.clone().into_tensor_arg(),
+                dims,
+                elem,
+            );
+        } else {
+            let scratch = empty_device_contiguous_dtype(
+                x.client.clone(),
+                x.device.clone(),
+                Shape::new([n, scratch]),
+                dtype,
+            );
+            decoder_layer_global::launch(
+                &out.client,
+                count,
+                cube,
+                x.into_tensor_arg(),
+                c(g1).into_tensor_arg(),
+                c(wq).into_tensor_arg(),
+                c(wk).into_tensor_arg(),
+                c(wv).into_tensor_arg(),
+                c(wo).into_tensor_arg(),
+                c(g2).into_tensor_arg(),
+                c(cq).into_tensor_arg(),
+                c(co).into_tensor_arg(),
+                c(g3).into_tensor_arg(),
+                c(wi).into_tensor_arg(),
+                c(wf).into_tensor_arg(),
+                ck.into_tensor_arg(),
+                cv.into_tensor_arg(),
+                sbias.into_tensor_arg(),
+                cbias.into_tensor_arg(),
+                scratch.into_tensor_arg(),
+                out.clone().into_tensor_arg(),
+                dims,
+                elem,
+            );
+        }
         out
     }
+}
+
+/// Set: the kernel keeps its scratch in device memory even where shared memory would hold it.
+static FORCE_DEVICE_SCRATCH: AtomicBool = AtomicBool::new(false);
+
+/// Makes the kernel keep its scratch in device memory (`true`), the variant that devices with
+/// little shared memory run, or choose by the device's shared memory again (`false`): for tests.
+pub fn force_device_scratch(on: bool) {
+    FORCE_DEVICE_SCRATCH.store(on, Ordering::Relaxed);
 }
 
 /// Environment variable that turns the fused layer off (`off`): the A/B switch of the benchmark.
