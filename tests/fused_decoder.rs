@@ -67,7 +67,10 @@ fn fused_layers_equal_the_tensor_path() {
                 fused_layer::force_device_scratch(device_scratch);
                 let got = model.decode_last_fused(&weights, &kv, &biases, tokens.clone());
                 assert_eq!(got.dims(), [3 * beams, vocab]);
-                let got: Vec<f32> = got.into_data().try_to_vec::<f32>().unwrap();
+                let got: Vec<f32> = match got.try_into_data() {
+                    Ok(d) => d.try_to_vec::<f32>().unwrap(),
+                    Err(e) => panic!("{e:#?}"),
+                };
                 let worst = got
                     .iter()
                     .zip(&want)

@@ -23,7 +23,7 @@ use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Threads per workgroup.
+/// Threads per workgroup on a device that allows no more; 1,024 or 512 where the device allows.
 const THREADS: usize = 256;
 /// Workgroups per grid dimension that every Vulkan device allows; more rows use a second dimension.
 const MAX_GROUPS_X: usize = 65_535;
@@ -95,28 +95,148 @@ fn project_shared<F: Float, S: List<F> + ?Sized>(
 }
 
 /// `xs[i * n_out + c] += Σ_k src[off + i * n_in + k] · w[k, c]` for the `t` rows (the residual).
+/// With fewer outputs than threads, `split` threads share each output's sum (over `k ≡ lane mod
+/// split`) and `part` (`threads` floats) gathers their partial sums.
 #[cube]
 fn project_add<F: Float, S: List<F> + ?Sized>(
     src: &mut S,
     off: usize,
     w: &Tensor<F>,
     xs: &mut Shared<[F]>,
+    part: &mut Shared<[F]>,
     #[comptime] t: usize,
     #[comptime] n_in: usize,
     #[comptime] n_out: usize,
     #[comptime] threads: usize,
 ) {
-    let mut e = UNIT_POS_X as usize;
-    while e < t * n_out {
+    let tid = UNIT_POS_X as usize;
+    let outputs = comptime!(t * n_out);
+    let split = comptime!(split_of(threads, t * n_out));
+    if split == 1 {
+        let mut e = tid;
+        while e < outputs {
+            let i = e / n_out;
+            let c = e % n_out;
+            let mut acc = F::new(0.0);
+            for k in 0..n_in {
+                acc += src[off + i * n_in + k] * w[k * n_out + c];
+            }
+            xs[e] = xs[e] + acc;
+            e += threads;
+        }
+    } else {
+        // Thread tid takes output tid % outputs and the k's of lane tid / outputs.
+        let e = tid % outputs;
+        let lane = tid / outputs;
         let i = e / n_out;
         let c = e % n_out;
         let mut acc = F::new(0.0);
-        for k in 0..n_in {
-            acc += src[off + i * n_in + k] * w[k * n_out + c];
+        if lane < split {
+            let mut k = lane;
+            while k < n_in {
+                acc += src[off + i * n_in + k] * w[k * n_out + c];
+                k += split;
+            }
         }
-        xs[e] = xs[e] + acc;
-        e += threads;
+        part[tid] = acc;
+        sync_cube();
+        if tid < outputs {
+            let mut sum = F::new(0.0);
+            for l in 0..split {
+                sum += part[l * outputs + tid];
+            }
+            xs[tid] = xs[tid] + sum;
+        }
     }
+}
+
+/// Threads that share one output of [`project_add`]: `threads / outputs` (at least 1).
+fn split_of(threads: usize, outputs: usize) -> usize {
+    (threads / outputs.max(1)).max(1)
+}
+
+/// Softmax of `rows` rows of `len` scores, row `i` at `cs[i * cap ..]`, in place: each row's
+/// max and sum are reduced by a group of threads through `part` (`threads` floats).
+#[cube]
+fn softmax_rows<F: Float>(
+    cs: &mut Shared<[F]>,
+    part: &mut Shared<[F]>,
+    len: usize,
+    #[comptime] rows: usize,
+    #[comptime] cap: usize,
+    #[comptime] threads: usize,
+) {
+    let tid = UNIT_POS_X as usize;
+    let group = comptime!(group_of(threads, rows));
+    let r = tid / group;
+    let lane = tid % group;
+    let active = r < rows;
+    // Row maxima.
+    let mut m = F::min_value();
+    if active {
+        let mut j = lane;
+        while j < len {
+            if cs[r * cap + j] > m {
+                m = cs[r * cap + j];
+            }
+            j += group;
+        }
+    }
+    part[tid] = m;
+    sync_cube();
+    // A runtime value (CUBE_DIM_X is `threads`): halved in a runtime loop.
+    let mut stride = CUBE_DIM_X as usize / comptime!(2 * threads / group);
+    while stride > 0 {
+        if active && lane < stride {
+            if part[tid + stride] > part[tid] {
+                part[tid] = part[tid + stride];
+            }
+        }
+        sync_cube();
+        stride /= 2;
+    }
+    let mut row_max = F::new(0.0);
+    if active {
+        row_max = part[r * group];
+    }
+    sync_cube();
+    // Exponentials and row sums.
+    let mut acc = F::new(0.0);
+    if active {
+        let mut j = lane;
+        while j < len {
+            let p = (cs[r * cap + j] - row_max).exp();
+            cs[r * cap + j] = p;
+            acc += p;
+            j += group;
+        }
+    }
+    part[tid] = acc;
+    sync_cube();
+    // A runtime value (CUBE_DIM_X is `threads`): halved in a runtime loop.
+    let mut stride = CUBE_DIM_X as usize / comptime!(2 * threads / group);
+    while stride > 0 {
+        if active && lane < stride {
+            part[tid] = part[tid] + part[tid + stride];
+        }
+        sync_cube();
+        stride /= 2;
+    }
+    if active {
+        let sum = part[r * group];
+        let mut j = lane;
+        while j < len {
+            cs[r * cap + j] = cs[r * cap + j] / sum;
+            j += group;
+        }
+    }
+    sync_cube();
+}
+
+/// Threads per row of [`softmax_rows`]: the largest power of two with `rows` groups in `threads`.
+fn group_of(threads: usize, rows: usize) -> usize {
+    let g = (threads / rows.max(1)).max(1);
+    1 << (usize::BITS - 1 - g.leading_zeros())
 }
 
 /// Shapes of one launch, all fixed when the kernel is compiled.
@@ -195,6 +315,7 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
     let mut red = Shared::new_slice(t);
     let mut ss = Shared::new_slice(heads * t * t);
     let mut cs = Shared::new_slice(t * dims.src_cap);
+    let mut part = Shared::new_slice(threads);
 
     let mut e = tid;
     while e < t * d {
@@ -255,7 +376,7 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
         e += threads;
     }
     sync_storage();
-    project_add::<F, S>(scratch, off_a, wo, &mut xs, t, inner, d, threads);
+    project_add::<F, S>(scratch, off_a, wo, &mut xs, &mut part, t, inner, d, threads);
     sync_cube();
 
     // Cross-attention over the query's history, one head at a time.
@@ -279,25 +400,7 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
             e += threads;
         }
         sync_cube();
-        if tid < t {
-            let r = tid * dims.src_cap;
-            let mut m = cs[r];
-            for j in 1..src {
-                if cs[r + j] > m {
-                    m = cs[r + j];
-                }
-            }
-            let mut sum = F::new(0.0);
-            for j in 0..src {
-                let p = (cs[r + j] - m).exp();
-                cs[r + j] = p;
-                sum += p;
-            }
-            for j in 0..src {
-                cs[r + j] = cs[r + j] / sum;
-            }
-        }
-        sync_cube();
+        softmax_rows::<F>(&mut cs, &mut part, src, t, dims.src_cap, threads);
         let mut e = tid;
         while e < t * dh {
             let i = e / dh;
@@ -312,14 +415,14 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
         sync_cube();
     }
     sync_storage();
-    project_add::<F, S>(scratch, off_a, co, &mut xs, t, inner, d, threads);
+    project_add::<F, S>(scratch, off_a, co, &mut xs, &mut part, t, inner, d, threads);
     sync_cube();
 
     // Feed-forward.
     rms_norm::<F>(&xs, &mut hs, &mut red, g3, t, d, threads);
     project_shared::<F, S>(&hs, wi, scratch, base, t, d, dff, true, threads);
     sync_storage();
-    project_add::<F, S>(scratch, base, wf, &mut xs, t, dff, d, threads);
+    project_add::<F, S>(scratch, base, wf, &mut xs, &mut part, t, dff, d, threads);
     sync_cube();
 
     let mut e = tid;
@@ -506,14 +609,14 @@ impl DecoderLayerOps for CubeBackend {
             dh,
             dff,
             src_cap: src.next_power_of_two().max(16),
-            threads: if max_units >= 2 * THREADS {
-                2 * THREADS
-            } else {
-                THREADS
-            },
+            threads: [4 * THREADS, 2 * THREADS, THREADS]
+                .into_iter()
+                .find(|&n| n <= max_units)
+                .unwrap_or(THREADS),
         };
         let scratch = scratch_len(t, heads * dh, dff);
-        let shared_bytes = 4 * (2 * t * d + t + heads * t * t + t * dims.src_cap + scratch);
+        let shared_bytes =
+            4 * (2 * t * d + t + heads * t * t + t * dims.src_cap + dims.threads + scratch);
         let groups_x = n.min(MAX_GROUPS_X);
         let count = CubeCount::Static(groups_x as u32, n.div_ceil(groups_x) as u32, 1);
         let cube = CubeDim::new_1d(dims.threads as u32);
@@ -638,4 +741,21 @@ pub fn decoder_layer(
         cbias.inner().into_dispatch(),
     );
     burn::tensor::Tensor::from_dispatch(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_and_splits_fit_the_workgroup() {
+        assert_eq!(group_of(1024, 4), 256);
+        assert_eq!(group_of(1024, 3), 256);
+        assert_eq!(group_of(512, 1), 512);
+        assert_eq!(group_of(256, 300), 1);
+        assert_eq!(split_of(1024, 384), 2);
+        assert_eq!(split_of(1024, 128), 8);
+        assert_eq!(split_of(256, 512), 1);
+        assert_eq!(split_of(256, 0), 256);
+    }
 }
