@@ -12,7 +12,7 @@
 //! enough for any device.
 //!
 //! Inference only (no dropout, no gradients); it runs on burn's cube backend, and
-//! [`available`] says when. [`super::scorer::ModelScorer`] falls back to the tensor path elsewhere.
+//! [`use_for`] says when. [`super::scorer::ModelScorer`] falls back to the tensor path elsewhere.
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
@@ -30,9 +30,8 @@ const MAX_GROUPS_X: usize = 65_535;
 /// The RMSNorm epsilon the kernel applies (the model's norms are built with it; see
 /// [`super::model`]).
 pub const EPSILON: f64 = 1e-6;
-/// Widest cross-attention memory (history tokens) the kernel takes: its scores live in shared
-/// memory. Longer histories use the tensor path.
-pub const MAX_SRC: usize = 1024;
+/// Shared memory (bytes) the kernel may count on without asking the device: WebGPU's minimum.
+const SHARED_FLOOR: usize = 16 * 1024;
 
 /// RMSNorm of the `t` rows of `xs` (`[t, d]`) into `hs`, scaled by `gamma` (`[d]`).
 #[cube]
@@ -63,10 +62,45 @@ fn rms_norm<F: Float>(
     sync_cube();
 }
 
+/// `Σ_{m < n} a[ia + m · sa] · b[ib + m · sb]`, eight products per loop turn so that eight
+/// loads are in flight at once (the loop is otherwise bound by the latency of each load).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(
+    a: &mut A,
+    ia: usize,
+    sa: usize,
+    b: &B,
+    ib: usize,
+    sb: usize,
+    n: usize,
+) -> F {
+    let mut acc = F::new(0.0);
+    let n8 = n - n % 8;
+    let mut m = 0;
+    while m < n8 {
+        let p0 = a[ia + m * sa] * b[ib + m * sb];
+        let p1 = a[ia + (m + 1) * sa] * b[ib + (m + 1) * sb];
+        let p2 = a[ia + (m + 2) * sa] * b[ib + (m + 2) * sb];
+        let p3 = a[ia + (m + 3) * sa] * b[ib + (m + 3) * sb];
+        let p4 = a[ia + (m + 4) * sa] * b[ib + (m + 4) * sb];
+        let p5 = a[ia + (m + 5) * sa] * b[ib + (m + 5) * sb];
+        let p6 = a[ia + (m + 6) * sa] * b[ib + (m + 6) * sb];
+        let p7 = a[ia + (m + 7) * sa] * b[ib + (m + 7) * sb];
+        acc += ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
+        m += 8;
+    }
+    while m < n {
+        acc += a[ia + m * sa] * b[ib + m * sb];
+        m += 1;
+    }
+    acc
+}
+
 /// `dst[off + i * n_out + c] = Σ_k hs[i * n_in + k] · w[k, c]` for the `t` rows, ReLU'd if `relu`.
 #[cube]
 fn project_shared<F: Float, S: List<F> + ?Sized>(
-    hs: &Shared<[F]>,
+    hs: &mut Shared<[F]>,
     w: &Tensor<F>,
     dst: &mut S,
     off: usize,
@@ -80,10 +114,7 @@ fn project_shared<F: Float, S: List<F> + ?Sized>(
     while e < t * n_out {
         let i = e / n_out;
         let c = e % n_out;
-        let mut acc = F::new(0.0);
-        for k in 0..n_in {
-            acc += hs[i * n_in + k] * w[k * n_out + c];
-        }
+        let mut acc = dot::<F, Shared<[F]>, Tensor<F>>(hs, i * n_in, 1, w, c, n_out, n_in);
         if relu {
             if acc < F::new(0.0) {
                 acc = F::new(0.0);
@@ -117,10 +148,7 @@ fn project_add<F: Float, S: List<F> + ?Sized>(
         while e < outputs {
             let i = e / n_out;
             let c = e % n_out;
-            let mut acc = F::new(0.0);
-            for k in 0..n_in {
-                acc += src[off + i * n_in + k] * w[k * n_out + c];
-            }
+            let acc = dot::<F, S, Tensor<F>>(src, off + i * n_in, 1, w, c, n_out, n_in);
             xs[e] = xs[e] + acc;
             e += threads;
         }
@@ -132,11 +160,17 @@ fn project_add<F: Float, S: List<F> + ?Sized>(
         let c = e % n_out;
         let mut acc = F::new(0.0);
         if lane < split {
-            let mut k = lane;
-            while k < n_in {
-                acc += src[off + i * n_in + k] * w[k * n_out + c];
-                k += split;
-            }
+            // This lane's k's: lane, lane + split, … (n_in / split of them, then the rest).
+            let count = (n_in - lane).div_ceil(split);
+            acc = dot::<F, S, Tensor<F>>(
+                src,
+                off + i * n_in + lane,
+                split,
+                w,
+                lane * n_out + c,
+                split * n_out,
+                count,
+            );
         }
         part[tid] = acc;
         sync_cube();
@@ -326,9 +360,9 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
 
     // Self-attention.
     rms_norm::<F>(&xs, &mut hs, &mut red, g1, t, d, threads);
-    project_shared::<F, S>(&hs, wq, scratch, base, t, d, inner, false, threads);
-    project_shared::<F, S>(&hs, wk, scratch, off_k, t, d, inner, false, threads);
-    project_shared::<F, S>(&hs, wv, scratch, off_v, t, d, inner, false, threads);
+    project_shared::<F, S>(&mut hs, wq, scratch, base, t, d, inner, false, threads);
+    project_shared::<F, S>(&mut hs, wk, scratch, off_k, t, d, inner, false, threads);
+    project_shared::<F, S>(&mut hs, wv, scratch, off_v, t, d, inner, false, threads);
     sync_storage();
     let mut e = tid;
     while e < heads * t * t {
@@ -381,7 +415,7 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
 
     // Cross-attention over the query's history, one head at a time.
     rms_norm::<F>(&xs, &mut hs, &mut red, g2, t, d, threads);
-    project_shared::<F, S>(&hs, cq, scratch, base, t, d, inner, false, threads);
+    project_shared::<F, S>(&mut hs, cq, scratch, base, t, d, inner, false, threads);
     sync_storage();
     for h in 0..heads {
         let kh = q * ck.stride(0) + h * ck.stride(1);
@@ -390,11 +424,15 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
         while e < t * src {
             let i = e / src;
             let j = e % src;
-            let mut acc = F::new(0.0);
-            for c in 0..dh {
-                acc += scratch[base + i * inner + h * dh + c]
-                    * ck[kh + j * ck.stride(2) + c * ck.stride(3)];
-            }
+            let acc = dot::<F, S, Tensor<F>>(
+                scratch,
+                base + i * inner + h * dh,
+                1,
+                ck,
+                kh + j * ck.stride(2),
+                ck.stride(3),
+                dh,
+            );
             cs[i * dims.src_cap + j] =
                 acc * scale + cbias[q * cbias.stride(0) + j * cbias.stride(3)];
             e += threads;
@@ -405,10 +443,15 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
         while e < t * dh {
             let i = e / dh;
             let c = e % dh;
-            let mut acc = F::new(0.0);
-            for j in 0..src {
-                acc += cs[i * dims.src_cap + j] * cv[vh + j * cv.stride(2) + c * cv.stride(3)];
-            }
+            let acc = dot::<F, Shared<[F]>, Tensor<F>>(
+                &mut cs,
+                i * dims.src_cap,
+                1,
+                cv,
+                vh + c * cv.stride(3),
+                cv.stride(2),
+                src,
+            );
             scratch[off_a + i * inner + h * dh + c] = acc;
             e += threads;
         }
@@ -420,7 +463,7 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
 
     // Feed-forward.
     rms_norm::<F>(&xs, &mut hs, &mut red, g3, t, d, threads);
-    project_shared::<F, S>(&hs, wi, scratch, base, t, d, dff, true, threads);
+    project_shared::<F, S>(&mut hs, wi, scratch, base, t, d, dff, true, threads);
     sync_storage();
     project_add::<F, S>(scratch, base, wf, &mut xs, &mut part, t, dff, d, threads);
     sync_cube();
@@ -532,6 +575,15 @@ fn decoder_layer_global<F: Float>(
     );
 }
 
+/// Whether the fused layer takes these shapes on any device: its states, scores and reduction
+/// room (all in shared memory even when the projections' scratch is not) fit WebGPU's minimum
+/// shared memory for targets of up to `t` tokens, width `d`, `heads` heads and `src` history
+/// tokens. Larger shapes use the tensor path.
+pub fn fits(t: usize, d: usize, heads: usize, src: usize) -> bool {
+    let src_cap = src.next_power_of_two().max(16);
+    4 * (2 * t * d + t + heads * t * t + t * src_cap + 4 * THREADS) <= SHARED_FLOOR
+}
+
 /// Floats of scratch each hypothesis needs.
 fn scratch_len(t: usize, inner: usize, dff: usize) -> usize {
     (3 * t * inner).max(t * dff) + t * inner
@@ -617,6 +669,10 @@ impl DecoderLayerOps for CubeBackend {
         let scratch = scratch_len(t, heads * dh, dff);
         let shared_bytes =
             4 * (2 * t * d + t + heads * t * t + t * dims.src_cap + dims.threads + scratch);
+        debug_assert!(
+            fits(t, d, heads, src),
+            "the scorer checks fused_layer::fits"
+        );
         let groups_x = n.min(MAX_GROUPS_X);
         let count = CubeCount::Static(groups_x as u32, n.div_ceil(groups_x) as u32, 1);
         let cube = CubeDim::new_1d(dims.threads as u32);
@@ -693,15 +749,26 @@ pub fn force_device_scratch(on: bool) {
     FORCE_DEVICE_SCRATCH.store(on, Ordering::Relaxed);
 }
 
-/// Environment variable that turns the fused layer off (`off`): the A/B switch of the benchmark.
+/// Environment variable choosing the fused layer: `off` (never), `always`, or unset (for batches
+/// of at most [`MAX_AUTO_QUERIES`] queries): the A/B switch of the benchmark.
 pub const SWITCH_ENV: &str = "TIGER_FUSED_DECODER";
 
-/// Whether beam search on `device` can use the fused layer: burn's cube backend (the GPU) and not
-/// switched off.
-pub fn available(device: &burn::tensor::Device) -> bool {
-    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let off = *OFF.get_or_init(|| std::env::var(SWITCH_ENV).is_ok_and(|v| v == "off"));
-    !off && crate::device::is_gpu(device)
+/// Largest batch (queries) that uses the fused layer by default. One workgroup per hypothesis
+/// re-reads the layer's weights, so a large batch does better with the tensor path's matrix
+/// products; measured on the H200 (`docs/benchmarks.md`): one query 38 → 22 ms fused, while the
+/// evaluation's batches of 256 queries went from 5.9 s to 8.9 s for 6,000 users.
+pub const MAX_AUTO_QUERIES: usize = 8;
+
+/// Whether beam search for `queries` queries on `device` uses the fused layer: burn's cube backend
+/// (the GPU), and [`SWITCH_ENV`] allows it for this batch size.
+pub fn use_for(device: &burn::tensor::Device, queries: usize) -> bool {
+    static MODE: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
+    let mode = *MODE.get_or_init(|| match std::env::var(SWITCH_ENV).as_deref() {
+        Ok("off") => Some(false),
+        Ok("always") => Some(true),
+        _ => None,
+    });
+    crate::device::is_gpu(device) && mode.unwrap_or(queries <= MAX_AUTO_QUERIES)
 }
 
 /// Weights of one decoder layer in the kernel's order (see [`DecoderLayerOps`]): `g1, wq, wk,

@@ -267,6 +267,12 @@ impl Seq2Seq {
         self.head.forward(last)
     }
 
+    /// The model width and the number of attention heads.
+    pub fn attention_shape(&self) -> (usize, usize) {
+        let (_, heads) = self.decoder_bias.shape();
+        (self.embed.weight.dims()[1], heads)
+    }
+
     /// The decoder layers' weights for [`Seq2Seq::decode_last_fused`], or `None` when a norm's
     /// epsilon is not the one the fused kernel applies.
     pub fn fused_weights(&self) -> Option<Vec<LayerWeights>> {

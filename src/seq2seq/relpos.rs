@@ -59,6 +59,11 @@ impl RelativeBias {
         }
     }
 
+    /// Buckets and heads.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.num_buckets, self.heads)
+    }
+
     /// Bias for `tq` queries over `tk` keys → `[1, heads, tq, tk]`.
     pub fn forward(&self, tq: usize, tk: usize, device: &Device) -> Tensor<4> {
         let mut idx = Vec::with_capacity(tq * tk);

@@ -36,11 +36,13 @@ impl<'m> ModelScorer<'m> {
         let memory = model.encode(batch.tokens, batch.mask.clone());
         let kv = model.cross_kv(memory);
         let mask = batch.mask;
-        let src = mask.dims()[1];
+        let [queries, src] = mask.dims();
         let biases = model.decoder_biases(vocab.id_len() + 1, mask);
-        let fused = (fused_layer::available(&device) && src <= fused_layer::MAX_SRC)
-            .then(|| model.fused_weights())
-            .flatten();
+        let (d, heads) = model.attention_shape();
+        let fused = (fused_layer::use_for(&device, queries)
+            && fused_layer::fits(vocab.id_len() + 1, d, heads, src))
+        .then(|| model.fused_weights())
+        .flatten();
         Self {
             model,
             vocab,
