@@ -209,30 +209,34 @@ fn tied_masked_candidates_on_the_gpu_keep_every_real_item() {
         device,
     };
     let width = 20;
-    let results = search(
-        &mut scorer,
-        &trie,
-        2,
-        BeamConfig {
-            width,
-            constrained: true,
-        },
-        &mut |_| {},
-    );
-    let expected: f32 = widths.iter().map(|&k| -(k as f32).ln()).sum();
-    for hyps in &results {
-        assert_eq!(hyps.len(), width);
-        let mut seen: Vec<u32> = hyps.iter().map(|h| h.item.unwrap()).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        assert_eq!(seen.len(), width, "every hypothesis names a different item");
-        for h in hyps {
-            assert!(h.item.unwrap() < items);
-            assert!(
-                (h.score - expected).abs() < 1e-3,
-                "{} vs {expected}",
-                h.score
-            );
+    // 2 queries are ranked on the host; 13 (66,560 candidates a step) by the device's top-k.
+    for queries in [2, 13] {
+        let results = search(
+            &mut scorer,
+            &trie,
+            queries,
+            BeamConfig {
+                width,
+                constrained: true,
+            },
+            &mut |_| {},
+        );
+        assert_eq!(results.len(), queries);
+        let expected: f32 = widths.iter().map(|&k| -(k as f32).ln()).sum();
+        for hyps in &results {
+            assert_eq!(hyps.len(), width);
+            let mut seen: Vec<u32> = hyps.iter().map(|h| h.item.unwrap()).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), width, "every hypothesis names a different item");
+            for h in hyps {
+                assert!(h.item.unwrap() < items);
+                assert!(
+                    (h.score - expected).abs() < 1e-3,
+                    "{} vs {expected}",
+                    h.score
+                );
+            }
         }
     }
 }

@@ -145,29 +145,9 @@ pub fn search(
         let mask = add.slice(s![.., 1..k + 1]);
         let total = (logp + mask + scores).reshape([queries, w * k]);
         let keep = (2 * w).min(w * k);
-        let (vals, idx) = total.clone().topk_with_indices(keep, 1);
-        let (mut vals, mut idx) = read_top(vals, idx, w * k);
-        if vals.len() != queries * keep || idx.len() != queries * keep {
+        let Some((vals, idx)) = rank(total, keep, &open) else {
             return vec![Vec::new(); queries];
-        }
-        let short: Vec<usize> = (0..queries)
-            .filter(|&q| live_entries(&vals, &idx, q, keep, w * k) < open[q].min(keep))
-            .collect();
-        if !short.is_empty() {
-            // burn-wgpu's top-k can drop tied scores (seen on lavapipe): rank those queries'
-            // candidates on the host instead, exactly, ties to the lower index.
-            let all: Vec<f32> = total.try_into_vec_as().unwrap_or_default();
-            if all.len() != queries * w * k {
-                return vec![Vec::new(); queries];
-            }
-            for q in short {
-                let row = &all[q * w * k..(q + 1) * w * k];
-                for (j, (v, i)) in host_top(row, keep).into_iter().enumerate() {
-                    vals[q * keep + j] = v;
-                    idx[q * keep + j] = i as i64;
-                }
-            }
-        }
+        };
         let mut next = Vec::with_capacity(queries * w);
         for q in 0..queries {
             let mut step = BeamStep {
@@ -230,6 +210,56 @@ pub fn search(
                 .collect()
         })
         .collect()
+}
+
+/// Candidates (all queries together) up to which a step is ranked on the host: reading back this
+/// many scores (256 KiB) and selecting on the CPU takes less than the device's top-k kernel and its
+/// launches; measured on the H200, `docs/benchmarks.md`.
+const HOST_RANK_MAX: usize = 1 << 16;
+
+/// The `keep` best candidates of each query's row of `total` (`[queries, flat]`), as scores and
+/// flat indices (`[queries × keep]` each, best first); `open[q]` is how many of query `q`'s
+/// candidates are live. Small steps (a single query) are ranked on the host; larger ones on the
+/// device, with a check that its top-k returned every live candidate it should have (burn-wgpu's
+/// top-k can drop tied scores, seen on lavapipe): short queries are re-ranked on the host.
+/// `None` when a read-back fails.
+fn rank(total: Tensor<2>, keep: usize, open: &[usize]) -> Option<(Vec<f32>, Vec<i64>)> {
+    let [queries, flat] = total.dims();
+    let host_rows =
+        |all: &[f32], rows: &mut dyn Iterator<Item = usize>, vals: &mut [f32], idx: &mut [i64]| {
+            for q in rows {
+                let row = &all[q * flat..(q + 1) * flat];
+                for (j, (v, i)) in host_top(row, keep).into_iter().enumerate() {
+                    vals[q * keep + j] = v;
+                    idx[q * keep + j] = i as i64;
+                }
+            }
+        };
+    if queries * flat <= HOST_RANK_MAX {
+        let all: Vec<f32> = total.try_into_vec_as().ok()?;
+        if all.len() != queries * flat {
+            return None;
+        }
+        let (mut vals, mut idx) = (vec![f32::MIN; queries * keep], vec![-1; queries * keep]);
+        host_rows(&all, &mut (0..queries), &mut vals, &mut idx);
+        return Some((vals, idx));
+    }
+    let (vals, idx) = total.clone().topk_with_indices(keep, 1);
+    let (mut vals, mut idx) = read_top(vals, idx, flat);
+    if vals.len() != queries * keep || idx.len() != queries * keep {
+        return None;
+    }
+    let short: Vec<usize> = (0..queries)
+        .filter(|&q| live_entries(&vals, &idx, q, keep, flat) < open[q].min(keep))
+        .collect();
+    if !short.is_empty() {
+        let all: Vec<f32> = total.try_into_vec_as().ok()?;
+        if all.len() != queries * flat {
+            return None;
+        }
+        host_rows(&all, &mut short.into_iter(), &mut vals, &mut idx);
+    }
+    Some((vals, idx))
 }
 
 /// Entries of query `q`'s top-k that are live candidates: a score above [`DEAD`] and an index

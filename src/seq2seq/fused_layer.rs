@@ -749,26 +749,17 @@ pub fn force_device_scratch(on: bool) {
     FORCE_DEVICE_SCRATCH.store(on, Ordering::Relaxed);
 }
 
-/// Environment variable choosing the fused layer: `off` (never), `always`, or unset (for batches
-/// of at most [`MAX_AUTO_QUERIES`] queries): the A/B switch of the benchmark.
+/// Environment variable that turns the fused layer off (`off`): the A/B switch of the benchmark.
 pub const SWITCH_ENV: &str = "TIGER_FUSED_DECODER";
 
-/// Largest batch (queries) that uses the fused layer by default. One workgroup per hypothesis
-/// re-reads the layer's weights, so a large batch does better with the tensor path's matrix
-/// products; measured on the H200 (`docs/benchmarks.md`): one query 38 → 22 ms fused, while the
-/// evaluation's batches of 256 queries went from 5.9 s to 8.9 s for 6,000 users.
-pub const MAX_AUTO_QUERIES: usize = 8;
-
-/// Whether beam search for `queries` queries on `device` uses the fused layer: burn's cube backend
-/// (the GPU), and [`SWITCH_ENV`] allows it for this batch size.
-pub fn use_for(device: &burn::tensor::Device, queries: usize) -> bool {
-    static MODE: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
-    let mode = *MODE.get_or_init(|| match std::env::var(SWITCH_ENV).as_deref() {
-        Ok("off") => Some(false),
-        Ok("always") => Some(true),
-        _ => None,
-    });
-    crate::device::is_gpu(device) && mode.unwrap_or(queries <= MAX_AUTO_QUERIES)
+/// Whether beam search on `device` uses the fused layer: burn's cube backend (the GPU), unless
+/// [`SWITCH_ENV`] turns it off. Measured on the H200 (`docs/benchmarks.md`), it cut a single
+/// query from 31–35 to 13 ms and left the 6,000-user evaluation (batches of 256 queries) as fast
+/// (5.2 s either way) in less device memory.
+pub fn use_for(device: &burn::tensor::Device) -> bool {
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let off = *OFF.get_or_init(|| std::env::var(SWITCH_ENV).is_ok_and(|v| v == "off"));
+    !off && crate::device::is_gpu(device)
 }
 
 /// Weights of one decoder layer in the kernel's order (see [`DecoderLayerOps`]): `g1, wq, wk,

@@ -36,10 +36,10 @@ impl<'m> ModelScorer<'m> {
         let memory = model.encode(batch.tokens, batch.mask.clone());
         let kv = model.cross_kv(memory);
         let mask = batch.mask;
-        let [queries, src] = mask.dims();
+        let src = mask.dims()[1];
         let biases = model.decoder_biases(vocab.id_len() + 1, mask);
         let (d, heads) = model.attention_shape();
-        let fused = (fused_layer::use_for(&device, queries)
+        let fused = (fused_layer::use_for(&device)
             && fused_layer::fits(vocab.id_len() + 1, d, heads, src))
         .then(|| model.fused_weights())
         .flatten();
