@@ -291,6 +291,8 @@ pub struct LayerDims {
     src_cap: usize,
     /// Threads per workgroup.
     threads: usize,
+    /// Projections' scratch in shared memory (else in device memory).
+    shared_scratch: bool,
 }
 
 /// One decoder layer of hypothesis `row`: its states come from `x` and go to `out` (`[n, t, d]`);
@@ -476,74 +478,12 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
     }
 }
 
-/// The row this workgroup takes (a second grid dimension past 65,535 rows), or `None` past the end.
-#[cube]
-fn this_row() -> usize {
-    CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize
-}
-
-/// [`layer_row`] with the scratch in shared memory (when it fits the device's).
+/// One decoder layer, one workgroup per row (a second grid dimension past 65,535 rows): arguments
+/// as in [`layer_row`]. The scratch is in shared memory when `dims.shared_scratch` (then `scratch`
+/// is a placeholder), else in `scratch` (`[n, scratch_len]`, device memory).
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
-fn decoder_layer_shared<F: Float>(
-    x: &Tensor<F>,
-    g1: &Tensor<F>,
-    wq: &Tensor<F>,
-    wk: &Tensor<F>,
-    wv: &Tensor<F>,
-    wo: &Tensor<F>,
-    g2: &Tensor<F>,
-    cq: &Tensor<F>,
-    co: &Tensor<F>,
-    g3: &Tensor<F>,
-    wi: &Tensor<F>,
-    wf: &Tensor<F>,
-    ck: &Tensor<F>,
-    cv: &Tensor<F>,
-    sbias: &Tensor<F>,
-    cbias: &Tensor<F>,
-    out: &mut Tensor<F>,
-    #[comptime] dims: LayerDims,
-    #[define(F)] _dtype: ElemType,
-) {
-    let row = this_row();
-    if row >= x.shape(0) {
-        terminate!();
-    }
-    let mut scratch = Shared::new_slice(comptime!(scratch_len(
-        dims.t,
-        dims.heads * dims.dh,
-        dims.dff
-    )));
-    layer_row::<F, Shared<[F]>>(
-        row,
-        x,
-        g1,
-        wq,
-        wk,
-        wv,
-        wo,
-        g2,
-        cq,
-        co,
-        g3,
-        wi,
-        wf,
-        ck,
-        cv,
-        sbias,
-        cbias,
-        &mut scratch,
-        0,
-        out,
-        dims,
-    );
-}
-
-/// [`layer_row`] with the scratch in device memory (`[n, scratch_len]`).
-#[cube(launch)]
-#[allow(clippy::too_many_arguments)]
-fn decoder_layer_global<F: Float>(
+fn decoder_layer_kernel<F: Float>(
     x: &Tensor<F>,
     g1: &Tensor<F>,
     wq: &Tensor<F>,
@@ -565,15 +505,27 @@ fn decoder_layer_global<F: Float>(
     #[comptime] dims: LayerDims,
     #[define(F)] _dtype: ElemType,
 ) {
-    let row = this_row();
+    let row = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
     if row >= x.shape(0) {
         terminate!();
     }
-    let base = row * scratch.shape(1);
-    layer_row::<F, Tensor<F>>(
-        row, x, g1, wq, wk, wv, wo, g2, cq, co, g3, wi, wf, ck, cv, sbias, cbias, scratch, base,
-        out, dims,
-    );
+    if dims.shared_scratch {
+        let mut local = Shared::new_slice(comptime!(scratch_len(
+            dims.t,
+            dims.heads * dims.dh,
+            dims.dff
+        )));
+        layer_row::<F, Shared<[F]>>(
+            row, x, g1, wq, wk, wv, wo, g2, cq, co, g3, wi, wf, ck, cv, sbias, cbias, &mut local,
+            0, out, dims,
+        );
+    } else {
+        let base = row * scratch.shape(1);
+        layer_row::<F, Tensor<F>>(
+            row, x, g1, wq, wk, wv, wo, g2, cq, co, g3, wi, wf, ck, cv, sbias, cbias, scratch,
+            base, out, dims,
+        );
+    }
 }
 
 /// Whether the fused layer takes these shapes on any device: its states, scores and reduction
@@ -655,71 +607,67 @@ impl DecoderLayerOps for CubeBackend {
         let props = x.client.properties();
         let max_units = props.hardware.max_units_per_cube as usize;
         let max_shared = props.hardware.max_shared_memory_size;
+        let threads = [4 * THREADS, 2 * THREADS, THREADS]
+            .into_iter()
+            .find(|&threads| threads <= max_units)
+            .unwrap_or(THREADS);
+        let src_cap = src.next_power_of_two().max(16);
+        let scratch = scratch_len(t, heads * dh, dff);
+        let shared_bytes = 4 * (2 * t * d + t + heads * t * t + t * src_cap + threads + scratch);
         let dims = LayerDims {
             t,
             d,
             heads,
             dh,
             dff,
-            src_cap: src.next_power_of_two().max(16),
-            threads: [4 * THREADS, 2 * THREADS, THREADS]
-                .into_iter()
-                .find(|&n| n <= max_units)
-                .unwrap_or(THREADS),
+            src_cap,
+            threads,
+            shared_scratch: shared_bytes <= max_shared
+                && !FORCE_DEVICE_SCRATCH.load(Ordering::Relaxed),
         };
-        let scratch = scratch_len(t, heads * dh, dff);
-        let shared_bytes =
-            4 * (2 * t * d + t + heads * t * t + t * dims.src_cap + dims.threads + scratch);
         debug_assert!(
             fits(t, d, heads, src),
             "the scorer checks fused_layer::fits"
         );
         let groups_x = n.min(MAX_GROUPS_X);
         let count = CubeCount::Static(groups_x as u32, n.div_ceil(groups_x) as u32, 1);
-        let cube = CubeDim::new_1d(dims.threads as u32);
-        let elem = burn::backend::cubecl::dtype_to_storage_type(dtype);
+        // In shared memory the scratch argument is a one-float placeholder.
+        let scratch = empty_device_contiguous_dtype(
+            x.client.clone(),
+            x.device.clone(),
+            Shape::new(if dims.shared_scratch {
+                [1, 1]
+            } else {
+                [n, scratch]
+            }),
+            dtype,
+        );
         let c = into_contiguous;
-        // Both variants take the same arguments, the device-memory one its scratch before `out`.
-        macro_rules! launch {
-            ($kernel:ident $(, $scratch:expr)?) => {
-                $kernel::launch(
-                    &out.client,
-                    count,
-                    cube,
-                    x.into_tensor_arg(),
-                    c(g1).into_tensor_arg(),
-                    c(wq).into_tensor_arg(),
-                    c(wk).into_tensor_arg(),
-                    c(wv).into_tensor_arg(),
-                    c(wo).into_tensor_arg(),
-                    c(g2).into_tensor_arg(),
-                    c(cq).into_tensor_arg(),
-                    c(co).into_tensor_arg(),
-                    c(g3).into_tensor_arg(),
-                    c(wi).into_tensor_arg(),
-                    c(wf).into_tensor_arg(),
-                    ck.into_tensor_arg(),
-                    cv.into_tensor_arg(),
-                    sbias.into_tensor_arg(),
-                    cbias.into_tensor_arg(),
-                    $($scratch.into_tensor_arg(),)?
-                    out.clone().into_tensor_arg(),
-                    dims,
-                    elem,
-                )
-            };
-        }
-        if shared_bytes <= max_shared && !FORCE_DEVICE_SCRATCH.load(Ordering::Relaxed) {
-            launch!(decoder_layer_shared);
-        } else {
-            let scratch = empty_device_contiguous_dtype(
-                x.client.clone(),
-                x.device.clone(),
-                Shape::new([n, scratch]),
-                dtype,
-            );
-            launch!(decoder_layer_global, scratch);
-        }
+        decoder_layer_kernel::launch(
+            &out.client,
+            count,
+            CubeDim::new_1d(threads as u32),
+            x.into_tensor_arg(),
+            c(g1).into_tensor_arg(),
+            c(wq).into_tensor_arg(),
+            c(wk).into_tensor_arg(),
+            c(wv).into_tensor_arg(),
+            c(wo).into_tensor_arg(),
+            c(g2).into_tensor_arg(),
+            c(cq).into_tensor_arg(),
+            c(co).into_tensor_arg(),
+            c(g3).into_tensor_arg(),
+            c(wi).into_tensor_arg(),
+            c(wf).into_tensor_arg(),
+            ck.into_tensor_arg(),
+            cv.into_tensor_arg(),
+            sbias.into_tensor_arg(),
+            cbias.into_tensor_arg(),
+            scratch.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            dims,
+            burn::backend::cubecl::dtype_to_storage_type(dtype),
+        );
         out
     }
 }
