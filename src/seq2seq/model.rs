@@ -12,7 +12,6 @@ use burn::tensor::activation;
 use crate::row_lookup::gather_rows;
 
 use super::attention::{Attention, AttentionConfig};
-use super::fused_layer::{self, LayerWeights};
 use super::linear;
 use super::relpos::RelativeBias;
 
@@ -53,8 +52,8 @@ pub struct Seq2SeqConfig {
 /// ReLU feed-forward block.
 #[derive(Module, Debug)]
 pub struct FeedForward {
-    wi: Linear,
-    wo: Linear,
+    pub(super) wi: Linear,
+    pub(super) wo: Linear,
     dropout: Dropout,
 }
 
@@ -79,26 +78,26 @@ pub struct EncoderLayer {
 /// Decoder layer: causal self-attention, cross-attention and feed-forward.
 #[derive(Module, Debug)]
 pub struct DecoderLayer {
-    norm1: RmsNorm,
-    self_attn: Attention,
-    norm2: RmsNorm,
-    cross_attn: Attention,
-    norm3: RmsNorm,
-    ff: FeedForward,
+    pub(super) norm1: RmsNorm,
+    pub(super) self_attn: Attention,
+    pub(super) norm2: RmsNorm,
+    pub(super) cross_attn: Attention,
+    pub(super) norm3: RmsNorm,
+    pub(super) ff: FeedForward,
     dropout: Dropout,
 }
 
 /// The whole model.
 #[derive(Module, Debug)]
 pub struct Seq2Seq {
-    embed: Embedding,
+    pub(super) embed: Embedding,
     encoder: Vec<EncoderLayer>,
     encoder_bias: RelativeBias,
     encoder_norm: RmsNorm,
-    decoder: Vec<DecoderLayer>,
-    decoder_bias: RelativeBias,
-    decoder_norm: RmsNorm,
-    head: Linear,
+    pub(super) decoder: Vec<DecoderLayer>,
+    pub(super) decoder_bias: RelativeBias,
+    pub(super) decoder_norm: RmsNorm,
+    pub(super) head: Linear,
     dropout: Dropout,
 }
 
@@ -262,71 +261,6 @@ impl Seq2Seq {
         tokens: Tensor<2, Int>,
     ) -> Tensor<2> {
         let states = self.decoder_states(kv, biases, tokens);
-        let [b, t, d] = states.dims();
-        let last = states.slice(s![.., t - 1..t, ..]).reshape([b, d]);
-        self.head.forward(last)
-    }
-
-    /// The model width and the number of attention heads.
-    pub fn attention_shape(&self) -> (usize, usize) {
-        let (_, heads) = self.decoder_bias.shape();
-        (self.embed.weight.dims()[1], heads)
-    }
-
-    /// The decoder layers' weights for [`Seq2Seq::decode_last_fused`], or `None` when a norm's
-    /// epsilon is not the one the fused kernel applies.
-    pub fn fused_weights(&self) -> Option<Vec<LayerWeights>> {
-        let norm = |n: &RmsNorm| {
-            let g = n.gamma.val();
-            let d = g.dims()[0];
-            ((n.epsilon - fused_layer::EPSILON).abs() < 1e-12).then(|| g.reshape([1, d]))
-        };
-        let ff = |l: &Linear| l.weight.val();
-        self.decoder
-            .iter()
-            .map(|l| {
-                let [wq, wk, wv, wo] = l.self_attn.weights();
-                let [cq, _, _, co] = l.cross_attn.weights();
-                Some(LayerWeights {
-                    tensors: [
-                        norm(&l.norm1)?,
-                        wq,
-                        wk,
-                        wv,
-                        wo,
-                        norm(&l.norm2)?,
-                        cq,
-                        co,
-                        norm(&l.norm3)?,
-                        ff(&l.ff.wi),
-                        ff(&l.ff.wo),
-                    ],
-                })
-            })
-            .collect()
-    }
-
-    /// [`Seq2Seq::decode_last`] with each decoder layer one fused GPU kernel (inference only):
-    /// `weights` from [`Seq2Seq::fused_weights`], the rest as there → `[batch, vocab]`.
-    pub fn decode_last_fused(
-        &self,
-        weights: &[LayerWeights],
-        kv: &[(Tensor<4>, Tensor<4>)],
-        (self_bias, cross_bias): &(Tensor<4>, Tensor<4>),
-        tokens: Tensor<2, Int>,
-    ) -> Tensor<2> {
-        let mut x = gather_rows(self.embed.weight.val(), tokens);
-        for (w, (k, v)) in weights.iter().zip(kv) {
-            x = fused_layer::decoder_layer(
-                x,
-                w,
-                k.clone(),
-                v.clone(),
-                self_bias.clone(),
-                cross_bias.clone(),
-            );
-        }
-        let states = self.decoder_norm.forward(x);
         let [b, t, d] = states.dims();
         let last = states.slice(s![.., t - 1..t, ..]).reshape([b, d]);
         self.head.forward(last)

@@ -1,0 +1,262 @@
+//! The building blocks of the fused decoder layer's kernel: RMSNorm, dot products with several
+//! loads in flight, projections into scratch or onto the residual, and row softmax, each run by
+//! all the threads of a workgroup on one hypothesis.
+
+use cubecl::prelude::*;
+
+/// RMSNorm of the `t` rows of `xs` (`[t, d]`) into `hs`, scaled by `gamma` (`[d]`).
+#[cube]
+pub(super) fn rms_norm<F: Float>(
+    xs: &Shared<[F]>,
+    hs: &mut Shared<[F]>,
+    red: &mut Shared<[F]>,
+    gamma: &Tensor<F>,
+    #[comptime] t: usize,
+    #[comptime] d: usize,
+    #[comptime] threads: usize,
+) {
+    let tid = UNIT_POS_X as usize;
+    if tid < t {
+        let mut acc = F::new(0.0);
+        for k in 0..d {
+            let v = xs[tid * d + k];
+            acc += v * v;
+        }
+        red[tid] = F::new(1.0) / (acc / F::new(comptime!(d as f32)) + F::new(1e-6)).sqrt();
+    }
+    sync_cube();
+    let mut e = tid;
+    while e < t * d {
+        hs[e] = xs[e] * red[e / d] * gamma[e % d];
+        e += threads;
+    }
+    sync_cube();
+}
+
+/// `Σ_{m < n} a[ia + m · sa] · b[ib + m · sb]`, eight products per loop turn so that eight
+/// loads are in flight at once (the loop is otherwise bound by the latency of each load).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(
+    a: &mut A,
+    ia: usize,
+    sa: usize,
+    b: &B,
+    ib: usize,
+    sb: usize,
+    n: usize,
+) -> F {
+    let mut acc = F::new(0.0);
+    let n8 = n - n % 8;
+    let mut m = 0;
+    while m < n8 {
+        let p0 = a[ia + m * sa] * b[ib + m * sb];
+        let p1 = a[ia + (m + 1) * sa] * b[ib + (m + 1) * sb];
+        let p2 = a[ia + (m + 2) * sa] * b[ib + (m + 2) * sb];
+        let p3 = a[ia + (m + 3) * sa] * b[ib + (m + 3) * sb];
+        let p4 = a[ia + (m + 4) * sa] * b[ib + (m + 4) * sb];
+        let p5 = a[ia + (m + 5) * sa] * b[ib + (m + 5) * sb];
+        let p6 = a[ia + (m + 6) * sa] * b[ib + (m + 6) * sb];
+        let p7 = a[ia + (m + 7) * sa] * b[ib + (m + 7) * sb];
+        acc += ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
+        m += 8;
+    }
+    while m < n {
+        acc += a[ia + m * sa] * b[ib + m * sb];
+        m += 1;
+    }
+    acc
+}
+
+/// `dst[off + i * n_out + c] = Σ_k hs[i * n_in + k] · w[k, c]` for the `t` rows, ReLU'd if `relu`.
+#[cube]
+pub(super) fn project_shared<F: Float, S: List<F> + ?Sized>(
+    hs: &mut Shared<[F]>,
+    w: &Tensor<F>,
+    dst: &mut S,
+    off: usize,
+    #[comptime] t: usize,
+    #[comptime] n_in: usize,
+    #[comptime] n_out: usize,
+    #[comptime] relu: bool,
+    #[comptime] threads: usize,
+) {
+    let mut e = UNIT_POS_X as usize;
+    while e < t * n_out {
+        let i = e / n_out;
+        let c = e % n_out;
+        let mut acc = dot::<F, Shared<[F]>, Tensor<F>>(hs, i * n_in, 1, w, c, n_out, n_in);
+        if relu {
+            if acc < F::new(0.0) {
+                acc = F::new(0.0);
+            }
+        }
+        dst[off + e] = acc;
+        e += threads;
+    }
+}
+
+/// `xs[i * n_out + c] += Σ_k src[off + i * n_in + k] · w[k, c]` for the `t` rows (the residual).
+/// With fewer outputs than threads, `split` threads share each output's sum (over `k ≡ lane mod
+/// split`) and `part` (`threads` floats) gathers their partial sums.
+#[cube]
+pub(super) fn project_add<F: Float, S: List<F> + ?Sized>(
+    src: &mut S,
+    off: usize,
+    w: &Tensor<F>,
+    xs: &mut Shared<[F]>,
+    part: &mut Shared<[F]>,
+    #[comptime] t: usize,
+    #[comptime] n_in: usize,
+    #[comptime] n_out: usize,
+    #[comptime] threads: usize,
+) {
+    let tid = UNIT_POS_X as usize;
+    let outputs = comptime!(t * n_out);
+    let split = comptime!(split_of(threads, t * n_out));
+    if split == 1 {
+        let mut e = tid;
+        while e < outputs {
+            let i = e / n_out;
+            let c = e % n_out;
+            let acc = dot::<F, S, Tensor<F>>(src, off + i * n_in, 1, w, c, n_out, n_in);
+            xs[e] = xs[e] + acc;
+            e += threads;
+        }
+    } else {
+        // Thread tid takes output tid % outputs and the k's of lane tid / outputs.
+        let e = tid % outputs;
+        let lane = tid / outputs;
+        let i = e / n_out;
+        let c = e % n_out;
+        let mut acc = F::new(0.0);
+        if lane < split {
+            // This lane's k's: lane, lane + split, … (n_in / split of them, then the rest).
+            let count = (n_in - lane).div_ceil(split);
+            acc = dot::<F, S, Tensor<F>>(
+                src,
+                off + i * n_in + lane,
+                split,
+                w,
+                lane * n_out + c,
+                split * n_out,
+                count,
+            );
+        }
+        part[tid] = acc;
+        sync_cube();
+        if tid < outputs {
+            let mut sum = F::new(0.0);
+            for l in 0..split {
+                sum += part[l * outputs + tid];
+            }
+            xs[tid] = xs[tid] + sum;
+        }
+    }
+}
+
+/// Threads that share one output of [`project_add`]: `threads / outputs` (at least 1).
+pub(super) fn split_of(threads: usize, outputs: usize) -> usize {
+    (threads / outputs.max(1)).max(1)
+}
+
+/// Softmax of `rows` rows of `len` scores, row `i` at `cs[i * cap ..]`, in place: each row's
+/// max and sum are reduced by a group of threads through `part` (`threads` floats).
+#[cube]
+pub(super) fn softmax_rows<F: Float>(
+    cs: &mut Shared<[F]>,
+    part: &mut Shared<[F]>,
+    len: usize,
+    #[comptime] rows: usize,
+    #[comptime] cap: usize,
+    #[comptime] threads: usize,
+) {
+    let tid = UNIT_POS_X as usize;
+    let group = comptime!(group_of(threads, rows));
+    let r = tid / group;
+    let lane = tid % group;
+    let active = r < rows;
+    // Row maxima.
+    let mut m = F::min_value();
+    if active {
+        let mut j = lane;
+        while j < len {
+            if cs[r * cap + j] > m {
+                m = cs[r * cap + j];
+            }
+            j += group;
+        }
+    }
+    part[tid] = m;
+    sync_cube();
+    // A runtime value (CUBE_DIM_X is `threads`): halved in a runtime loop.
+    let mut stride = CUBE_DIM_X as usize / comptime!(2 * threads / group);
+    while stride > 0 {
+        if active && lane < stride {
+            if part[tid + stride] > part[tid] {
+                part[tid] = part[tid + stride];
+            }
+        }
+        sync_cube();
+        stride /= 2;
+    }
+    let mut row_max = F::new(0.0);
+    if active {
+        row_max = part[r * group];
+    }
+    sync_cube();
+    // Exponentials and row sums.
+    let mut acc = F::new(0.0);
+    if active {
+        let mut j = lane;
+        while j < len {
+            let p = (cs[r * cap + j] - row_max).exp();
+            cs[r * cap + j] = p;
+            acc += p;
+            j += group;
+        }
+    }
+    part[tid] = acc;
+    sync_cube();
+    // A runtime value (CUBE_DIM_X is `threads`): halved in a runtime loop.
+    let mut stride = CUBE_DIM_X as usize / comptime!(2 * threads / group);
+    while stride > 0 {
+        if active && lane < stride {
+            part[tid] = part[tid] + part[tid + stride];
+        }
+        sync_cube();
+        stride /= 2;
+    }
+    if active {
+        let sum = part[r * group];
+        let mut j = lane;
+        while j < len {
+            cs[r * cap + j] = cs[r * cap + j] / sum;
+            j += group;
+        }
+    }
+    sync_cube();
+}
+
+/// Threads per row of [`softmax_rows`]: the largest power of two with `rows` groups in `threads`.
+pub(super) fn group_of(threads: usize, rows: usize) -> usize {
+    let g = (threads / rows.max(1)).max(1);
+    1 << (usize::BITS - 1 - g.leading_zeros())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_and_splits_fit_the_workgroup() {
+        assert_eq!(group_of(1024, 4), 256);
+        assert_eq!(group_of(1024, 3), 256);
+        assert_eq!(group_of(512, 1), 512);
+        assert_eq!(group_of(256, 300), 1);
+        assert_eq!(split_of(1024, 384), 2);
+        assert_eq!(split_of(1024, 128), 8);
+        assert_eq!(split_of(256, 512), 1);
+        assert_eq!(split_of(256, 0), 256);
+    }
+}
