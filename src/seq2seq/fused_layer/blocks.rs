@@ -160,8 +160,9 @@ pub(super) fn split_of(threads: usize, outputs: usize) -> usize {
     (threads / outputs.max(1)).max(1)
 }
 
-/// Softmax of `rows` rows of `len` scores, row `i` at `cs[i * cap ..]`, in place: each row's
-/// max and sum are reduced by a group of threads through `part` (`threads` floats).
+/// Softmax of `rows` rows (at most `threads`) of `len` scores, row `i` at `cs[i * cap ..]`, in
+/// place: each row's max and sum are reduced by a group of threads through `part` (`threads`
+/// floats).
 #[cube]
 pub(super) fn softmax_rows<F: Float>(
     cs: &mut Shared<[F]>,
@@ -187,24 +188,7 @@ pub(super) fn softmax_rows<F: Float>(
             j += group;
         }
     }
-    part[tid] = m;
-    sync_cube();
-    // A runtime value (CUBE_DIM_X is `threads`): halved in a runtime loop.
-    let mut stride = CUBE_DIM_X as usize / comptime!(2 * threads / group);
-    while stride > 0 {
-        if active && lane < stride {
-            if part[tid + stride] > part[tid] {
-                part[tid] = part[tid + stride];
-            }
-        }
-        sync_cube();
-        stride /= 2;
-    }
-    let mut row_max = F::new(0.0);
-    if active {
-        row_max = part[r * group];
-    }
-    sync_cube();
+    let row_max = reduce_group::<F>(part, m, r, lane, active, group, threads, true);
     // Exponentials and row sums.
     let mut acc = F::new(0.0);
     if active {
@@ -216,19 +200,8 @@ pub(super) fn softmax_rows<F: Float>(
             j += group;
         }
     }
-    part[tid] = acc;
-    sync_cube();
-    // A runtime value (CUBE_DIM_X is `threads`): halved in a runtime loop.
-    let mut stride = CUBE_DIM_X as usize / comptime!(2 * threads / group);
-    while stride > 0 {
-        if active && lane < stride {
-            part[tid] = part[tid] + part[tid + stride];
-        }
-        sync_cube();
-        stride /= 2;
-    }
+    let sum = reduce_group::<F>(part, acc, r, lane, active, group, threads, false);
     if active {
-        let sum = part[r * group];
         let mut j = lane;
         while j < len {
             cs[r * cap + j] = cs[r * cap + j] / sum;
@@ -236,6 +209,48 @@ pub(super) fn softmax_rows<F: Float>(
         }
     }
     sync_cube();
+}
+
+/// Tree reduction of one value per thread over each row's group of `group` threads, through
+/// `part` (`threads` floats): the row's maximum if `max`, else its sum, returned to every thread
+/// of the row (0 to inactive threads). Every thread of the workgroup must call it.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn reduce_group<F: Float>(
+    part: &mut Shared<[F]>,
+    value: F,
+    r: usize,
+    lane: usize,
+    active: bool,
+    #[comptime] group: usize,
+    #[comptime] threads: usize,
+    #[comptime] max: bool,
+) -> F {
+    let tid = UNIT_POS_X as usize;
+    part[tid] = value;
+    sync_cube();
+    // A runtime value (CUBE_DIM_X is `threads`): halved in a runtime loop.
+    let mut stride = CUBE_DIM_X as usize / comptime!(2 * threads / group);
+    while stride > 0 {
+        if active && lane < stride {
+            let other = part[tid + stride];
+            if max {
+                if other > part[tid] {
+                    part[tid] = other;
+                }
+            } else {
+                part[tid] = part[tid] + other;
+            }
+        }
+        sync_cube();
+        stride /= 2;
+    }
+    let mut result = F::new(0.0);
+    if active {
+        result = part[r * group];
+    }
+    sync_cube();
+    result
 }
 
 /// Threads per row of [`softmax_rows`]: the largest power of two with `rows` groups in `threads`.

@@ -111,25 +111,8 @@ fn layer_row<F: Float, S: List<F> + ?Sized>(
         e += threads;
     }
     sync_cube();
-    if tid < heads * t {
-        let r = tid * t;
-        let mut m = ss[r];
-        for j in 1..t {
-            if ss[r + j] > m {
-                m = ss[r + j];
-            }
-        }
-        let mut sum = F::new(0.0);
-        for j in 0..t {
-            let p = (ss[r + j] - m).exp();
-            ss[r + j] = p;
-            sum += p;
-        }
-        for j in 0..t {
-            ss[r + j] = ss[r + j] / sum;
-        }
-    }
-    sync_cube();
+    // One row of t scores per (head, token).
+    softmax_rows::<F>(&mut ss, &mut part, t, heads * t, t, threads);
     let mut e = tid;
     while e < t * inner {
         let i = e / inner;

@@ -47,10 +47,12 @@ const SHARED_FLOOR: usize = 16 * 1024;
 /// Whether the fused layer takes these shapes on any device: its states, scores and reduction
 /// room (all in shared memory even when the projections' scratch is not) fit WebGPU's minimum
 /// shared memory for targets of up to `t` tokens, width `d`, `heads` heads and `src` history
-/// tokens. Larger shapes use the tensor path.
+/// tokens, and its self-attention rows (one per head and token) fit the fewest threads a
+/// workgroup gets. Larger shapes use the tensor path.
 pub fn fits(t: usize, d: usize, heads: usize, src: usize) -> bool {
     let src_cap = src.next_power_of_two().max(16);
-    4 * (2 * t * d + t + heads * t * t + t * src_cap + 4 * THREADS) <= SHARED_FLOOR
+    heads * t <= THREADS
+        && 4 * (2 * t * d + t + heads * t * t + t * src_cap + 4 * THREADS) <= SHARED_FLOOR
 }
 
 /// The fused layer as a burn backend operation (ordered in burn's fusion stream like any other).
@@ -310,5 +312,19 @@ impl Seq2Seq {
             .slice(burn::tensor::s![.., t - 1..t, ..])
             .reshape([b, d]);
         self.head.forward(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fits;
+
+    #[test]
+    fn the_paper_shape_fits_and_outsized_ones_do_not() {
+        // TIGER's decoder: IDs of 4 tokens (5 with BOS), width 128, 6 heads, 20 items × 4 + 1.
+        assert!(fits(5, 128, 6, 81));
+        assert!(!fits(5, 1024, 6, 81), "states of 2 × 5 × 1024 floats exceed 16 KiB");
+        assert!(!fits(5, 128, 6, 4096), "cross-attention scores exceed 16 KiB");
+        assert!(!fits(1, 16, 300, 10), "300 self-attention rows exceed 256 threads");
     }
 }
