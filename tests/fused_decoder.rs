@@ -1,87 +1,112 @@
-//! The fused decoder layer (one GPU kernel per layer, beam search's path on the GPU) against the
-//! tensor path on the same device.
+//! The fused kernels (beam search's encoder and decoding steps on the GPU) against the tensor path
+//! on the same device.
 
 mod common;
 
 use burn::prelude::*;
-use tiger_explorer::seq2seq::{Seq2SeqConfig, fused_layer};
+use tiger_explorer::decode::StepScorer;
+use tiger_explorer::rqvae::SemanticIds;
+use tiger_explorer::seq2seq::batch::encoder_batch;
+use tiger_explorer::seq2seq::scorer::ModelScorer;
+use tiger_explorer::seq2seq::{Seq2SeqConfig, Vocab, fused_layer};
 
-/// Both paths give the same next-token logits for every prefix length, with several queries,
-/// several hypotheses per query, padded histories and the self-attention bias sliced from a longer
-/// one (as the beam-search scorer slices it).
+/// Deterministic pseudo-random numbers in `[0, 1)`.
+fn noise(seed: u64) -> impl FnMut() -> f32 {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+fn values(t: Tensor<2>) -> Vec<f32> {
+    match t.try_into_data() {
+        Ok(d) => d.try_to_vec::<f32>().unwrap(),
+        Err(e) => panic!("{e:#?}"),
+    }
+}
+
+/// Both paths give the same step scores (log-probability + mask + hypothesis score) and the same
+/// log-probabilities at every ID position: three queries with padded histories of different
+/// lengths, four hypotheses each, two model shapes (one with several encoder and decoder layers).
 #[test]
-fn fused_layers_equal_the_tensor_path() {
+fn fused_kernels_equal_the_tensor_path() {
     let Some(device) = common::gpu_or_skip() else {
         return;
     };
-    for (d_model, heads, d_head, d_ff, layers) in [(16, 2, 8, 48, 2), (32, 3, 8, 40, 1)] {
-        let vocab = 40;
-        let model = Seq2SeqConfig::new(vocab)
+    // Eight items of three codes over codebooks of 4 (plus the collision token).
+    let codes = vec![
+        1, 2, 3, 1, 2, 0, 0, 3, 3, 2, 1, 0, 1, 2, 3, 3, 3, 3, 0, 0, 1, 2, 2, 2,
+    ];
+    let ids = SemanticIds::assign(codes, 3);
+    let vocab = Vocab::for_ids(&ids, 4, 0);
+    let histories: [&[u32]; 3] = [&[0, 3, 1, 4, 7], &[2], &[5, 6]];
+    let hist: Vec<(&[u32], Option<u32>)> = histories.iter().map(|h| (*h, None)).collect();
+    for (d_model, heads, d_head, d_ff, enc, dec) in [(16, 2, 8, 48, 2, 2), (32, 3, 8, 40, 1, 1)] {
+        let model = Seq2SeqConfig::new(vocab.size())
             .with_d_model(d_model)
             .with_heads(heads)
             .with_d_head(d_head)
             .with_d_ff(d_ff)
-            .with_encoder_layers(1)
-            .with_decoder_layers(layers)
+            .with_encoder_layers(enc)
+            .with_decoder_layers(dec)
             .with_dropout(0.0)
             .init(&device);
-        let weights = model
-            .fused_weights()
-            .expect("the model's norms use the kernel's epsilon");
-        // Three queries; the last two histories padded.
-        let src = Tensor::<2, Int>::from_data(
-            [
-                [3, 4, 5, 6, 7, 8, 9],
-                [7, 8, 9, 10, 0, 0, 0],
-                [11, 12, 0, 0, 0, 0, 0],
-            ],
-            &device,
-        );
-        let mask = Tensor::<2, Int>::from_data(
-            [
-                [1, 1, 1, 1, 1, 1, 1],
-                [1, 1, 1, 1, 0, 0, 0],
-                [1, 1, 0, 0, 0, 0, 0],
-            ],
-            &device,
-        );
-        let memory = model.encode(src, mask.clone());
-        let kv = model.cross_kv(memory);
-        let longest = 5;
-        let (self_bias, cross_bias) = model.decoder_biases(longest, mask);
+        let scorer = |fused: bool| {
+            fused_layer::force(Some(fused));
+            let s = ModelScorer::new(&model, &vocab, encoder_batch(&hist, &vocab, &ids, &device));
+            fused_layer::force(None);
+            assert_eq!(s.is_fused(), fused, "the scorer takes the forced path");
+            s
+        };
+        let (mut fused, mut plain) = (scorer(true), scorer(false));
         let beams = 4;
-        for t in 1..=4 {
-            let tokens: Vec<i64> = (0..3 * beams * t)
-                .map(|i| ((i * 7 + t) % (vocab - 1) + 1) as i64)
+        let n = histories.len() * beams;
+        let mut rand = noise(d_model as u64);
+        for pos in 0..vocab.id_len() {
+            let width = vocab.width(pos) as usize;
+            let prefixes: Vec<Vec<u32>> = (0..n)
+                .map(|_| (0..pos).map(|_| (rand() * 4.0) as u32 % 4).collect())
                 .collect();
-            let tokens =
-                Tensor::<2, Int>::from_data(TensorData::new(tokens, [3 * beams, t]), &device);
-            let biases = (
-                self_bias.clone().slice(s![.., .., 0..t, 0..t]),
-                cross_bias.clone(),
+            // Scores so far, and a mask of 0 or −3 (kept small so that the comparison is tight).
+            let add: Vec<f32> = (0..n * (1 + width))
+                .map(|i| {
+                    if i % (1 + width) == 0 {
+                        -10.0 * rand()
+                    } else if rand() < 0.3 {
+                        -3.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let add = Tensor::<2>::from_data(TensorData::new(add, [n, 1 + width]), &device);
+            let got = fused.totals(pos, &prefixes, add.clone());
+            let want = plain.totals(pos, &prefixes, add);
+            assert_eq!(got.dims(), [n, width]);
+            let worst = |a: Vec<f32>, b: Vec<f32>| {
+                a.iter()
+                    .zip(&b)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0f32, f32::max)
+            };
+            let d = worst(values(got), values(want));
+            assert!(
+                d < 1e-4,
+                "d_model {d_model}, position {pos}: totals differ by {d}"
             );
-            let want = model.decode_last(&kv, &biases, tokens.clone());
-            let want: Vec<f32> = want.into_data().try_to_vec::<f32>().unwrap();
-            // Both variants: scratch in shared memory (what fits here) and in device memory.
-            for device_scratch in [false, true] {
-                fused_layer::force_device_scratch(device_scratch);
-                let got = model.decode_last_fused(&weights, &kv, &biases, tokens.clone());
-                assert_eq!(got.dims(), [3 * beams, vocab]);
-                let got: Vec<f32> = match got.try_into_data() {
-                    Ok(d) => d.try_to_vec::<f32>().unwrap(),
-                    Err(e) => panic!("{e:#?}"),
-                };
-                let worst = got
-                    .iter()
-                    .zip(&want)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0f32, f32::max);
-                assert!(
-                    worst < 1e-4,
-                    "d_model {d_model}, t {t}, device scratch {device_scratch}: largest difference {worst}"
-                );
-            }
-            fused_layer::force_device_scratch(false);
+            let d = worst(
+                values(fused.log_probs(pos, &prefixes)),
+                values(plain.log_probs(pos, &prefixes)),
+            );
+            assert!(
+                d < 1e-4,
+                "d_model {d_model}, position {pos}: log-probs differ by {d}"
+            );
         }
     }
 }

@@ -6,13 +6,16 @@ use std::time::Instant;
 
 use super::{BenchResult, DevicePeak, peak_host_mib};
 use crate::decode::beam::BeamConfig;
+use crate::decode::search;
 use crate::device::ChosenDevice;
-use crate::seq2seq::batch::{Part, Sample, samples};
+use crate::seq2seq::batch::{Part, Sample, encoder_batch, samples};
 use crate::seq2seq::evaluate::{evaluate, recommend};
+use crate::seq2seq::scorer::ModelScorer;
 use crate::seq2seq::{Seq2Seq, Vocab};
 use crate::train::context::RecData;
 use crate::train::options::Seq2SeqOptions;
 use crate::train::seq2seq_loop::model_config;
+use burn::prelude::Device;
 
 /// A freshly initialised TIGER model of `opts`' shape for `data` (beam-search cost depends on the
 /// shapes, not on the weights) and its vocabulary.
@@ -64,6 +67,8 @@ pub fn beam_latency(
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
+    let (encode_ms, search_ms) =
+        beam_phases(&model, &vocab, data, &test, config, queries, &chosen.device)?;
     Ok(BenchResult {
         workload: "beam".into(),
         device: chosen.description.clone(),
@@ -74,11 +79,49 @@ pub fn beam_latency(
         peak_device_mib: peak.mib(),
         peak_host_mib: peak_host_mib(),
         shape: format!(
-            "one history at a time, beam {beam}, constrained, full IDs ({} tokens), {queries} queries, {} items",
+            "one history at a time, beam {beam}, constrained, full IDs ({} tokens), {queries} queries, {} items; \
+             phases (medians, a device sync between them): encode {encode_ms:.2} ms, decoding steps {search_ms:.2} ms",
             vocab.id_len(),
             data.ids.len()
         ),
     })
+}
+
+/// Where a single query's time goes: the median milliseconds of encoding its history (with the
+/// cross-attention keys and values, up to a device sync) and of the decoding steps that follow,
+/// over `queries` test histories. A separate pass, as the sync removes the overlap between them.
+fn beam_phases(
+    model: &Seq2Seq,
+    vocab: &Vocab,
+    data: &RecData,
+    test: &[Sample],
+    config: BeamConfig,
+    queries: usize,
+    device: &Device,
+) -> anyhow::Result<(f64, f64)> {
+    let mut encode = Vec::with_capacity(queries);
+    let mut steps = Vec::with_capacity(queries);
+    for s in test.iter().cycle().take(queries.max(1)) {
+        let t = Instant::now();
+        let hist: Vec<(&[u32], Option<u32>)> = vec![(s.history.as_slice(), None)];
+        let batch = encoder_batch(&hist, vocab, &data.ids, device);
+        let mut scorer = ModelScorer::new(model, vocab, batch);
+        device
+            .sync()
+            .map_err(|e| anyhow::anyhow!("device sync failed: {e}"))?;
+        encode.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let hyps = search(&mut scorer, &data.trie, 1, config, &mut |_| {});
+        if hyps.first().is_none_or(Vec::is_empty) {
+            anyhow::bail!("beam search returned nothing for test user {}", s.user);
+        }
+        steps.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Ok((median(&mut encode), median(&mut steps)))
 }
 
 /// Full evaluation throughput: leave-one-out test ranking for `users` histories (the dataset's test

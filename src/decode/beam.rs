@@ -18,6 +18,15 @@ pub trait StepScorer {
     /// so far (all of length `pos`). Returns `[queries × width, width_of(pos)]` log-probabilities on
     /// the device.
     fn log_probs(&mut self, pos: usize, prefixes: &[Vec<u32>]) -> Tensor<2>;
+    /// The step's candidate scores `[queries × width, width_of(pos)]`: log-probability plus
+    /// `add[:, 1..]` (the constraint mask) plus `add[:, 0]` (the hypothesis' score so far), `add`
+    /// being `[queries × width, 1 + width_of(pos)]`. A scorer may compute it in one pass.
+    fn totals(&mut self, pos: usize, prefixes: &[Vec<u32>], add: Tensor<2>) -> Tensor<2> {
+        let k = add.dims()[1].saturating_sub(1);
+        let logp = self.log_probs(pos, prefixes);
+        let scores = add.clone().slice(s![.., 0..1]);
+        logp + add.slice(s![.., 1..k + 1]) + scores
+    }
     /// How many values position `pos` can take.
     fn width_of(&self, pos: usize) -> usize;
     /// The device the scores live on.
@@ -110,7 +119,6 @@ pub fn search(
     for pos in 0..trie.depth() {
         let k = scorer.width_of(pos);
         let prefixes: Vec<Vec<u32>> = beams.iter().map(|b| b.values.clone()).collect();
-        let logp = scorer.log_probs(pos, &prefixes);
         let mut add = Vec::with_capacity(queries * w * (k + 1));
         // Candidates per query that are not masked: the top-k must return this many live entries
         // (or `keep`), which checks the device's top-k below.
@@ -139,11 +147,9 @@ pub fn search(
             add.push(b.score);
             add.extend(row);
         }
-        // add holds [score, mask…] per beam: one upload, split on the device.
+        // add holds [score, mask…] per beam: one upload.
         let add = Tensor::<2>::from_data(TensorData::new(add, [queries * w, k + 1]), &device);
-        let scores = add.clone().slice(s![.., 0..1]);
-        let mask = add.slice(s![.., 1..k + 1]);
-        let total = (logp + mask + scores).reshape([queries, w * k]);
+        let total = scorer.totals(pos, &prefixes, add).reshape([queries, w * k]);
         let keep = (2 * w).min(w * k);
         let Some((vals, idx)) = rank(total, keep, &open) else {
             return vec![Vec::new(); queries];

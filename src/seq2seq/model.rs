@@ -68,10 +68,10 @@ impl FeedForward {
 /// Encoder layer: self-attention and feed-forward, each pre-normed with a residual.
 #[derive(Module, Debug)]
 pub struct EncoderLayer {
-    norm1: RmsNorm,
-    attn: Attention,
-    norm2: RmsNorm,
-    ff: FeedForward,
+    pub(super) norm1: RmsNorm,
+    pub(super) attn: Attention,
+    pub(super) norm2: RmsNorm,
+    pub(super) ff: FeedForward,
     dropout: Dropout,
 }
 
@@ -91,9 +91,9 @@ pub struct DecoderLayer {
 #[derive(Module, Debug)]
 pub struct Seq2Seq {
     pub(super) embed: Embedding,
-    encoder: Vec<EncoderLayer>,
+    pub(super) encoder: Vec<EncoderLayer>,
     encoder_bias: RelativeBias,
-    encoder_norm: RmsNorm,
+    pub(super) encoder_norm: RmsNorm,
     pub(super) decoder: Vec<DecoderLayer>,
     pub(super) decoder_bias: RelativeBias,
     pub(super) decoder_norm: RmsNorm,
@@ -182,9 +182,7 @@ fn key_mask(mask: Tensor<2, Int>) -> Tensor<4> {
 impl Seq2Seq {
     /// Encodes histories. `tokens`, `mask`: `[batch, src]` → `[batch, src, d_model]`.
     pub fn encode(&self, tokens: Tensor<2, Int>, mask: Tensor<2, Int>) -> Tensor<3> {
-        let device = tokens.device();
-        let [_, s] = tokens.dims();
-        let bias = self.encoder_bias.forward(s, s, &device) + key_mask(mask);
+        let bias = self.encoder_attention_bias(mask);
         let mut x = self
             .dropout
             .forward(gather_rows(self.embed.weight.val(), tokens));
@@ -197,6 +195,14 @@ impl Seq2Seq {
             x = x + layer.dropout.forward(layer.ff.forward(h));
         }
         self.dropout.forward(self.encoder_norm.forward(x))
+    }
+
+    /// The encoder's attention bias for histories with padding `mask` (`[batch, src]`): relative
+    /// positions plus the key mask, `[batch, heads, src, src]`.
+    pub fn encoder_attention_bias(&self, mask: Tensor<2, Int>) -> Tensor<4> {
+        let device = mask.device();
+        let [_, s] = mask.dims();
+        self.encoder_bias.forward(s, s, &device) + key_mask(mask)
     }
 
     /// Decoder logits for every position. `memory`: `[batch, src, d_model]`, `mask`: `[batch, src]`,

@@ -6,58 +6,71 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
 use super::batch::EncoderBatch;
-use super::fused_layer::{self, LayerWeights};
+use super::fused_layer::{self, FusedModel};
 use super::model::Seq2Seq;
 use super::vocab::{BOS, Vocab};
 use crate::decode::StepScorer;
+
+/// How the history was encoded: the tensor path's keys and values per decoder layer, or the fused
+/// kernels' with their weights.
+enum Memory {
+    /// Per decoder layer, cross-attention keys and values `[queries, heads, src, d_head]`: each
+    /// query's encoding projected once and shared by its beams.
+    Tensors(Vec<(Tensor<4>, Tensor<4>)>),
+    /// The fused kernels' weights and, per decoder layer, keys and values `[2, queries, src,
+    /// inner]` ([`fused_layer`]).
+    Fused(FusedModel, Vec<Tensor<4>>),
+}
 
 /// Scores next-ID positions with a [`Seq2Seq`] for a batch of queries.
 pub struct ModelScorer<'m> {
     model: &'m Seq2Seq,
     vocab: &'m Vocab,
-    /// Per decoder layer, cross-attention keys and values `[queries, heads, src, d_head]`: each
-    /// query's encoding projected once and shared by its beams.
-    kv: Vec<(Tensor<4>, Tensor<4>)>,
+    memory: Memory,
     /// Decoder attention biases for the longest target (the ID's length plus BOS), built once:
     /// self-attention `[1, heads, T, T]` (a step of length `t` reads its top-left `t × t`
     /// block, as relative positions and the causal mask depend only on `k - q`), cross-attention
     /// `[queries, 1, 1, src]`.
     biases: (Tensor<4>, Tensor<4>),
-    /// The decoder layers' weights when each layer runs as one fused GPU kernel
-    /// ([`super::fused_layer`]); `None` on the tensor path.
-    fused: Option<Vec<LayerWeights>>,
     device: Device,
 }
 
 impl<'m> ModelScorer<'m> {
-    /// Encodes the queries' histories once; every beam of a query shares its encoding.
+    /// Encodes the queries' histories once; every beam of a query shares its encoding. On the GPU
+    /// (see [`fused_layer::use_for`]) the encoder and the decoding steps run as fused kernels.
     pub fn new(model: &'m Seq2Seq, vocab: &'m Vocab, batch: EncoderBatch) -> Self {
         let device = batch.tokens.device();
-        let memory = model.encode(batch.tokens, batch.mask.clone());
-        let kv = model.cross_kv(memory);
         let mask = batch.mask;
         let src = mask.dims()[1];
+        let fused = fused_layer::use_for(&device)
+            .then(|| FusedModel::of(model, src, vocab.id_len() + 1))
+            .flatten();
+        let memory = match fused {
+            Some(f) => {
+                let kv = f.encode(batch.tokens, model.encoder_attention_bias(mask.clone()));
+                Memory::Fused(f, kv)
+            }
+            None => Memory::Tensors(model.cross_kv(model.encode(batch.tokens, mask.clone()))),
+        };
         let biases = model.decoder_biases(vocab.id_len() + 1, mask);
-        let (d, heads) = model.attention_shape();
-        let fused = (fused_layer::use_for(&device)
-            && fused_layer::fits(vocab.id_len() + 1, d, heads, src))
-        .then(|| model.fused_weights())
-        .flatten();
         Self {
             model,
             vocab,
-            kv,
+            memory,
             biases,
-            fused,
             device,
         }
     }
-}
 
-impl StepScorer for ModelScorer<'_> {
-    fn log_probs(&mut self, pos: usize, prefixes: &[Vec<u32>]) -> Tensor<2> {
-        let n = prefixes.len();
-        let mut tokens = Vec::with_capacity(n * (pos + 1));
+    /// Whether this scorer runs the fused kernels (else the tensor path).
+    pub fn is_fused(&self) -> bool {
+        matches!(self.memory, Memory::Fused(..))
+    }
+
+    /// The decoder's input tokens for `prefixes` at position `pos` (BOS, then each value's token;
+    /// dead hypotheses, which carry no prefix, padded with BOS), row-major `[n, pos + 1]`.
+    fn tokens(&self, pos: usize, prefixes: &[Vec<u32>]) -> Vec<i64> {
+        let mut tokens = Vec::with_capacity(prefixes.len() * (pos + 1));
         for p in prefixes {
             tokens.push(BOS as i64);
             for (i, &v) in p.iter().enumerate() {
@@ -68,10 +81,13 @@ impl StepScorer for ModelScorer<'_> {
                 tokens.push(BOS as i64);
             }
         }
-        let tokens =
-            Tensor::<2, Int>::from_data(TensorData::new(tokens, [n, pos + 1]), &self.device);
-        let t = pos + 1;
-        let biases = if t <= self.biases.0.dims()[2] {
+        tokens
+    }
+
+    /// The decoder biases for a target of `t` tokens: the top-left block of the ones built once,
+    /// or new ones for a longer target.
+    fn biases_for(&self, t: usize) -> (Tensor<4>, Tensor<4>) {
+        if t <= self.biases.0.dims()[2] {
             (
                 self.biases.0.clone().slice(s![.., .., 0..t, 0..t]),
                 self.biases.1.clone(),
@@ -81,16 +97,56 @@ impl StepScorer for ModelScorer<'_> {
                 .model
                 .decoder_biases(t, Tensor::zeros([1, 1], &self.device));
             (self_bias, self.biases.1.clone())
-        };
-        let last = match &self.fused {
-            Some(weights) => self
-                .model
-                .decode_last_fused(weights, &self.kv, &biases, tokens),
-            None => self.model.decode_last(&self.kv, &biases, tokens),
-        };
-        let start = self.vocab.offset(pos) as usize;
+        }
+    }
+}
+
+impl StepScorer for ModelScorer<'_> {
+    fn log_probs(&mut self, pos: usize, prefixes: &[Vec<u32>]) -> Tensor<2> {
+        let n = prefixes.len();
         let width = self.vocab.width(pos) as usize;
+        if let Memory::Fused(..) = self.memory {
+            // The fused head computes log-probabilities plus `add`: add nothing.
+            let add = Tensor::zeros([n, 1 + width], &self.device);
+            return self.totals(pos, prefixes, add);
+        }
+        let Memory::Tensors(kv) = &self.memory else {
+            unreachable!("the fused memory returned above");
+        };
+        let tokens = Tensor::<2, Int>::from_data(
+            TensorData::new(self.tokens(pos, prefixes), [n, pos + 1]),
+            &self.device,
+        );
+        let last = self
+            .model
+            .decode_last(kv, &self.biases_for(pos + 1), tokens);
+        let start = self.vocab.offset(pos) as usize;
         log_softmax(last, 1).slice(s![.., start..start + width])
+    }
+
+    fn totals(&mut self, pos: usize, prefixes: &[Vec<u32>], add: Tensor<2>) -> Tensor<2> {
+        let Memory::Fused(fused, kv) = &self.memory else {
+            let k = add.dims()[1].saturating_sub(1);
+            let logp = self.log_probs(pos, prefixes);
+            let scores = add.clone().slice(s![.., 0..1]);
+            return logp + add.slice(s![.., 1..k + 1]) + scores;
+        };
+        let n = prefixes.len();
+        let t = pos + 1;
+        let tokens = Tensor::<1, Int>::from_data(
+            TensorData::new(self.tokens(pos, prefixes), [n * t]),
+            &self.device,
+        );
+        let (self_bias, cross_bias) = self.biases_for(t);
+        fused.step_scores(
+            tokens,
+            t,
+            kv,
+            self_bias,
+            cross_bias,
+            add,
+            self.vocab.offset(pos) as usize,
+        )
     }
 
     fn width_of(&self, pos: usize) -> usize {

@@ -4,30 +4,119 @@
 
 use cubecl::prelude::*;
 
-/// RMSNorm of the `t` rows of `xs` (`[t, d]`) into `hs`, scaled by `gamma` (`[d]`).
+/// RMSNorm of the `t` rows of `xs` (`[t, d]`) into `hs`, scaled by `gamma` (`[d]`): each row's
+/// sum of squares is reduced by a group of threads through `part` (`threads` floats), and `red`
+/// (`t` floats) keeps the rows' inverse norms.
 #[cube]
+#[allow(clippy::too_many_arguments)]
 pub(super) fn rms_norm<F: Float>(
     xs: &Shared<[F]>,
     hs: &mut Shared<[F]>,
     red: &mut Shared<[F]>,
+    part: &mut Shared<[F]>,
     gamma: &Tensor<F>,
     #[comptime] t: usize,
     #[comptime] d: usize,
     #[comptime] threads: usize,
 ) {
     let tid = UNIT_POS_X as usize;
-    if tid < t {
-        let mut acc = F::new(0.0);
-        for k in 0..d {
-            let v = xs[tid * d + k];
+    let group = comptime!(group_of(threads, t));
+    let r = tid / group;
+    let lane = tid % group;
+    let active = r < t;
+    let mut acc = F::new(0.0);
+    if active {
+        let mut k = lane;
+        while k < d {
+            let v = xs[r * d + k];
             acc += v * v;
+            k += group;
         }
-        red[tid] = F::new(1.0) / (acc / F::new(comptime!(d as f32)) + F::new(1e-6)).sqrt();
+    }
+    let sum = reduce_group::<F>(part, acc, r, lane, active, group, threads, false);
+    if active && lane == 0 {
+        red[r] = F::new(1.0) / (sum / F::new(comptime!(d as f32)) + F::new(1e-6)).sqrt();
     }
     sync_cube();
     let mut e = tid;
     while e < t * d {
         hs[e] = xs[e] * red[e / d] * gamma[e % d];
+        e += threads;
+    }
+    sync_cube();
+}
+
+/// Where [`attend`] finds its keys, values and bias: element `(j, h, c)` of the keys is
+/// `k[kbase + j·kj + h·kh + c·kc]`, of the values `v[vbase + j·vj + h·vh + c·vc]`, and the
+/// bias of head `h`, key `j` is `bias[bbase + h·bh + j·bj]`.
+#[derive(CubeType, Clone, Copy)]
+pub(super) struct KeyLayout {
+    pub kbase: usize,
+    pub kj: usize,
+    pub kh: usize,
+    pub kc: usize,
+    pub vbase: usize,
+    pub vj: usize,
+    pub vh: usize,
+    pub vc: usize,
+    pub bbase: usize,
+    pub bh: usize,
+    pub bj: usize,
+}
+
+/// Attention of one query row over `len` keys, every head at once: `q` (`[heads · dh]`) against
+/// the keys and values `at` describes, scores scaled by `1 / √dh` plus the bias, softmax per head
+/// (rows of `ss`, `cap` ≥ `len` floats apart), and the weighted values into `out` (`[heads · dh]`).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn attend<F: Float>(
+    q: &mut Shared<[F]>,
+    k: &Tensor<F>,
+    v: &Tensor<F>,
+    bias: &Tensor<F>,
+    at: KeyLayout,
+    len: usize,
+    ss: &mut Shared<[F]>,
+    part: &mut Shared<[F]>,
+    out: &mut Shared<[F]>,
+    #[comptime] heads: usize,
+    #[comptime] dh: usize,
+    #[comptime] cap: usize,
+    #[comptime] threads: usize,
+) {
+    let tid = UNIT_POS_X as usize;
+    let scale = F::new(comptime!(1.0f32 / (dh as f32).sqrt()));
+    let mut e = tid;
+    while e < heads * len {
+        let h = e / len;
+        let j = e % len;
+        let acc = dot::<F, Shared<[F]>, Tensor<F>>(
+            q,
+            h * dh,
+            1,
+            k,
+            at.kbase + j * at.kj + h * at.kh,
+            at.kc,
+            dh,
+        );
+        ss[h * cap + j] = acc * scale + bias[at.bbase + h * at.bh + j * at.bj];
+        e += threads;
+    }
+    sync_cube();
+    softmax_rows::<F>(ss, part, len, heads, cap, threads);
+    let mut e = tid;
+    while e < heads * dh {
+        let h = e / dh;
+        let c = e % dh;
+        out[e] = dot::<F, Shared<[F]>, Tensor<F>>(
+            ss,
+            h * cap,
+            1,
+            v,
+            at.vbase + h * at.vh + c * at.vc,
+            at.vj,
+            len,
+        );
         e += threads;
     }
     sync_cube();
@@ -216,7 +305,7 @@ pub(super) fn softmax_rows<F: Float>(
 /// of the row (0 to inactive threads). Every thread of the workgroup must call it.
 #[cube]
 #[allow(clippy::too_many_arguments)]
-fn reduce_group<F: Float>(
+pub(super) fn reduce_group<F: Float>(
     part: &mut Shared<[F]>,
     value: F,
     r: usize,

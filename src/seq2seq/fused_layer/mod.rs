@@ -1,318 +1,424 @@
-//! One decoder layer of beam search's step in one GPU kernel (CubeCL, compiled to WGSL by
+//! Beam search's transformer on the GPU in few, wide kernels (CubeCL, compiled to WGSL by
 //! burn-wgpu).
 //!
-//! Written with the tensor API, a decoder layer is about 60 launches (norms, twelve small matrix
-//! products, softmaxes, layout copies), and a single beam-search query ran about 1,100 launches:
-//! the H200 then spent most of the query's 33 ms preparing launches, not computing
-//! (`docs/benchmarks.md`). Here one workgroup takes one hypothesis and runs its whole layer —
-//! RMSNorm, self-attention with the relative-position and causal bias, RMSNorm, cross-attention
-//! over its query's projected history, RMSNorm, ReLU feed-forward, each with its residual — so a
-//! layer is one launch (a query: about 1,100 launches → 234). The hypothesis' states stay in
-//! shared memory, and so do its projections where the device's shared memory holds them (else a
-//! per-hypothesis scratch buffer in device memory). Dot products keep eight loads in flight; sums
-//! with fewer outputs than threads are split across threads.
+//! Written with the tensor API, a single beam-search query ran about 1,100 launches (norms, small
+//! matrix products, softmaxes, layout copies), and the H200 spent most of the query preparing
+//! launches, not computing (`docs/benchmarks.md`). Here every layer of the encoder and of each
+//! decoding step is two launches, whose workgroups each take one token row:
+//! - [`rows::norm_project_kernel`]: RMSNorm and the query, key and value projections of a row,
+//!   its outputs spread over several workgroups;
+//! - [`rows::attend_rest_kernel`]: the rest of the layer for a row — self-attention over its
+//!   sequence (all heads at once), output projection and residual, for a decoder cross-attention
+//!   over its query's history, then the ReLU feed-forward, each with RMSNorm and residual.
 //!
-//! Inference only (no dropout, no gradients); it runs on burn's cube backend, and
-//! [`use_for`] says when. [`super::scorer::ModelScorer`] falls back to the tensor path elsewhere.
+//! The cross-attention keys and values come from the same projection kernel, and
+//! [`rows::head_kernel`] turns a step's last rows into beam scores (RMSNorm, output layer,
+//! log-softmax over the vocabulary, plus each hypothesis' score and constraint mask). A row's
+//! vectors stay in shared memory.
+//!
+//! Inference only (no dropout, no gradients); it runs on burn's cube backend, and [`use_for`]
+//! says when. [`super::scorer::ModelScorer`] falls back to the tensor path elsewhere.
 
 mod blocks;
-mod kernel;
+mod path;
+mod rows;
+
+pub use path::FusedModel;
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, backend_extension};
+use burn::backend::{Backend, backend_extension};
 use burn::tensor::Shape;
 use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
+use std::sync::atomic::{AtomicU8, Ordering};
 
-use kernel::{LayerDims, decoder_layer_kernel, scratch_len};
+use rows::{HeadDims, ProjDims, RestDims, attend_rest_kernel, head_kernel, norm_project_kernel};
 
-use super::model::Seq2Seq;
-use crate::row_lookup::gather_rows;
-use burn::nn::{Linear, RmsNorm};
-use burn::prelude::{Int, Tensor as BurnTensor};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Threads per workgroup on a device that allows no more; 1,024 or 512 where the device allows.
+/// Threads per workgroup that every device allows; 1,024 or 512 where the device allows.
 const THREADS: usize = 256;
+/// Threads (and outputs) per workgroup of the projection kernel.
+const PROJ_THREADS: usize = 128;
 /// Workgroups per grid dimension that every Vulkan device allows; more rows use a second dimension.
 const MAX_GROUPS_X: usize = 65_535;
-/// The RMSNorm epsilon the kernel applies (the model's norms are built with it; see
+/// The RMSNorm epsilon the kernels apply (the model's norms are built with it; see
 /// [`super::model`]).
 pub const EPSILON: f64 = 1e-6;
-/// Shared memory (bytes) the kernel may count on without asking the device: WebGPU's minimum.
+/// Shared memory (bytes) the kernels may count on without asking the device: WebGPU's minimum.
 const SHARED_FLOOR: usize = 16 * 1024;
 
-/// Whether the fused layer takes these shapes on any device: its states, scores and reduction
-/// room (all in shared memory even when the projections' scratch is not) fit WebGPU's minimum
-/// shared memory for targets of up to `t` tokens, width `d`, `heads` heads and `src` history
-/// tokens, and its self-attention rows (one per head and token) fit the fewest threads a
-/// workgroup gets. Larger shapes use the tensor path.
-pub fn fits(t: usize, d: usize, heads: usize, src: usize) -> bool {
-    let src_cap = src.next_power_of_two().max(16);
-    heads * t <= THREADS
-        && 4 * (2 * t * d + t + heads * t * t + t * src_cap + 4 * THREADS) <= SHARED_FLOOR
+/// Room for one head's attention scores over `len` keys.
+fn score_cap(len: usize) -> usize {
+    len.next_power_of_two().max(16)
 }
 
-/// The fused layer as a burn backend operation (ordered in burn's fusion stream like any other).
+/// Shared memory (bytes) of [`rows::attend_rest_kernel`] with `threads` threads.
+fn rest_shared_bytes(
+    d: usize,
+    inner: usize,
+    dff: usize,
+    heads: usize,
+    cap: usize,
+    threads: usize,
+) -> usize {
+    4 * (2 * d + 1 + 2 * inner + dff + heads * cap + threads)
+}
+
+/// Whether the fused kernels take a model of width `d`, `heads` heads of `dh`, feed-forward
+/// width `dff` and `vocab` entries, for histories of `src` tokens and targets of `t`, on any
+/// device: a row's vectors and scores fit WebGPU's minimum shared memory with the fewest threads
+/// a workgroup gets, its heads fit those threads, and the encoder's rows fit the grid. Larger
+/// shapes use the tensor path.
+pub fn fits(d: usize, heads: usize, dh: usize, dff: usize, src: usize, t: usize) -> bool {
+    let cap = score_cap(src.max(t));
+    heads <= THREADS
+        && rest_shared_bytes(d, heads * dh, dff, heads, cap, THREADS) <= SHARED_FLOOR
+        && 4 * (2 * d + 1 + PROJ_THREADS) <= SHARED_FLOOR
+}
+
+/// The fused kernels as burn backend operations (ordered in burn's fusion stream like any other).
 #[backend_extension(Cube, Fusion)]
 #[allow(clippy::too_many_arguments)]
-pub trait DecoderLayerOps: Backend {
-    /// One decoder layer for beam-search hypotheses; shapes as in `decoder_layer_kernel`:
-    /// `x` `[n, t, d]` → `[n, t, d]`.
-    #[fusion(dtype = burn::tensor::DType::F32, shape = x.clone())]
-    fn fused_decoder_layer(
+pub trait FusedRowOps: Backend {
+    /// RMSNorm then two projections: `x` `[rows, d]`, `g` `[d]`, `w0`, `w1` `[d, inner]` →
+    /// `[2, rows, inner]`.
+    #[fusion(dtype = x, shape = proj_shape(x, w0, &2))]
+    fn norm_project2(
         x: FloatTensor<Self>,
-        g1: FloatTensor<Self>,
-        wq: FloatTensor<Self>,
-        wk: FloatTensor<Self>,
-        wv: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        w0: FloatTensor<Self>,
+        w1: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// RMSNorm then three projections (queries, keys, values): as [`Self::norm_project2`] →
+    /// `[3, rows, inner]`.
+    #[fusion(dtype = x, shape = proj_shape(x, w0, &3))]
+    fn norm_project3(
+        x: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        w0: FloatTensor<Self>,
+        w1: FloatTensor<Self>,
+        w2: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// The rest of an encoder layer per row (see [`rows::attend_rest_kernel`]): `x` `[rows, d]`
+    /// → `[rows, d]`.
+    #[fusion(dtype = x, shape = x.clone())]
+    fn encoder_rest(
+        x: FloatTensor<Self>,
+        qkv: FloatTensor<Self>,
+        sbias: FloatTensor<Self>,
+        wo: FloatTensor<Self>,
+        gf: FloatTensor<Self>,
+        wi: FloatTensor<Self>,
+        wf: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// The rest of a decoder layer per row, with cross-attention (see
+    /// [`rows::attend_rest_kernel`]): `x` `[rows, d]` → `[rows, d]`.
+    #[fusion(dtype = x, shape = x.clone())]
+    fn decoder_rest(
+        x: FloatTensor<Self>,
+        qkv: FloatTensor<Self>,
+        sbias: FloatTensor<Self>,
         wo: FloatTensor<Self>,
         g2: FloatTensor<Self>,
         cq: FloatTensor<Self>,
         co: FloatTensor<Self>,
-        g3: FloatTensor<Self>,
+        ckv: FloatTensor<Self>,
+        cbias: FloatTensor<Self>,
+        gf: FloatTensor<Self>,
         wi: FloatTensor<Self>,
         wf: FloatTensor<Self>,
-        ck: FloatTensor<Self>,
-        cv: FloatTensor<Self>,
-        sbias: FloatTensor<Self>,
-        cbias: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// Beam scores of the position whose values start at vocabulary entry `start` (see
+    /// [`rows::head_kernel`]): `x` `[n · t, d]`, `g` `[d]`, `w` `[d, vocab]`, `add`
+    /// `[n, 1 + width]` → `[n, width]`.
+    #[fusion(dtype = x, shape = head_shape(add))]
+    fn head_scores(
+        x: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        add: FloatTensor<Self>,
+        t: usize,
+        start: usize,
     ) -> FloatTensor<Self>;
 }
 
-impl DecoderLayerOps for CubeBackend {
-    fn fused_decoder_layer(
+/// Output shape of the projection kernel: `[parts, rows, inner]`.
+fn proj_shape(x: &Shape, w: &Shape, parts: &usize) -> Shape {
+    Shape::new([*parts, x[0], w[1]])
+}
+
+/// Output shape of the head kernel: `[n, width]` for `add` `[n, 1 + width]`.
+fn head_shape(add: &Shape) -> Shape {
+    Shape::new([add[0], add[1].saturating_sub(1)])
+}
+
+/// A contiguous `[dims]` tensor on `like`'s device.
+fn empty_like(
+    like: &burn_cubecl::tensor::CubeTensor,
+    dims: Vec<usize>,
+) -> burn_cubecl::tensor::CubeTensor {
+    empty_device_contiguous_dtype(
+        like.client.clone(),
+        like.device.clone(),
+        Shape::from(dims),
+        like.dtype,
+    )
+}
+
+/// Grid for one workgroup per row (a second dimension past 65,535 rows) and `z` blocks per row.
+fn row_grid(rows: usize, z: usize) -> CubeCount {
+    let x = rows.clamp(1, MAX_GROUPS_X);
+    CubeCount::Static(x as u32, rows.div_ceil(x) as u32, z as u32)
+}
+
+/// The most threads (1,024, 512 or 256) the device allows a workgroup whose shared memory is
+/// `bytes(threads)`.
+fn threads_for(like: &burn_cubecl::tensor::CubeTensor, bytes: impl Fn(usize) -> usize) -> usize {
+    let props = like.client.properties();
+    let max_units = props.hardware.max_units_per_cube as usize;
+    let max_shared = props.hardware.max_shared_memory_size;
+    [4 * THREADS, 2 * THREADS]
+        .into_iter()
+        .find(|&n| n <= max_units && bytes(n) <= max_shared)
+        .unwrap_or(THREADS)
+}
+
+/// Launches [`rows::norm_project_kernel`] with two or three projections.
+fn norm_project(
+    x: FloatTensor<CubeBackend>,
+    g: FloatTensor<CubeBackend>,
+    w: Vec<FloatTensor<CubeBackend>>,
+) -> FloatTensor<CubeBackend> {
+    let x = into_contiguous(x);
+    let [rows, d] = x.meta.shape().dims::<2>();
+    let inner = w[0].meta.shape()[1];
+    let parts = w.len();
+    let out = empty_like(&x, vec![parts, rows, inner]);
+    if rows == 0 {
+        return out;
+    }
+    let dims = ProjDims {
+        d,
+        inner,
+        parts,
+        threads: PROJ_THREADS,
+    };
+    let mut w = w.into_iter().map(into_contiguous);
+    let (Some(w0), Some(w1)) = (w.next(), w.next()) else {
+        unreachable!("norm_project2 and norm_project3 pass two or three weights");
+    };
+    // With two projections the third argument is a one-float placeholder.
+    let w2 = w.next().unwrap_or_else(|| empty_like(&x, vec![1]));
+    norm_project_kernel::launch(
+        &out.client,
+        row_grid(rows, (parts * inner).div_ceil(PROJ_THREADS)),
+        CubeDim::new_1d(PROJ_THREADS as u32),
+        x.into_tensor_arg(),
+        into_contiguous(g).into_tensor_arg(),
+        w0.into_tensor_arg(),
+        w1.into_tensor_arg(),
+        w2.into_tensor_arg(),
+        out.clone().into_tensor_arg(),
+        dims,
+        burn::backend::cubecl::dtype_to_storage_type(out.dtype),
+    );
+    out
+}
+
+/// Cross-attention's tensors of a decoder layer: `g2, cq, co, ckv, cbias`.
+type Cross = [FloatTensor<CubeBackend>; 5];
+
+/// Launches [`rows::attend_rest_kernel`] for an encoder (`cross` `None`) or decoder layer.
+fn attend_rest(
+    x: FloatTensor<CubeBackend>,
+    qkv: FloatTensor<CubeBackend>,
+    sbias: FloatTensor<CubeBackend>,
+    wo: FloatTensor<CubeBackend>,
+    cross: Option<Cross>,
+    [gf, wi, wf]: [FloatTensor<CubeBackend>; 3],
+) -> FloatTensor<CubeBackend> {
+    let x = into_contiguous(x);
+    let [rows, d] = x.meta.shape().dims::<2>();
+    let out = empty_like(&x, vec![rows, d]);
+    if rows == 0 {
+        return out;
+    }
+    let c = into_contiguous;
+    let wi = c(wi);
+    let dff = wi.meta.shape()[1];
+    let inner = wo.meta.shape()[0];
+    let [_, heads, len, _] = sbias.meta.shape().dims::<4>();
+    let src = cross.as_ref().map_or(0, |t| t[3].meta.shape()[2]);
+    let cap = score_cap(len.max(src));
+    let threads = threads_for(&x, |n| rest_shared_bytes(d, inner, dff, heads, cap, n));
+    let dims = RestDims {
+        d,
+        heads,
+        dh: inner / heads,
+        dff,
+        cap,
+        threads,
+        cross: cross.is_some(),
+    };
+    // An encoder binds one-float placeholders where a decoder has its cross-attention tensors.
+    let [g2, cq, co, ckv, cbias] = match cross {
+        Some([g2, cq, co, ckv, cbias]) => [c(g2), c(cq), c(co), ckv, cbias],
+        None => std::array::from_fn(|_| empty_like(&x, vec![1, 1, 1, 1])),
+    };
+    attend_rest_kernel::launch(
+        &out.client,
+        row_grid(rows, 1),
+        CubeDim::new_1d(threads as u32),
+        x.into_tensor_arg(),
+        c(qkv).into_tensor_arg(),
+        sbias.into_tensor_arg(),
+        c(wo).into_tensor_arg(),
+        g2.into_tensor_arg(),
+        cq.into_tensor_arg(),
+        co.into_tensor_arg(),
+        ckv.into_tensor_arg(),
+        cbias.into_tensor_arg(),
+        c(gf).into_tensor_arg(),
+        wi.into_tensor_arg(),
+        c(wf).into_tensor_arg(),
+        out.clone().into_tensor_arg(),
+        dims,
+        burn::backend::cubecl::dtype_to_storage_type(out.dtype),
+    );
+    out
+}
+
+impl FusedRowOps for CubeBackend {
+    fn norm_project2(
         x: FloatTensor<Self>,
-        g1: FloatTensor<Self>,
-        wq: FloatTensor<Self>,
-        wk: FloatTensor<Self>,
-        wv: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        w0: FloatTensor<Self>,
+        w1: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        norm_project(x, g, vec![w0, w1])
+    }
+
+    fn norm_project3(
+        x: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        w0: FloatTensor<Self>,
+        w1: FloatTensor<Self>,
+        w2: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        norm_project(x, g, vec![w0, w1, w2])
+    }
+
+    fn encoder_rest(
+        x: FloatTensor<Self>,
+        qkv: FloatTensor<Self>,
+        sbias: FloatTensor<Self>,
+        wo: FloatTensor<Self>,
+        gf: FloatTensor<Self>,
+        wi: FloatTensor<Self>,
+        wf: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        attend_rest(x, qkv, sbias, wo, None, [gf, wi, wf])
+    }
+
+    fn decoder_rest(
+        x: FloatTensor<Self>,
+        qkv: FloatTensor<Self>,
+        sbias: FloatTensor<Self>,
         wo: FloatTensor<Self>,
         g2: FloatTensor<Self>,
         cq: FloatTensor<Self>,
         co: FloatTensor<Self>,
-        g3: FloatTensor<Self>,
+        ckv: FloatTensor<Self>,
+        cbias: FloatTensor<Self>,
+        gf: FloatTensor<Self>,
         wi: FloatTensor<Self>,
         wf: FloatTensor<Self>,
-        ck: FloatTensor<Self>,
-        cv: FloatTensor<Self>,
-        sbias: FloatTensor<Self>,
-        cbias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        attend_rest(
+            x,
+            qkv,
+            sbias,
+            wo,
+            Some([g2, cq, co, ckv, cbias]),
+            [gf, wi, wf],
+        )
+    }
+
+    fn head_scores(
+        x: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        add: FloatTensor<Self>,
+        t: usize,
+        start: usize,
     ) -> FloatTensor<Self> {
         let x = into_contiguous(x);
-        let [n, t, d] = x.meta.shape().dims::<3>();
-        let heads = ck.meta.shape()[1];
-        let src = ck.meta.shape()[2];
-        let dh = ck.meta.shape()[3];
-        let dff = wi.meta.shape()[1];
-        let dtype = x.dtype;
-        let out = empty_device_contiguous_dtype(
-            x.client.clone(),
-            x.device.clone(),
-            Shape::new([n, t, d]),
-            dtype,
-        );
-        if n == 0 || t == 0 {
+        let add = into_contiguous(add);
+        let [n, cols] = add.meta.shape().dims::<2>();
+        let width = cols.saturating_sub(1);
+        let out = empty_like(&x, vec![n, width]);
+        if n == 0 || width == 0 {
             return out;
         }
-        let props = x.client.properties();
-        let max_units = props.hardware.max_units_per_cube as usize;
-        let max_shared = props.hardware.max_shared_memory_size;
-        let threads = [4 * THREADS, 2 * THREADS, THREADS]
-            .into_iter()
-            .find(|&threads| threads <= max_units)
-            .unwrap_or(THREADS);
-        let src_cap = src.next_power_of_two().max(16);
-        let scratch = scratch_len(t, heads * dh, dff);
-        let shared_bytes = 4 * (2 * t * d + t + heads * t * t + t * src_cap + threads + scratch);
-        let dims = LayerDims {
-            t,
+        let d = x.meta.shape()[1];
+        let threads = threads_for(&x, |k| 4 * (2 * d + 1 + k + width));
+        let dims = HeadDims {
             d,
-            heads,
-            dh,
-            dff,
-            src_cap,
+            t,
+            start,
+            width,
             threads,
-            shared_scratch: shared_bytes <= max_shared
-                && !FORCE_DEVICE_SCRATCH.load(Ordering::Relaxed),
         };
-        debug_assert!(
-            fits(t, d, heads, src),
-            "the scorer checks fused_layer::fits"
-        );
-        let groups_x = n.min(MAX_GROUPS_X);
-        let count = CubeCount::Static(groups_x as u32, n.div_ceil(groups_x) as u32, 1);
-        // In shared memory the scratch argument is a one-float placeholder.
-        let scratch = empty_device_contiguous_dtype(
-            x.client.clone(),
-            x.device.clone(),
-            Shape::new(if dims.shared_scratch {
-                [1, 1]
-            } else {
-                [n, scratch]
-            }),
-            dtype,
-        );
-        let c = into_contiguous;
-        decoder_layer_kernel::launch(
+        head_kernel::launch(
             &out.client,
-            count,
+            row_grid(n, 1),
             CubeDim::new_1d(threads as u32),
             x.into_tensor_arg(),
-            c(g1).into_tensor_arg(),
-            c(wq).into_tensor_arg(),
-            c(wk).into_tensor_arg(),
-            c(wv).into_tensor_arg(),
-            c(wo).into_tensor_arg(),
-            c(g2).into_tensor_arg(),
-            c(cq).into_tensor_arg(),
-            c(co).into_tensor_arg(),
-            c(g3).into_tensor_arg(),
-            c(wi).into_tensor_arg(),
-            c(wf).into_tensor_arg(),
-            ck.into_tensor_arg(),
-            cv.into_tensor_arg(),
-            sbias.into_tensor_arg(),
-            cbias.into_tensor_arg(),
-            scratch.into_tensor_arg(),
+            into_contiguous(g).into_tensor_arg(),
+            into_contiguous(w).into_tensor_arg(),
+            add.into_tensor_arg(),
             out.clone().into_tensor_arg(),
             dims,
-            burn::backend::cubecl::dtype_to_storage_type(dtype),
+            burn::backend::cubecl::dtype_to_storage_type(out.dtype),
         );
         out
     }
 }
 
-/// Set: the kernel keeps its scratch in device memory even where shared memory would hold it.
-static FORCE_DEVICE_SCRATCH: AtomicBool = AtomicBool::new(false);
-
-/// Makes the kernel keep its scratch in device memory (`true`), the variant that devices with
-/// little shared memory run, or choose by the device's shared memory again (`false`): for tests.
-pub fn force_device_scratch(on: bool) {
-    FORCE_DEVICE_SCRATCH.store(on, Ordering::Relaxed);
-}
-
-/// Environment variable that turns the fused layer off (`off`): the A/B switch of the benchmark.
+/// Environment variable that turns the fused kernels off (`off`): the A/B switch of the benchmark.
 pub const SWITCH_ENV: &str = "TIGER_FUSED_DECODER";
 
-/// Whether beam search on `device` uses the fused layer: burn's cube backend (the GPU), unless
-/// [`SWITCH_ENV`] turns it off. Measured on the H200 (`docs/benchmarks.md`), it cut a single
-/// query from 31–42 to 13–14 ms, and the 6,000-user evaluation (batches of 256 queries) from
-/// 6.0 to 5.2 s in less device memory.
+/// A test's choice that overrides [`SWITCH_ENV`]: 0 none, 1 on, 2 off.
+static FORCED: AtomicU8 = AtomicU8::new(0);
+
+/// Makes [`use_for`] answer `on` on the GPU whatever [`SWITCH_ENV`] says (`None`: follow it
+/// again): tests compare both paths in one process.
+pub fn force(on: Option<bool>) {
+    FORCED.store(
+        match on {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        },
+        Ordering::Relaxed,
+    );
+}
+
+/// Whether beam search on `device` uses the fused kernels: burn's cube backend (the GPU), unless
+/// [`SWITCH_ENV`] (or [`force`]) turns them off.
 pub fn use_for(device: &burn::tensor::Device) -> bool {
     static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let off = *OFF.get_or_init(|| std::env::var(SWITCH_ENV).is_ok_and(|v| v == "off"));
+    let off = match FORCED.load(Ordering::Relaxed) {
+        1 => false,
+        2 => true,
+        _ => *OFF.get_or_init(|| std::env::var(SWITCH_ENV).is_ok_and(|v| v == "off")),
+    };
     !off && crate::device::is_gpu(device)
-}
-
-/// Weights of one decoder layer in the kernel's order (see [`DecoderLayerOps`]): `g1, wq, wk,
-/// wv, wo, g2, cq, co, g3, wi, wf` (the norms' scales as `[1, d]`, projections `[in, out]`).
-pub struct LayerWeights {
-    /// The eleven tensors.
-    pub tensors: [burn::tensor::Tensor<2>; 11],
-}
-
-/// Runs one decoder layer fused: `x` `[n, t, d]`, `k`/`v` `[queries, heads, src, dh]`, `sbias`
-/// `[1, heads, t, t]`, `cbias` `[queries, 1, 1, src]` → `[n, t, d]`.
-pub fn decoder_layer(
-    x: burn::tensor::Tensor<3>,
-    w: &LayerWeights,
-    k: burn::tensor::Tensor<4>,
-    v: burn::tensor::Tensor<4>,
-    sbias: burn::tensor::Tensor<4>,
-    cbias: burn::tensor::Tensor<4>,
-) -> burn::tensor::Tensor<3> {
-    let p = |i: usize| w.tensors[i].clone().inner().into_dispatch();
-    let out = <Dispatch as DecoderLayerOps>::fused_decoder_layer(
-        x.inner().into_dispatch(),
-        p(0),
-        p(1),
-        p(2),
-        p(3),
-        p(4),
-        p(5),
-        p(6),
-        p(7),
-        p(8),
-        p(9),
-        p(10),
-        k.inner().into_dispatch(),
-        v.inner().into_dispatch(),
-        sbias.inner().into_dispatch(),
-        cbias.inner().into_dispatch(),
-    );
-    burn::tensor::Tensor::from_dispatch(out)
-}
-
-impl Seq2Seq {
-    /// The model width and the number of attention heads.
-    pub fn attention_shape(&self) -> (usize, usize) {
-        let (_, heads) = self.decoder_bias.shape();
-        (self.embed.weight.dims()[1], heads)
-    }
-
-    /// The decoder layers' weights for [`Seq2Seq::decode_last_fused`], or `None` when a norm's
-    /// epsilon is not the one the fused kernel applies.
-    pub fn fused_weights(&self) -> Option<Vec<LayerWeights>> {
-        let norm = |n: &RmsNorm| {
-            let g = n.gamma.val();
-            let d = g.dims()[0];
-            ((n.epsilon - EPSILON).abs() < 1e-12).then(|| g.reshape([1, d]))
-        };
-        let ff = |l: &Linear| l.weight.val();
-        self.decoder
-            .iter()
-            .map(|l| {
-                let [wq, wk, wv, wo] = l.self_attn.weights();
-                let [cq, _, _, co] = l.cross_attn.weights();
-                Some(LayerWeights {
-                    tensors: [
-                        norm(&l.norm1)?,
-                        wq,
-                        wk,
-                        wv,
-                        wo,
-                        norm(&l.norm2)?,
-                        cq,
-                        co,
-                        norm(&l.norm3)?,
-                        ff(&l.ff.wi),
-                        ff(&l.ff.wo),
-                    ],
-                })
-            })
-            .collect()
-    }
-
-    /// [`Seq2Seq::decode_last`] with each decoder layer one fused GPU kernel (inference only):
-    /// `weights` from [`Seq2Seq::fused_weights`], the rest as there → `[batch, vocab]`.
-    pub fn decode_last_fused(
-        &self,
-        weights: &[LayerWeights],
-        kv: &[(BurnTensor<4>, BurnTensor<4>)],
-        (self_bias, cross_bias): &(BurnTensor<4>, BurnTensor<4>),
-        tokens: BurnTensor<2, Int>,
-    ) -> BurnTensor<2> {
-        let mut x = gather_rows(self.embed.weight.val(), tokens);
-        for (w, (k, v)) in weights.iter().zip(kv) {
-            x = decoder_layer(
-                x,
-                w,
-                k.clone(),
-                v.clone(),
-                self_bias.clone(),
-                cross_bias.clone(),
-            );
-        }
-        let states = self.decoder_norm.forward(x);
-        let [b, t, d] = states.dims();
-        let last = states
-            .slice(burn::tensor::s![.., t - 1..t, ..])
-            .reshape([b, d]);
-        self.head.forward(last)
-    }
 }
 
 #[cfg(test)]
@@ -321,10 +427,17 @@ mod tests {
 
     #[test]
     fn the_paper_shape_fits_and_outsized_ones_do_not() {
-        // TIGER's decoder: IDs of 4 tokens (5 with BOS), width 128, 6 heads, 20 items × 4 + 1.
-        assert!(fits(5, 128, 6, 81));
-        assert!(!fits(5, 1024, 6, 81), "states of 2 × 5 × 1024 floats exceed 16 KiB");
-        assert!(!fits(5, 128, 6, 4096), "cross-attention scores exceed 16 KiB");
-        assert!(!fits(1, 16, 300, 10), "300 self-attention rows exceed 256 threads");
+        // TIGER: width 128, 6 heads of 64, feed-forward 1024, 20 items × 4 + 1 history tokens,
+        // IDs of 4 tokens (5 with BOS).
+        assert!(fits(128, 6, 64, 1024, 81, 5));
+        assert!(
+            !fits(1024, 6, 64, 1024, 81, 5),
+            "a row of width 1024 with its FFN exceeds 16 KiB"
+        );
+        assert!(
+            !fits(128, 6, 64, 1024, 4096, 5),
+            "scores of 6 heads over 4,096 tokens exceed 16 KiB"
+        );
+        assert!(!fits(16, 300, 1, 16, 10, 2), "300 heads exceed 256 threads");
     }
 }
