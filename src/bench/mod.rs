@@ -6,6 +6,7 @@
 
 pub mod cycles;
 pub mod infer;
+pub mod launch;
 pub mod matmul;
 pub mod scaling;
 pub mod train;

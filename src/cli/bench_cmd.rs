@@ -29,6 +29,23 @@ pub enum BenchTarget {
     Matmul(bench_probe::MatmulArgs),
     /// Frame rate of the embedding map's WGSL point renderer, drawn offscreen on the GPU.
     Map(MapArgs),
+    /// Fixed costs of one small launch and of a read-back (what single-query beam search is
+    /// made of).
+    Launch(LaunchArgs),
+}
+
+/// Arguments of `bench launch`.
+#[derive(clap::Args, Debug)]
+pub struct LaunchArgs {
+    /// Timed repetitions per case.
+    #[arg(long, default_value_t = 200)]
+    reps: usize,
+    /// Operations per chain.
+    #[arg(long, default_value_t = 16)]
+    chain: usize,
+    /// Compute device.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    device: DeviceChoice,
 }
 
 /// Workloads of `bench run`.
@@ -155,6 +172,19 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
             bench_probe::cycles(args, shapes)
         }
         BenchTarget::Matmul(args) => bench_probe::matmul(args),
+        BenchTarget::Launch(args) => {
+            let chosen = super::device(args.device);
+            println!("device: {}", chosen.description);
+            let rows = tiger_explorer::bench::launch::run(&chosen.device, args.reps, args.chain)
+                .map_err(|e| anyhow::anyhow!("launch benchmark failed: {e}"))?;
+            for r in rows {
+                let per = r
+                    .per_op_us
+                    .map_or(String::new(), |p| format!("  ({p:.1} µs per operation)"));
+                println!("{:<55} {:>9.1} µs{per}", r.case, r.us);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -92,7 +92,7 @@ pub struct DecoderLayer {
 pub struct Seq2Seq {
     pub(super) embed: Embedding,
     pub(super) encoder: Vec<EncoderLayer>,
-    encoder_bias: RelativeBias,
+    pub(super) encoder_bias: RelativeBias,
     pub(super) encoder_norm: RmsNorm,
     pub(super) decoder: Vec<DecoderLayer>,
     pub(super) decoder_bias: RelativeBias,

@@ -64,6 +64,20 @@ impl RelativeBias {
         (self.num_buckets, self.heads)
     }
 
+    /// The learned table `[buckets, heads]`.
+    pub fn table(&self) -> Tensor<2> {
+        self.table.weight.val()
+    }
+
+    /// The bucket of every relative position `−(len − 1) ..= len − 1`, in that order (entry
+    /// `k − q + len − 1` for query `q` and key `k`), as floats for the fused kernels.
+    pub fn bucket_line(&self, len: usize) -> Vec<f32> {
+        let len = len as i64;
+        (1 - len..len)
+            .map(|rel| bucket(rel, self.bidirectional, self.num_buckets, self.max_distance) as f32)
+            .collect()
+    }
+
     /// Bias for `tq` queries over `tk` keys → `[1, heads, tq, tk]`.
     pub fn forward(&self, tq: usize, tk: usize, device: &Device) -> Tensor<4> {
         let mut idx = Vec::with_capacity(tq * tk);

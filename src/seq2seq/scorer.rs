@@ -2,6 +2,8 @@
 //! keys and values projected once, then each step runs the decoder over the hypotheses' prefixes on
 //! the device.
 
+use burn::backend::Dispatch;
+use burn::backend::tensor::FloatTensor;
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
@@ -15,11 +17,15 @@ use crate::decode::StepScorer;
 /// kernels' with their weights.
 enum Memory {
     /// Per decoder layer, cross-attention keys and values `[queries, heads, src, d_head]`: each
-    /// query's encoding projected once and shared by its beams.
-    Tensors(Vec<(Tensor<4>, Tensor<4>)>),
-    /// The fused kernels' weights and, per decoder layer, keys and values `[2, queries, src,
-    /// inner]` ([`fused_layer`]).
-    Fused(FusedModel, Vec<Tensor<4>>),
+    /// query's encoding projected once and shared by its beams; and the decoder attention biases
+    /// for the longest target (the ID's length plus BOS), built once: self-attention
+    /// `[1, heads, T, T]` (a step of length `t` reads its top-left `t × t` block, as relative
+    /// positions and the causal mask depend only on `k - q`), cross-attention
+    /// `[queries, 1, 1, src]`.
+    Tensors(Vec<(Tensor<4>, Tensor<4>)>, (Tensor<4>, Tensor<4>)),
+    /// The fused kernels' weights, per decoder layer the keys and values `[2, queries · src,
+    /// inner]`, and the key mask `[queries, src]` (0 or −1e9) ([`fused_layer`]).
+    Fused(FusedModel, Vec<FloatTensor<Dispatch>>, Tensor<2>),
 }
 
 /// Scores next-ID positions with a [`Seq2Seq`] for a batch of queries.
@@ -27,11 +33,6 @@ pub struct ModelScorer<'m> {
     model: &'m Seq2Seq,
     vocab: &'m Vocab,
     memory: Memory,
-    /// Decoder attention biases for the longest target (the ID's length plus BOS), built once:
-    /// self-attention `[1, heads, T, T]` (a step of length `t` reads its top-left `t × t`
-    /// block, as relative positions and the causal mask depend only on `k - q`), cross-attention
-    /// `[queries, 1, 1, src]`.
-    biases: (Tensor<4>, Tensor<4>),
     device: Device,
 }
 
@@ -47,17 +48,19 @@ impl<'m> ModelScorer<'m> {
             .flatten();
         let memory = match fused {
             Some(f) => {
-                let kv = f.encode(batch.tokens, model.encoder_attention_bias(mask.clone()));
-                Memory::Fused(f, kv)
+                let keybias = mask.clone().float().sub_scalar(1.0).mul_scalar(1e9);
+                let kv = f.encode(batch.tokens, &keybias);
+                Memory::Fused(f, kv, keybias)
             }
-            None => Memory::Tensors(model.cross_kv(model.encode(batch.tokens, mask.clone()))),
+            None => Memory::Tensors(
+                model.cross_kv(model.encode(batch.tokens, mask.clone())),
+                model.decoder_biases(vocab.id_len() + 1, mask),
+            ),
         };
-        let biases = model.decoder_biases(vocab.id_len() + 1, mask);
         Self {
             model,
             vocab,
             memory,
-            biases,
             device,
         }
     }
@@ -84,19 +87,19 @@ impl<'m> ModelScorer<'m> {
         tokens
     }
 
-    /// The decoder biases for a target of `t` tokens: the top-left block of the ones built once,
+    /// The decoder biases for a target of `t` tokens: the top-left block of `built` (built once),
     /// or new ones for a longer target.
-    fn biases_for(&self, t: usize) -> (Tensor<4>, Tensor<4>) {
-        if t <= self.biases.0.dims()[2] {
+    fn biases_for(&self, built: &(Tensor<4>, Tensor<4>), t: usize) -> (Tensor<4>, Tensor<4>) {
+        if t <= built.0.dims()[2] {
             (
-                self.biases.0.clone().slice(s![.., .., 0..t, 0..t]),
-                self.biases.1.clone(),
+                built.0.clone().slice(s![.., .., 0..t, 0..t]),
+                built.1.clone(),
             )
         } else {
             let (self_bias, _) = self
                 .model
                 .decoder_biases(t, Tensor::zeros([1, 1], &self.device));
-            (self_bias, self.biases.1.clone())
+            (self_bias, built.1.clone())
         }
     }
 }
@@ -110,7 +113,7 @@ impl StepScorer for ModelScorer<'_> {
             let add = Tensor::zeros([n, 1 + width], &self.device);
             return self.totals(pos, prefixes, add);
         }
-        let Memory::Tensors(kv) = &self.memory else {
+        let Memory::Tensors(kv, biases) = &self.memory else {
             unreachable!("the fused memory returned above");
         };
         let tokens = Tensor::<2, Int>::from_data(
@@ -119,13 +122,13 @@ impl StepScorer for ModelScorer<'_> {
         );
         let last = self
             .model
-            .decode_last(kv, &self.biases_for(pos + 1), tokens);
+            .decode_last(kv, &self.biases_for(biases, pos + 1), tokens);
         let start = self.vocab.offset(pos) as usize;
         log_softmax(last, 1).slice(s![.., start..start + width])
     }
 
     fn totals(&mut self, pos: usize, prefixes: &[Vec<u32>], add: Tensor<2>) -> Tensor<2> {
-        let Memory::Fused(fused, kv) = &self.memory else {
+        let Memory::Fused(fused, kv, keybias) = &self.memory else {
             let k = add.dims()[1].saturating_sub(1);
             let logp = self.log_probs(pos, prefixes);
             let scores = add.clone().slice(s![.., 0..1]);
@@ -137,16 +140,7 @@ impl StepScorer for ModelScorer<'_> {
             TensorData::new(self.tokens(pos, prefixes), [n * t]),
             &self.device,
         );
-        let (self_bias, cross_bias) = self.biases_for(t);
-        fused.step_scores(
-            tokens,
-            t,
-            kv,
-            self_bias,
-            cross_bias,
-            add,
-            self.vocab.offset(pos) as usize,
-        )
+        fused.step_scores(tokens, t, kv, keybias, add, self.vocab.offset(pos) as usize)
     }
 
     fn width_of(&self, pos: usize) -> usize {

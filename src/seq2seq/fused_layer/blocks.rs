@@ -46,9 +46,9 @@ pub(super) fn rms_norm<F: Float>(
     sync_cube();
 }
 
-/// Where [`attend`] finds its keys, values and bias: element `(j, h, c)` of the keys is
-/// `k[kbase + j·kj + h·kh + c·kc]`, of the values `v[vbase + j·vj + h·vh + c·vc]`, and the
-/// bias of head `h`, key `j` is `bias[bbase + h·bh + j·bj]`.
+/// Where [`attend`] finds its keys and values: element `(j, h, c)` of the keys is
+/// `k[kbase + j·kj + h·kh + c·kc]`, of the values `v[vbase + j·vj + h·vh + c·vc]`; the key mask
+/// of key `j` (when used) is `keybias[kbias + j]`.
 #[derive(CubeType, Clone, Copy)]
 pub(super) struct KeyLayout {
     pub kbase: usize,
@@ -59,22 +59,34 @@ pub(super) struct KeyLayout {
     pub vj: usize,
     pub vh: usize,
     pub vc: usize,
-    pub bbase: usize,
-    pub bh: usize,
-    pub bj: usize,
+    pub kbias: usize,
 }
 
-/// Attention of one query row over `len` keys, every head at once: `q` (`[heads · dh]`) against
-/// the keys and values `at` describes, scores scaled by `1 / √dh` plus the bias, softmax per head
-/// (rows of `ss`, `cap` ≥ `len` floats apart), and the weighted values into `out` (`[heads · dh]`).
+/// Which terms an [`attend`] call adds to its scores: the relative-position bias of query `i`
+/// (`table` `[buckets, heads]` at bucket `line[k − i + centre]`, `line` from
+/// `RelativeBias::bucket_line`), the key mask (`keybias`, 0 or −1e9), the causal mask.
+#[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub(super) struct BiasTerms {
+    pub relative: bool,
+    pub key: bool,
+    pub causal: bool,
+}
+
+/// Attention of query row `i` over `len` keys, every head at once: `q` (`[heads · dh]`) against
+/// the keys and values `at` describes, scores scaled by `1 / √dh` plus the `terms` of the bias,
+/// softmax per head (rows of `ss`, `cap` ≥ `len` floats apart), and the weighted values into
+/// `out` (`[heads · dh]`).
 #[cube]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn attend<F: Float>(
     q: &mut Shared<[F]>,
     k: &Tensor<F>,
     v: &Tensor<F>,
-    bias: &Tensor<F>,
+    table: &Tensor<F>,
+    line: &Tensor<F>,
+    keybias: &Tensor<F>,
     at: KeyLayout,
+    i: usize,
     len: usize,
     ss: &mut Shared<[F]>,
     part: &mut Shared<[F]>,
@@ -83,9 +95,11 @@ pub(super) fn attend<F: Float>(
     #[comptime] dh: usize,
     #[comptime] cap: usize,
     #[comptime] threads: usize,
+    #[comptime] terms: BiasTerms,
 ) {
     let tid = UNIT_POS_X as usize;
     let scale = F::new(comptime!(1.0f32 / (dh as f32).sqrt()));
+    let centre = (line.shape(0) - 1) / 2;
     let mut e = tid;
     while e < heads * len {
         let h = e / len;
@@ -99,7 +113,20 @@ pub(super) fn attend<F: Float>(
             at.kc,
             dh,
         );
-        ss[h * cap + j] = acc * scale + bias[at.bbase + h * at.bh + j * at.bj];
+        let mut bias = F::new(0.0);
+        if terms.relative {
+            let b = u32::cast_from(line[j + centre - i]) as usize;
+            bias += table[b * heads + h];
+        }
+        if terms.key {
+            bias += keybias[at.kbias + j];
+        }
+        if terms.causal {
+            if j > i {
+                bias += F::new(-1e9);
+            }
+        }
+        ss[h * cap + j] = acc * scale + bias;
         e += threads;
     }
     sync_cube();

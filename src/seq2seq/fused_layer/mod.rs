@@ -81,8 +81,8 @@ pub fn fits(d: usize, heads: usize, dh: usize, dff: usize, src: usize, t: usize)
 #[backend_extension(Cube, Fusion)]
 #[allow(clippy::too_many_arguments)]
 pub trait FusedRowOps: Backend {
-    /// RMSNorm then two projections: `x` `[rows, d]`, `g` `[d]`, `w0`, `w1` `[d, inner]` →
-    /// `[2, rows, inner]`.
+    /// RMSNorm then two projections: `x` `[sequences, len, d]`, `g` `[d]`, `w0`, `w1`
+    /// `[d, inner]` → `[2, sequences · len, inner]`.
     #[fusion(dtype = x, shape = proj_shape(x, w0, &2))]
     fn norm_project2(
         x: FloatTensor<Self>,
@@ -92,7 +92,7 @@ pub trait FusedRowOps: Backend {
     ) -> FloatTensor<Self>;
 
     /// RMSNorm then three projections (queries, keys, values): as [`Self::norm_project2`] →
-    /// `[3, rows, inner]`.
+    /// `[3, sequences · len, inner]`.
     #[fusion(dtype = x, shape = proj_shape(x, w0, &3))]
     fn norm_project3(
         x: FloatTensor<Self>,
@@ -102,39 +102,42 @@ pub trait FusedRowOps: Backend {
         w2: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
-    /// The rest of an encoder layer per row (see [`rows::attend_rest_kernel`]): `x` `[rows, d]`
-    /// → `[rows, d]`.
+    /// The rest of an encoder layer per row (see [`rows::attend_rest_kernel`]): `x`
+    /// `[sequences, len, d]` → `[sequences, len, d]`.
     #[fusion(dtype = x, shape = x.clone())]
     fn encoder_rest(
         x: FloatTensor<Self>,
         qkv: FloatTensor<Self>,
-        sbias: FloatTensor<Self>,
         wo: FloatTensor<Self>,
+        table: FloatTensor<Self>,
+        line: FloatTensor<Self>,
+        keybias: FloatTensor<Self>,
         gf: FloatTensor<Self>,
         wi: FloatTensor<Self>,
         wf: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
     /// The rest of a decoder layer per row, with cross-attention (see
-    /// [`rows::attend_rest_kernel`]): `x` `[rows, d]` → `[rows, d]`.
+    /// [`rows::attend_rest_kernel`]): `x` `[sequences, len, d]` → `[sequences, len, d]`.
     #[fusion(dtype = x, shape = x.clone())]
     fn decoder_rest(
         x: FloatTensor<Self>,
         qkv: FloatTensor<Self>,
-        sbias: FloatTensor<Self>,
         wo: FloatTensor<Self>,
+        table: FloatTensor<Self>,
+        line: FloatTensor<Self>,
+        keybias: FloatTensor<Self>,
         g2: FloatTensor<Self>,
         cq: FloatTensor<Self>,
         co: FloatTensor<Self>,
         ckv: FloatTensor<Self>,
-        cbias: FloatTensor<Self>,
         gf: FloatTensor<Self>,
         wi: FloatTensor<Self>,
         wf: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
     /// Beam scores of the position whose values start at vocabulary entry `start` (see
-    /// [`rows::head_kernel`]): `x` `[n · t, d]`, `g` `[d]`, `w` `[d, vocab]`, `add`
+    /// [`rows::head_kernel`]): `x` `[n, t, d]`, `g` `[d]`, `w` `[d, vocab]`, `add`
     /// `[n, 1 + width]` → `[n, width]`.
     #[fusion(dtype = x, shape = head_shape(add))]
     fn head_scores(
@@ -142,14 +145,16 @@ pub trait FusedRowOps: Backend {
         g: FloatTensor<Self>,
         w: FloatTensor<Self>,
         add: FloatTensor<Self>,
-        t: usize,
         start: usize,
     ) -> FloatTensor<Self>;
 }
 
-/// Output shape of the projection kernel: `[parts, rows, inner]`.
+/// A float tensor of burn's cube backend.
+type CubeTensor = FloatTensor<CubeBackend>;
+
+/// Output shape of the projection kernel: `[parts, sequences · len, inner]`.
 fn proj_shape(x: &Shape, w: &Shape, parts: &usize) -> Shape {
-    Shape::new([*parts, x[0], w[1]])
+    Shape::new([*parts, x[0] * x[1], w[1]])
 }
 
 /// Output shape of the head kernel: `[n, width]` for `add` `[n, 1 + width]`.
@@ -158,10 +163,7 @@ fn head_shape(add: &Shape) -> Shape {
 }
 
 /// A contiguous `[dims]` tensor on `like`'s device.
-fn empty_like(
-    like: &burn_cubecl::tensor::CubeTensor,
-    dims: Vec<usize>,
-) -> burn_cubecl::tensor::CubeTensor {
+fn empty_like(like: &CubeTensor, dims: Vec<usize>) -> CubeTensor {
     empty_device_contiguous_dtype(
         like.client.clone(),
         like.device.clone(),
@@ -178,7 +180,7 @@ fn row_grid(rows: usize, z: usize) -> CubeCount {
 
 /// The most threads (1,024, 512 or 256) the device allows a workgroup whose shared memory is
 /// `bytes(threads)`.
-fn threads_for(like: &burn_cubecl::tensor::CubeTensor, bytes: impl Fn(usize) -> usize) -> usize {
+fn threads_for(like: &CubeTensor, bytes: impl Fn(usize) -> usize) -> usize {
     let props = like.client.properties();
     let max_units = props.hardware.max_units_per_cube as usize;
     let max_shared = props.hardware.max_shared_memory_size;
@@ -189,13 +191,10 @@ fn threads_for(like: &burn_cubecl::tensor::CubeTensor, bytes: impl Fn(usize) -> 
 }
 
 /// Launches [`rows::norm_project_kernel`] with two or three projections.
-fn norm_project(
-    x: FloatTensor<CubeBackend>,
-    g: FloatTensor<CubeBackend>,
-    w: Vec<FloatTensor<CubeBackend>>,
-) -> FloatTensor<CubeBackend> {
+fn norm_project(x: CubeTensor, g: CubeTensor, w: Vec<CubeTensor>) -> CubeTensor {
     let x = into_contiguous(x);
-    let [rows, d] = x.meta.shape().dims::<2>();
+    let [seqs, len, d] = x.meta.shape().dims::<3>();
+    let rows = seqs * len;
     let inner = w[0].meta.shape()[1];
     let parts = w.len();
     let out = empty_like(&x, vec![parts, rows, inner]);
@@ -230,30 +229,36 @@ fn norm_project(
     out
 }
 
-/// Cross-attention's tensors of a decoder layer: `g2, cq, co, ckv, cbias`.
-type Cross = [FloatTensor<CubeBackend>; 5];
+/// Cross-attention's tensors of a decoder layer: `g2, cq, co, ckv`.
+type Cross = [CubeTensor; 4];
 
-/// Launches [`rows::attend_rest_kernel`] for an encoder (`cross` `None`) or decoder layer.
+/// Launches [`rows::attend_rest_kernel`] for an encoder (`cross` `None`) or decoder layer;
+/// `bias` is `table, line, keybias`.
 fn attend_rest(
-    x: FloatTensor<CubeBackend>,
-    qkv: FloatTensor<CubeBackend>,
-    sbias: FloatTensor<CubeBackend>,
-    wo: FloatTensor<CubeBackend>,
+    x: CubeTensor,
+    qkv: CubeTensor,
+    wo: CubeTensor,
+    bias: [CubeTensor; 3],
     cross: Option<Cross>,
-    [gf, wi, wf]: [FloatTensor<CubeBackend>; 3],
-) -> FloatTensor<CubeBackend> {
-    let x = into_contiguous(x);
-    let [rows, d] = x.meta.shape().dims::<2>();
-    let out = empty_like(&x, vec![rows, d]);
-    if rows == 0 {
+    [gf, wi, wf]: [CubeTensor; 3],
+) -> CubeTensor {
+    let c = into_contiguous;
+    let x = c(x);
+    let [seqs, len, d] = x.meta.shape().dims::<3>();
+    let out = empty_like(&x, vec![seqs, len, d]);
+    if seqs * len == 0 {
         return out;
     }
-    let c = into_contiguous;
+    let [table, line, keybias] = bias.map(c);
     let wi = c(wi);
     let dff = wi.meta.shape()[1];
     let inner = wo.meta.shape()[0];
-    let [_, heads, len, _] = sbias.meta.shape().dims::<4>();
-    let src = cross.as_ref().map_or(0, |t| t[3].meta.shape()[2]);
+    let heads = table.meta.shape()[1];
+    let src = if cross.is_some() {
+        keybias.meta.shape()[1]
+    } else {
+        0
+    };
     let cap = score_cap(len.max(src));
     let threads = threads_for(&x, |n| rest_shared_bytes(d, inner, dff, heads, cap, n));
     let dims = RestDims {
@@ -266,23 +271,24 @@ fn attend_rest(
         cross: cross.is_some(),
     };
     // An encoder binds one-float placeholders where a decoder has its cross-attention tensors.
-    let [g2, cq, co, ckv, cbias] = match cross {
-        Some([g2, cq, co, ckv, cbias]) => [c(g2), c(cq), c(co), ckv, cbias],
-        None => std::array::from_fn(|_| empty_like(&x, vec![1, 1, 1, 1])),
+    let [g2, cq, co, ckv] = match cross {
+        Some(t) => t.map(c),
+        None => std::array::from_fn(|_| empty_like(&x, vec![1, 1, 1])),
     };
     attend_rest_kernel::launch(
         &out.client,
-        row_grid(rows, 1),
+        row_grid(seqs * len, 1),
         CubeDim::new_1d(threads as u32),
         x.into_tensor_arg(),
         c(qkv).into_tensor_arg(),
-        sbias.into_tensor_arg(),
         c(wo).into_tensor_arg(),
+        table.into_tensor_arg(),
+        line.into_tensor_arg(),
+        keybias.into_tensor_arg(),
         g2.into_tensor_arg(),
         cq.into_tensor_arg(),
         co.into_tensor_arg(),
         ckv.into_tensor_arg(),
-        cbias.into_tensor_arg(),
         c(gf).into_tensor_arg(),
         wi.into_tensor_arg(),
         c(wf).into_tensor_arg(),
@@ -294,69 +300,66 @@ fn attend_rest(
 }
 
 impl FusedRowOps for CubeBackend {
-    fn norm_project2(
-        x: FloatTensor<Self>,
-        g: FloatTensor<Self>,
-        w0: FloatTensor<Self>,
-        w1: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
+    fn norm_project2(x: CubeTensor, g: CubeTensor, w0: CubeTensor, w1: CubeTensor) -> CubeTensor {
         norm_project(x, g, vec![w0, w1])
     }
 
     fn norm_project3(
-        x: FloatTensor<Self>,
-        g: FloatTensor<Self>,
-        w0: FloatTensor<Self>,
-        w1: FloatTensor<Self>,
-        w2: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
+        x: CubeTensor,
+        g: CubeTensor,
+        w0: CubeTensor,
+        w1: CubeTensor,
+        w2: CubeTensor,
+    ) -> CubeTensor {
         norm_project(x, g, vec![w0, w1, w2])
     }
 
     fn encoder_rest(
-        x: FloatTensor<Self>,
-        qkv: FloatTensor<Self>,
-        sbias: FloatTensor<Self>,
-        wo: FloatTensor<Self>,
-        gf: FloatTensor<Self>,
-        wi: FloatTensor<Self>,
-        wf: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        attend_rest(x, qkv, sbias, wo, None, [gf, wi, wf])
+        x: CubeTensor,
+        qkv: CubeTensor,
+        wo: CubeTensor,
+        table: CubeTensor,
+        line: CubeTensor,
+        keybias: CubeTensor,
+        gf: CubeTensor,
+        wi: CubeTensor,
+        wf: CubeTensor,
+    ) -> CubeTensor {
+        attend_rest(x, qkv, wo, [table, line, keybias], None, [gf, wi, wf])
     }
 
     fn decoder_rest(
-        x: FloatTensor<Self>,
-        qkv: FloatTensor<Self>,
-        sbias: FloatTensor<Self>,
-        wo: FloatTensor<Self>,
-        g2: FloatTensor<Self>,
-        cq: FloatTensor<Self>,
-        co: FloatTensor<Self>,
-        ckv: FloatTensor<Self>,
-        cbias: FloatTensor<Self>,
-        gf: FloatTensor<Self>,
-        wi: FloatTensor<Self>,
-        wf: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
+        x: CubeTensor,
+        qkv: CubeTensor,
+        wo: CubeTensor,
+        table: CubeTensor,
+        line: CubeTensor,
+        keybias: CubeTensor,
+        g2: CubeTensor,
+        cq: CubeTensor,
+        co: CubeTensor,
+        ckv: CubeTensor,
+        gf: CubeTensor,
+        wi: CubeTensor,
+        wf: CubeTensor,
+    ) -> CubeTensor {
         attend_rest(
             x,
             qkv,
-            sbias,
             wo,
-            Some([g2, cq, co, ckv, cbias]),
+            [table, line, keybias],
+            Some([g2, cq, co, ckv]),
             [gf, wi, wf],
         )
     }
 
     fn head_scores(
-        x: FloatTensor<Self>,
-        g: FloatTensor<Self>,
-        w: FloatTensor<Self>,
-        add: FloatTensor<Self>,
-        t: usize,
+        x: CubeTensor,
+        g: CubeTensor,
+        w: CubeTensor,
+        add: CubeTensor,
         start: usize,
-    ) -> FloatTensor<Self> {
+    ) -> CubeTensor {
         let x = into_contiguous(x);
         let add = into_contiguous(add);
         let [n, cols] = add.meta.shape().dims::<2>();
@@ -365,11 +368,10 @@ impl FusedRowOps for CubeBackend {
         if n == 0 || width == 0 {
             return out;
         }
-        let d = x.meta.shape()[1];
+        let d = x.meta.shape()[2];
         let threads = threads_for(&x, |k| 4 * (2 * d + 1 + k + width));
         let dims = HeadDims {
             d,
-            t,
             start,
             width,
             threads,

@@ -72,12 +72,19 @@ struct CrossAttn {
     cv: Tensor<2>,
 }
 
-/// The weights of a model that the fused kernels read, gathered once (no device work).
+/// The weights of a model that the fused kernels read, and the relative-position buckets of a
+/// history and a target length (the only device work: two small uploads).
 pub struct FusedModel {
     embed: Tensor<2>,
     encoder: Vec<(SelfAttn, FeedFwd)>,
+    encoder_table: Tensor<2>,
+    /// The encoder's bucket line for the history's length (`RelativeBias::bucket_line`).
+    encoder_line: Tensor<1>,
     encoder_norm: Tensor<1>,
     decoder: Vec<(SelfAttn, CrossAttn, FeedFwd)>,
+    decoder_table: Tensor<2>,
+    /// The decoder's bucket line for the longest target.
+    decoder_line: Tensor<1>,
     decoder_norm: Tensor<1>,
     head: Tensor<2>,
 }
@@ -126,32 +133,57 @@ impl FusedModel {
                 ))
             })
             .collect::<Option<Vec<_>>>()?;
+        let device = model.embed.weight.device();
+        let line = |bias: &crate::seq2seq::relpos::RelativeBias, len: usize| {
+            Tensor::<1>::from_data(
+                TensorData::new(bias.bucket_line(len), [2 * len - 1]),
+                &device,
+            )
+        };
         Some(Self {
             embed: model.embed.weight.val(),
             encoder,
+            encoder_table: model.encoder_bias.table(),
+            encoder_line: line(&model.encoder_bias, src.max(1)),
             encoder_norm: scale(&model.encoder_norm)?,
             decoder,
+            decoder_table: model.decoder_bias.table(),
+            decoder_line: line(&model.decoder_bias, t.max(1)),
             decoder_norm: scale(&model.decoder_norm)?,
             head: weight(&model.head),
         })
     }
 
     /// Encodes histories and projects every decoder layer's cross-attention keys and values:
-    /// `tokens` `[queries, src]`, `bias` from [`Seq2Seq::encoder_attention_bias`] → one
-    /// `[2, queries, src, inner]` (keys, values) per decoder layer.
-    pub fn encode(&self, tokens: Tensor<2, Int>, bias: Tensor<4>) -> Vec<Tensor<4>> {
+    /// `tokens` `[queries, src]`, `keybias` `[queries, src]` (0 for a token, −1e9 for padding)
+    /// → one `[2, queries · src, inner]` (keys, values) per decoder layer.
+    pub fn encode(
+        &self,
+        tokens: Tensor<2, Int>,
+        keybias: &Tensor<2>,
+    ) -> Vec<FloatTensor<Dispatch>> {
         let [queries, src] = tokens.dims();
-        let rows = queries * src;
-        let x = self.embed.clone().select(0, tokens.reshape([rows]));
-        let bias = prim(&bias);
+        let d = self.embed.dims()[1];
+        let x: Tensor<3> = self
+            .embed
+            .clone()
+            .select(0, tokens.reshape([queries * src]))
+            .reshape([queries, src, d]);
+        let (table, line, keybias) = (
+            prim(&self.encoder_table),
+            prim(&self.encoder_line),
+            prim(keybias),
+        );
         let mut x = x.inner().into_dispatch();
         for (attn, ff) in &self.encoder {
             let qkv = attn.project(&x);
             x = <Dispatch as FusedRowOps>::encoder_rest(
                 x,
                 qkv,
-                bias.clone(),
                 prim(&attn.wo),
+                table.clone(),
+                line.clone(),
+                keybias.clone(),
                 prim(&ff.gf),
                 prim(&ff.wi),
                 prim(&ff.wf),
@@ -160,22 +192,19 @@ impl FusedModel {
         self.decoder
             .iter()
             .map(|(_, cross, _)| {
-                let kv = <Dispatch as FusedRowOps>::norm_project2(
+                <Dispatch as FusedRowOps>::norm_project2(
                     x.clone(),
                     prim(&self.encoder_norm),
                     prim(&cross.ck),
                     prim(&cross.cv),
-                );
-                let kv: Tensor<3> = Tensor::from_dispatch(kv);
-                let inner = kv.dims()[2];
-                kv.reshape([2, queries, src, inner])
+                )
             })
             .collect()
     }
 
     /// One decoding step's beam scores: `tokens` `[n · t]` (each hypothesis' BOS and prefix),
-    /// `kv` from [`FusedModel::encode`], `self_bias` `[1, heads, t, t]`, `cross_bias`
-    /// `[queries, 1, 1, src]`, `add` `[n, 1 + width]` (each hypothesis' score, then the mask of
+    /// `kv` from [`FusedModel::encode`], `keybias` `[queries, src]` as for
+    /// [`FusedModel::encode`], `add` `[n, 1 + width]` (each hypothesis' score, then the mask of
     /// the position's `width` values, which start at vocabulary entry `start`) → `[n, width]`:
     /// log-probability plus mask plus score.
     #[allow(clippy::too_many_arguments)]
@@ -183,26 +212,33 @@ impl FusedModel {
         &self,
         tokens: Tensor<1, Int>,
         t: usize,
-        kv: &[Tensor<4>],
-        self_bias: Tensor<4>,
-        cross_bias: Tensor<4>,
+        kv: &[FloatTensor<Dispatch>],
+        keybias: &Tensor<2>,
         add: Tensor<2>,
         start: usize,
     ) -> Tensor<2> {
-        let mut x = self.embed.clone().select(0, tokens).inner().into_dispatch();
-        let (sbias, cbias) = (prim(&self_bias), prim(&cross_bias));
+        let n = tokens.dims()[0] / t.max(1);
+        let d = self.embed.dims()[1];
+        let x: Tensor<3> = self.embed.clone().select(0, tokens).reshape([n, t, d]);
+        let mut x = x.inner().into_dispatch();
+        let (table, line, keybias) = (
+            prim(&self.decoder_table),
+            prim(&self.decoder_line),
+            prim(keybias),
+        );
         for ((attn, cross, ff), ckv) in self.decoder.iter().zip(kv) {
             let qkv = attn.project(&x);
             x = <Dispatch as FusedRowOps>::decoder_rest(
                 x,
                 qkv,
-                sbias.clone(),
                 prim(&attn.wo),
+                table.clone(),
+                line.clone(),
+                keybias.clone(),
                 prim(&cross.g2),
                 prim(&cross.cq),
                 prim(&cross.co),
-                prim(ckv),
-                cbias.clone(),
+                ckv.clone(),
                 prim(&ff.gf),
                 prim(&ff.wi),
                 prim(&ff.wf),
@@ -213,7 +249,6 @@ impl FusedModel {
             prim(&self.decoder_norm),
             prim(&self.head),
             prim(&add),
-            t,
             start,
         ))
     }

@@ -4,7 +4,9 @@
 
 use cubecl::prelude::*;
 
-use super::blocks::{KeyLayout, attend, dot, project_add, project_shared, reduce_group, rms_norm};
+use super::blocks::{
+    BiasTerms, KeyLayout, attend, dot, project_add, project_shared, reduce_group, rms_norm,
+};
 
 /// Shapes of a [`norm_project_kernel`] launch, fixed when it is compiled.
 #[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
@@ -19,7 +21,7 @@ pub struct ProjDims {
     pub(super) threads: usize,
 }
 
-/// Row `r` of `x` (`[rows, d]`, contiguous) RMS-normed with `g` (`[d]`), then projected by `w0`,
+/// Row `r` of `x` (`[sequences, len, d]`, contiguous; `rows` = sequences × len) RMS-normed with `g` (`[d]`), then projected by `w0`,
 /// `w1` and (when `parts` is 3) `w2` (each `[d, inner]`, as burn's `Linear` stores them) into
 /// `out` (`[parts, rows, inner]`). Workgroup `(x, y, z)` takes row
 /// `y · count_x + x` and outputs `z · threads ..`: a row's outputs spread over several workgroups.
@@ -35,8 +37,9 @@ pub(super) fn norm_project_kernel<F: Float>(
     #[comptime] dims: ProjDims,
     #[define(F)] _dtype: ElemType,
 ) {
+    let rows = x.shape(0) * x.shape(1);
     let r = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
-    if r >= x.shape(0) {
+    if r >= rows {
         terminate!();
     }
     let d = dims.d;
@@ -73,7 +76,7 @@ pub(super) fn norm_project_kernel<F: Float>(
         } else {
             dot::<F, Shared<[F]>, Tensor<F>>(&mut hs, 0, 1, w2, col, inner, d)
         };
-        out[(p * x.shape(0) + r) * inner + col] = acc;
+        out[(p * rows + r) * inner + col] = acc;
     }
 }
 
@@ -101,24 +104,27 @@ pub struct RestDims {
 /// residual; for a decoder, RMSNorm, cross-attention over its query's history and residual; then
 /// RMSNorm, ReLU feed-forward and residual.
 ///
-/// `x`: `[rows, d]` (the layer's input, contiguous), rows in sequences of `L` consecutive rows;
-/// `qkv`: `[3, rows, inner]` (contiguous); `sbias`: `[1 or sequences, heads, L, L]` (relative
-/// positions plus masks, any strides); `wo` `[inner, d]`; cross-attention (decoder only):
-/// `g2` `[d]`, `cq` `[d, inner]`, `co` `[inner, d]`, `ckv` `[2, queries, src, inner]` (keys then
-/// values, any strides; the sequences of a query consecutive), `cbias` `[queries, 1, 1, src]`;
-/// feed-forward: `gf` `[d]`, `wi` `[d, dff]`, `wf` `[dff, d]` → `out` `[rows, d]`.
+/// `x`: `[sequences, len, d]` (the layer's input, contiguous); `qkv`: `[3, rows, inner]`
+/// (contiguous); `wo` `[inner, d]`; self-attention's bias from `table` (`[buckets, heads]`) at the
+/// buckets of `line` (`[2 · L − 1]`, `L` ≥ `len`; see `RelativeBias::bucket_line`), plus, in an
+/// encoder, the key mask `keybias` (`[sequences, len]`, 0 or −1e9) or, in a decoder, the causal
+/// mask; cross-attention (decoder only): `g2` `[d]`, `cq` `[d, inner]`, `co` `[inner, d]`, `ckv`
+/// `[2, queries · src, inner]` (keys then values; the sequences of a query consecutive), with the
+/// key mask `keybias` `[queries, src]`; feed-forward: `gf` `[d]`, `wi` `[d, dff]`, `wf`
+/// `[dff, d]` → `out` `[sequences, len, d]`.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn attend_rest_kernel<F: Float>(
     x: &Tensor<F>,
     qkv: &Tensor<F>,
-    sbias: &Tensor<F>,
     wo: &Tensor<F>,
+    table: &Tensor<F>,
+    line: &Tensor<F>,
+    keybias: &Tensor<F>,
     g2: &Tensor<F>,
     cq: &Tensor<F>,
     co: &Tensor<F>,
     ckv: &Tensor<F>,
-    cbias: &Tensor<F>,
     gf: &Tensor<F>,
     wi: &Tensor<F>,
     wf: &Tensor<F>,
@@ -126,7 +132,8 @@ pub(super) fn attend_rest_kernel<F: Float>(
     #[comptime] dims: RestDims,
     #[define(F)] _dtype: ElemType,
 ) {
-    let rows = x.shape(0);
+    let len = x.shape(1);
+    let rows = x.shape(0) * len;
     let r = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
     if r >= rows {
         terminate!();
@@ -137,7 +144,6 @@ pub(super) fn attend_rest_kernel<F: Float>(
     let threads = dims.threads;
     let inner = comptime!(dims.heads * dims.dh);
     let tid = UNIT_POS_X as usize;
-    let len = sbias.shape(2);
     let seq = r / len;
     let i = r % len;
     let mut xs = Shared::new_slice(d);
@@ -162,7 +168,6 @@ pub(super) fn attend_rest_kernel<F: Float>(
 
     // Self-attention over the rows of this sequence.
     let first = seq * len * inner;
-    let bseq = if sbias.shape(0) == 1 { 0usize } else { seq };
     let layout = KeyLayout {
         kbase: rows * inner + first,
         kj: inner,
@@ -172,13 +177,16 @@ pub(super) fn attend_rest_kernel<F: Float>(
         vj: inner,
         vh: dh,
         vc: 1,
-        bbase: bseq * sbias.stride(0) + i * sbias.stride(2),
-        bh: sbias.stride(1),
-        bj: sbias.stride(3),
+        kbias: seq * len,
     };
+    let terms = comptime!(BiasTerms {
+        relative: true,
+        key: !dims.cross,
+        causal: dims.cross,
+    });
     attend::<F>(
-        &mut qs, qkv, qkv, sbias, layout, len, &mut ss, &mut part, &mut at, heads, dh, dims.cap,
-        threads,
+        &mut qs, qkv, qkv, table, line, keybias, layout, i, len, &mut ss, &mut part, &mut at,
+        heads, dh, dims.cap, threads, terms,
     );
     project_add::<F, Shared<[F]>>(
         &mut at, 0usize, wo, &mut xs, &mut part, 1usize, inner, d, threads,
@@ -187,40 +195,34 @@ pub(super) fn attend_rest_kernel<F: Float>(
 
     if dims.cross {
         // Cross-attention over the query's history.
-        let queries = ckv.shape(1);
-        let q = seq / ((rows / len) / queries);
+        let src = keybias.shape(1);
+        let queries = keybias.shape(0);
+        let q = seq / (x.shape(0) / queries);
+        let memory = ckv.shape(1);
         rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, g2, 1usize, d, threads);
         project_shared::<F, Shared<[F]>>(
             &mut hs, cq, &mut qs, 0usize, 1usize, d, inner, false, threads,
         );
         sync_cube();
         let layout = KeyLayout {
-            kbase: q * ckv.stride(1),
-            kj: ckv.stride(2),
-            kh: dh * ckv.stride(3),
-            kc: ckv.stride(3),
-            vbase: ckv.stride(0) + q * ckv.stride(1),
-            vj: ckv.stride(2),
-            vh: dh * ckv.stride(3),
-            vc: ckv.stride(3),
-            bbase: q * cbias.stride(0),
-            bh: 0usize,
-            bj: cbias.stride(3),
+            kbase: q * src * inner,
+            kj: inner,
+            kh: dh,
+            kc: 1,
+            vbase: (memory + q * src) * inner,
+            vj: inner,
+            vh: dh,
+            vc: 1,
+            kbias: q * src,
         };
+        let terms = comptime!(BiasTerms {
+            relative: false,
+            key: true,
+            causal: false,
+        });
         attend::<F>(
-            &mut qs,
-            ckv,
-            ckv,
-            cbias,
-            layout,
-            ckv.shape(2),
-            &mut ss,
-            &mut part,
-            &mut at,
-            heads,
-            dh,
-            dims.cap,
-            threads,
+            &mut qs, ckv, ckv, table, line, keybias, layout, 0usize, src, &mut ss, &mut part,
+            &mut at, heads, dh, dims.cap, threads, terms,
         );
         project_add::<F, Shared<[F]>>(
             &mut at, 0usize, co, &mut xs, &mut part, 1usize, inner, d, threads,
@@ -250,8 +252,6 @@ pub(super) fn attend_rest_kernel<F: Float>(
 pub struct HeadDims {
     /// Model width.
     pub(super) d: usize,
-    /// Rows per hypothesis (its prefix with BOS); the last one is scored.
-    pub(super) t: usize,
     /// First vocabulary entry of the ID position being decided.
     pub(super) start: usize,
     /// Values of that position.
@@ -260,8 +260,8 @@ pub struct HeadDims {
     pub(super) threads: usize,
 }
 
-/// Beam-search scores of one hypothesis' next value: the last of its `t` rows of `x`
-/// (`[n · t, d]`, contiguous) RMS-normed with `g` (`[d]`), logits over the whole vocabulary by
+/// Beam-search scores of one hypothesis' next value: the last of its rows of `x`
+/// (`[n, t, d]`, contiguous) RMS-normed with `g` (`[d]`), logits over the whole vocabulary by
 /// `w` (`[d, vocab]`), log-softmax, and for the position's `width` values from `start`:
 /// `out[n, j] = (log p(start + j) + add[n, 1 + j]) + add[n, 0]` (`add`: `[n, 1 + width]`, the
 /// hypothesis' score and the constraint mask) → `out` `[n, width]`.
@@ -289,7 +289,8 @@ pub(super) fn head_kernel<F: Float>(
     let mut red = Shared::new_slice(1usize);
     let mut part = Shared::new_slice(threads);
     let mut win = Shared::new_slice(width);
-    let row = n * dims.t + dims.t - 1;
+    let t = x.shape(1);
+    let row = n * t + t - 1;
     let mut e = tid;
     while e < d {
         xs[e] = x[row * d + e];
