@@ -6,7 +6,6 @@ mod common;
 use burn::prelude::*;
 use tiger_explorer::decode::StepScorer;
 use tiger_explorer::rqvae::SemanticIds;
-use tiger_explorer::seq2seq::batch::encoder_batch;
 use tiger_explorer::seq2seq::scorer::ModelScorer;
 use tiger_explorer::seq2seq::{Seq2SeqConfig, Vocab, fused_layer};
 
@@ -58,7 +57,7 @@ fn fused_kernels_equal_the_tensor_path() {
             .init(&device);
         let scorer = |fused: bool| {
             fused_layer::force(Some(fused));
-            let s = ModelScorer::new(&model, &vocab, encoder_batch(&hist, &vocab, &ids, &device));
+            let s = ModelScorer::new(&model, &vocab, &ids, &hist, &device);
             fused_layer::force(None);
             assert_eq!(s.is_fused(), fused, "the scorer takes the forced path");
             s
@@ -84,7 +83,6 @@ fn fused_kernels_equal_the_tensor_path() {
                     }
                 })
                 .collect();
-            let add = Tensor::<2>::from_data(TensorData::new(add, [n, 1 + width]), &device);
             let got = fused.totals(pos, &prefixes, add.clone());
             let want = plain.totals(pos, &prefixes, add);
             assert_eq!(got.dims(), [n, width]);

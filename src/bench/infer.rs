@@ -8,7 +8,7 @@ use super::{BenchResult, DevicePeak, peak_host_mib};
 use crate::decode::beam::BeamConfig;
 use crate::decode::search;
 use crate::device::ChosenDevice;
-use crate::seq2seq::batch::{Part, Sample, encoder_batch, samples};
+use crate::seq2seq::batch::{Part, Sample, samples};
 use crate::seq2seq::evaluate::{evaluate, recommend};
 use crate::seq2seq::scorer::ModelScorer;
 use crate::seq2seq::{Seq2Seq, Vocab};
@@ -104,8 +104,7 @@ fn beam_phases(
     for s in test.iter().cycle().take(queries.max(1)) {
         let t = Instant::now();
         let hist: Vec<(&[u32], Option<u32>)> = vec![(s.history.as_slice(), None)];
-        let batch = encoder_batch(&hist, vocab, &data.ids, device);
-        let mut scorer = ModelScorer::new(model, vocab, batch);
+        let mut scorer = ModelScorer::new(model, vocab, &data.ids, &hist, device);
         device
             .sync()
             .map_err(|e| anyhow::anyhow!("device sync failed: {e}"))?;

@@ -12,7 +12,6 @@ use crate::decode::{BeamConfig, Trie, search};
 use crate::device::ChosenDevice;
 use crate::rqvae::SemanticIds;
 use crate::seq2seq::Vocab;
-use crate::seq2seq::batch::encoder_batch;
 use crate::seq2seq::scorer::ModelScorer;
 use crate::train::options::Seq2SeqOptions;
 use crate::train::rqvae_loop::{self, Flow};
@@ -92,8 +91,7 @@ pub fn run(
     };
     let run_beam = |hist: &[Vec<u32>]| {
         let h: Vec<(&[u32], Option<u32>)> = hist.iter().map(|h| (h.as_slice(), None)).collect();
-        let batch = encoder_batch(&h, &vocab, &ids, device);
-        let mut scorer = ModelScorer::new(&model, &vocab, batch);
+        let mut scorer = ModelScorer::new(&model, &vocab, &ids, &h, device);
         search(&mut scorer, &trie, hist.len(), config, &mut |_| {})
     };
     // Warm-up with the same batch shape (kernel compilation and autotune happen here).

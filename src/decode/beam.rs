@@ -18,11 +18,14 @@ pub trait StepScorer {
     /// so far (all of length `pos`). Returns `[queries × width, width_of(pos)]` log-probabilities on
     /// the device.
     fn log_probs(&mut self, pos: usize, prefixes: &[Vec<u32>]) -> Tensor<2>;
-    /// The step's candidate scores `[queries × width, width_of(pos)]`: log-probability plus
-    /// `add[:, 1..]` (the constraint mask) plus `add[:, 0]` (the hypothesis' score so far), `add`
-    /// being `[queries × width, 1 + width_of(pos)]`. A scorer may compute it in one pass.
-    fn totals(&mut self, pos: usize, prefixes: &[Vec<u32>], add: Tensor<2>) -> Tensor<2> {
-        let k = add.dims()[1].saturating_sub(1);
+    /// The step's candidate scores `[queries × width, width_of(pos)]` on the device:
+    /// log-probability plus `add[:, 1..]` (the constraint mask) plus `add[:, 0]` (the hypothesis'
+    /// score so far), `add` being `[queries × width, 1 + width_of(pos)]` row-major on the host.
+    /// A scorer may compute it in one pass, uploading `add` with its own inputs.
+    fn totals(&mut self, pos: usize, prefixes: &[Vec<u32>], add: Vec<f32>) -> Tensor<2> {
+        let n = prefixes.len();
+        let k = self.width_of(pos);
+        let add = Tensor::<2>::from_data(TensorData::new(add, [n, k + 1]), &self.device());
         let logp = self.log_probs(pos, prefixes);
         let scores = add.clone().slice(s![.., 0..1]);
         logp + add.slice(s![.., 1..k + 1]) + scores
@@ -95,7 +98,6 @@ pub fn search(
     observe: &mut dyn FnMut(&BeamStep),
 ) -> Vec<Vec<Hypothesis>> {
     let w = config.width.max(1);
-    let device = scorer.device();
     let start = Live {
         values: Vec::new(),
         score: 0.0,
@@ -147,8 +149,7 @@ pub fn search(
             add.push(b.score);
             add.extend(row);
         }
-        // add holds [score, mask…] per beam: one upload.
-        let add = Tensor::<2>::from_data(TensorData::new(add, [queries * w, k + 1]), &device);
+        // add holds [score, mask…] per beam.
         let total = scorer.totals(pos, &prefixes, add).reshape([queries, w * k]);
         let keep = (2 * w).min(w * k);
         let Some((vals, idx)) = rank(total, keep, &open) else {

@@ -74,6 +74,27 @@ pub struct EncoderBatch {
     pub mask: Tensor<2, Int>,
 }
 
+/// An encoder batch on the host: tokens and mask `[batch, src]`, row-major.
+#[derive(Debug, Clone)]
+pub struct HostBatch {
+    /// Tokens, PAD-padded on the right.
+    pub tokens: Vec<i64>,
+    /// 1 = token, 0 = PAD.
+    pub mask: Vec<i64>,
+    /// `[batch, src]`.
+    pub shape: [usize; 2],
+}
+
+impl HostBatch {
+    /// The batch on `device`.
+    pub fn upload(&self, device: &Device) -> EncoderBatch {
+        EncoderBatch {
+            tokens: Tensor::from_data(TensorData::new(self.tokens.clone(), self.shape), device),
+            mask: Tensor::from_data(TensorData::new(self.mask.clone(), self.shape), device),
+        }
+    }
+}
+
 /// Tokenizes histories (optionally preceded by the user's hashed token) into an encoder batch.
 pub fn encoder_batch(
     histories: &[(&[u32], Option<u32>)],
@@ -81,6 +102,15 @@ pub fn encoder_batch(
     ids: &SemanticIds,
     device: &Device,
 ) -> EncoderBatch {
+    host_batch(histories, vocab, ids).upload(device)
+}
+
+/// [`encoder_batch`] on the host.
+pub fn host_batch(
+    histories: &[(&[u32], Option<u32>)],
+    vocab: &Vocab,
+    ids: &SemanticIds,
+) -> HostBatch {
     let rows: Vec<Vec<u32>> = histories
         .iter()
         .map(|(h, user)| {
@@ -100,10 +130,10 @@ pub fn encoder_batch(
         tokens.extend(std::iter::repeat_n(PAD as i64, src - r.len()));
         mask.extend(std::iter::repeat_n(0i64, src - r.len()));
     }
-    let shape = [rows.len(), src];
-    EncoderBatch {
-        tokens: Tensor::from_data(TensorData::new(tokens, shape), device),
-        mask: Tensor::from_data(TensorData::new(mask, shape), device),
+    HostBatch {
+        tokens,
+        mask,
+        shape: [rows.len(), src],
     }
 }
 

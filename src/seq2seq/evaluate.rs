@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use serde::Serialize;
 
-use super::batch::{Sample, encoder_batch};
+use super::batch::Sample;
 use super::model::Seq2Seq;
 use super::scorer::ModelScorer;
 use super::vocab::Vocab;
@@ -78,8 +78,7 @@ pub fn beam_for(
             )
         })
         .collect();
-    let batch = encoder_batch(&hist, vocab, &data.ids, device);
-    let mut scorer = ModelScorer::new(model, vocab, batch);
+    let mut scorer = ModelScorer::new(model, vocab, &data.ids, &hist, device);
     search(&mut scorer, &data.trie, samples.len(), config, observe)
 }
 
@@ -95,8 +94,7 @@ pub fn recommend(
     observe: &mut dyn FnMut(&BeamStep),
 ) -> Vec<Hypothesis> {
     let hist: Vec<(&[u32], Option<u32>)> = vec![(history, None)];
-    let batch = encoder_batch(&hist, vocab, &data.ids, device);
-    let mut scorer = ModelScorer::new(model, vocab, batch);
+    let mut scorer = ModelScorer::new(model, vocab, &data.ids, &hist, device);
     search(&mut scorer, &data.trie, 1, config, observe)
         .into_iter()
         .next()

@@ -2,16 +2,15 @@
 //! keys and values projected once, then each step runs the decoder over the hypotheses' prefixes on
 //! the device.
 
-use burn::backend::Dispatch;
-use burn::backend::tensor::FloatTensor;
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
-use super::batch::EncoderBatch;
-use super::fused_layer::{self, FusedModel};
+use super::batch::host_batch;
+use super::fused_layer::{self, FusedMemory, FusedModel};
 use super::model::Seq2Seq;
 use super::vocab::{BOS, Vocab};
 use crate::decode::StepScorer;
+use crate::rqvae::SemanticIds;
 
 /// How the history was encoded: the tensor path's keys and values per decoder layer, or the fused
 /// kernels' with their weights.
@@ -23,9 +22,8 @@ enum Memory {
     /// positions and the causal mask depend only on `k - q`), cross-attention
     /// `[queries, 1, 1, src]`.
     Tensors(Vec<(Tensor<4>, Tensor<4>)>, (Tensor<4>, Tensor<4>)),
-    /// The fused kernels' weights, per decoder layer the keys and values `[2, queries · src,
-    /// inner]`, and the key mask `[queries, src]` (0 or −1e9) ([`fused_layer`]).
-    Fused(FusedModel, Vec<FloatTensor<Dispatch>>, Tensor<2>),
+    /// The fused kernels' weights and the encoded batch ([`fused_layer`]).
+    Fused(FusedModel, FusedMemory),
 }
 
 /// Scores next-ID positions with a [`Seq2Seq`] for a batch of queries.
@@ -37,25 +35,33 @@ pub struct ModelScorer<'m> {
 }
 
 impl<'m> ModelScorer<'m> {
-    /// Encodes the queries' histories once; every beam of a query shares its encoding. On the GPU
+    /// Encodes the queries' histories (each optionally preceded by its user's token; see
+    /// [`super::batch::encoder_batch`]) once; every beam of a query shares its encoding. On the GPU
     /// (see [`fused_layer::use_for`]) the encoder and the decoding steps run as fused kernels.
-    pub fn new(model: &'m Seq2Seq, vocab: &'m Vocab, batch: EncoderBatch) -> Self {
-        let device = batch.tokens.device();
-        let mask = batch.mask;
-        let src = mask.dims()[1];
+    pub fn new(
+        model: &'m Seq2Seq,
+        vocab: &'m Vocab,
+        ids: &SemanticIds,
+        histories: &[(&[u32], Option<u32>)],
+        device: &Device,
+    ) -> Self {
+        let device = device.clone();
+        let batch = host_batch(histories, vocab, ids);
         let fused = fused_layer::use_for(&device)
-            .then(|| FusedModel::of(model, src, vocab.id_len() + 1))
+            .then(|| FusedModel::of(model, batch.shape[1], vocab.id_len() + 1))
             .flatten();
         let memory = match fused {
             Some(f) => {
-                let keybias = mask.clone().float().sub_scalar(1.0).mul_scalar(1e9);
-                let kv = f.encode(batch.tokens, &keybias);
-                Memory::Fused(f, kv, keybias)
+                let memory = f.encode(&batch, &device);
+                Memory::Fused(f, memory)
             }
-            None => Memory::Tensors(
-                model.cross_kv(model.encode(batch.tokens, mask.clone())),
-                model.decoder_biases(vocab.id_len() + 1, mask),
-            ),
+            None => {
+                let batch = batch.upload(&device);
+                Memory::Tensors(
+                    model.cross_kv(model.encode(batch.tokens, batch.mask.clone())),
+                    model.decoder_biases(vocab.id_len() + 1, batch.mask),
+                )
+            }
         };
         Self {
             model,
@@ -110,8 +116,7 @@ impl StepScorer for ModelScorer<'_> {
         let width = self.vocab.width(pos) as usize;
         if let Memory::Fused(..) = self.memory {
             // The fused head computes log-probabilities plus `add`: add nothing.
-            let add = Tensor::zeros([n, 1 + width], &self.device);
-            return self.totals(pos, prefixes, add);
+            return self.totals(pos, prefixes, vec![0.0; n * (1 + width)]);
         }
         let Memory::Tensors(kv, biases) = &self.memory else {
             unreachable!("the fused memory returned above");
@@ -127,20 +132,22 @@ impl StepScorer for ModelScorer<'_> {
         log_softmax(last, 1).slice(s![.., start..start + width])
     }
 
-    fn totals(&mut self, pos: usize, prefixes: &[Vec<u32>], add: Tensor<2>) -> Tensor<2> {
-        let Memory::Fused(fused, kv, keybias) = &self.memory else {
-            let k = add.dims()[1].saturating_sub(1);
+    fn totals(&mut self, pos: usize, prefixes: &[Vec<u32>], add: Vec<f32>) -> Tensor<2> {
+        let Memory::Fused(fused, memory) = &self.memory else {
+            let n = prefixes.len();
+            let k = self.width_of(pos);
+            let add = Tensor::<2>::from_data(TensorData::new(add, [n, k + 1]), &self.device);
             let logp = self.log_probs(pos, prefixes);
             let scores = add.clone().slice(s![.., 0..1]);
             return logp + add.slice(s![.., 1..k + 1]) + scores;
         };
-        let n = prefixes.len();
-        let t = pos + 1;
-        let tokens = Tensor::<1, Int>::from_data(
-            TensorData::new(self.tokens(pos, prefixes), [n * t]),
-            &self.device,
-        );
-        fused.step_scores(tokens, t, kv, keybias, add, self.vocab.offset(pos) as usize)
+        fused.step_scores(
+            memory,
+            &self.tokens(pos, prefixes),
+            pos + 1,
+            &add,
+            self.vocab.offset(pos) as usize,
+        )
     }
 
     fn width_of(&self, pos: usize) -> usize {
@@ -177,8 +184,7 @@ mod tests {
             .init(&device);
         let history: &[u32] = &[0, 3, 1];
         let hist = vec![(history, None)];
-        let mut scorer =
-            ModelScorer::new(&model, &vocab, encoder_batch(&hist, &vocab, &ids, &device));
+        let mut scorer = ModelScorer::new(&model, &vocab, &ids, &hist, &device);
         let prefixes = vec![vec![1u32, 2], vec![3, 0]];
         let pos = prefixes[0].len();
         let got = scorer.log_probs(pos, &prefixes);

@@ -48,7 +48,8 @@ pub(super) fn rms_norm<F: Float>(
 
 /// Where [`attend`] finds its keys and values: element `(j, h, c)` of the keys is
 /// `k[kbase + j·kj + h·kh + c·kc]`, of the values `v[vbase + j·vj + h·vh + c·vc]`; the key mask
-/// of key `j` (when used) is `keybias[kbias + j]`.
+/// of key `j` (when used) is `aux[kbias + j]`, its relative-position bucket (when used)
+/// `aux[lbase + j − i]` for query `i`.
 #[derive(CubeType, Clone, Copy)]
 pub(super) struct KeyLayout {
     pub kbase: usize,
@@ -60,11 +61,11 @@ pub(super) struct KeyLayout {
     pub vh: usize,
     pub vc: usize,
     pub kbias: usize,
+    pub lbase: usize,
 }
 
-/// Which terms an [`attend`] call adds to its scores: the relative-position bias of query `i`
-/// (`table` `[buckets, heads]` at bucket `line[k − i + centre]`, `line` from
-/// `RelativeBias::bucket_line`), the key mask (`keybias`, 0 or −1e9), the causal mask.
+/// Which terms an [`attend`] call adds to its scores: the relative-position bias (`table`
+/// `[buckets, heads]` at the bucket `at` points to), the key mask (0 or −1e9), the causal mask.
 #[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub(super) struct BiasTerms {
     pub relative: bool,
@@ -83,8 +84,7 @@ pub(super) fn attend<F: Float>(
     k: &Tensor<F>,
     v: &Tensor<F>,
     table: &Tensor<F>,
-    line: &Tensor<F>,
-    keybias: &Tensor<F>,
+    aux: &Tensor<F>,
     at: KeyLayout,
     i: usize,
     len: usize,
@@ -99,7 +99,6 @@ pub(super) fn attend<F: Float>(
 ) {
     let tid = UNIT_POS_X as usize;
     let scale = F::new(comptime!(1.0f32 / (dh as f32).sqrt()));
-    let centre = (line.shape(0) - 1) / 2;
     let mut e = tid;
     while e < heads * len {
         let h = e / len;
@@ -115,11 +114,11 @@ pub(super) fn attend<F: Float>(
         );
         let mut bias = F::new(0.0);
         if terms.relative {
-            let b = u32::cast_from(line[j + centre - i]) as usize;
+            let b = u32::cast_from(aux[at.lbase + j - i]) as usize;
             bias += table[b * heads + h];
         }
         if terms.key {
-            bias += keybias[at.kbias + j];
+            bias += aux[at.kbias + j];
         }
         if terms.causal {
             if j > i {

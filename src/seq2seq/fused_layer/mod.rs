@@ -23,7 +23,7 @@ mod blocks;
 mod path;
 mod rows;
 
-pub use path::FusedModel;
+pub use path::{FusedMemory, FusedModel};
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, backend_extension};
@@ -34,7 +34,10 @@ use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use rows::{HeadDims, ProjDims, RestDims, attend_rest_kernel, head_kernel, norm_project_kernel};
+use rows::{
+    HeadDims, ProjDims, RestDims, attend_rest_kernel, gather_kernel, head_kernel,
+    norm_project_kernel,
+};
 
 /// Threads per workgroup that every device allows; 1,024 or 512 where the device allows.
 const THREADS: usize = 256;
@@ -102,31 +105,45 @@ pub trait FusedRowOps: Backend {
         w2: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
-    /// The rest of an encoder layer per row (see [`rows::attend_rest_kernel`]): `x`
-    /// `[sequences, len, d]` → `[sequences, len, d]`.
+    /// Rows of `table` (`[vocab, d]`) by the token ids (floats) at `ids[off ..]` →
+    /// `[seqs, len, d]`.
+    #[fusion(dtype = table, shape = gather_shape(table, seqs, len))]
+    fn gather_rows(
+        table: FloatTensor<Self>,
+        ids: FloatTensor<Self>,
+        off: usize,
+        seqs: usize,
+        len: usize,
+    ) -> FloatTensor<Self>;
+
+    /// The rest of an encoder layer per row (see [`rows::attend_rest_kernel`]; the key masks and
+    /// the bucket line in `aux` at `key_off` and `line_off`): `x` `[sequences, len, d]` →
+    /// `[sequences, len, d]`.
     #[fusion(dtype = x, shape = x.clone())]
     fn encoder_rest(
         x: FloatTensor<Self>,
         qkv: FloatTensor<Self>,
         wo: FloatTensor<Self>,
         table: FloatTensor<Self>,
-        line: FloatTensor<Self>,
-        keybias: FloatTensor<Self>,
+        aux: FloatTensor<Self>,
         gf: FloatTensor<Self>,
         wi: FloatTensor<Self>,
         wf: FloatTensor<Self>,
+        key_off: usize,
+        line_off: usize,
+        line_len: usize,
     ) -> FloatTensor<Self>;
 
-    /// The rest of a decoder layer per row, with cross-attention (see
-    /// [`rows::attend_rest_kernel`]): `x` `[sequences, len, d]` → `[sequences, len, d]`.
+    /// The rest of a decoder layer per row, with cross-attention over histories of `src` tokens
+    /// (see [`rows::attend_rest_kernel`]; the key masks and the bucket line in `aux`): `x`
+    /// `[sequences, len, d]` → `[sequences, len, d]`.
     #[fusion(dtype = x, shape = x.clone())]
     fn decoder_rest(
         x: FloatTensor<Self>,
         qkv: FloatTensor<Self>,
         wo: FloatTensor<Self>,
         table: FloatTensor<Self>,
-        line: FloatTensor<Self>,
-        keybias: FloatTensor<Self>,
+        aux: FloatTensor<Self>,
         g2: FloatTensor<Self>,
         cq: FloatTensor<Self>,
         co: FloatTensor<Self>,
@@ -134,19 +151,30 @@ pub trait FusedRowOps: Backend {
         gf: FloatTensor<Self>,
         wi: FloatTensor<Self>,
         wf: FloatTensor<Self>,
+        key_off: usize,
+        src: usize,
+        line_off: usize,
+        line_len: usize,
     ) -> FloatTensor<Self>;
 
-    /// Beam scores of the position whose values start at vocabulary entry `start` (see
-    /// [`rows::head_kernel`]): `x` `[n, t, d]`, `g` `[d]`, `w` `[d, vocab]`, `add`
-    /// `[n, 1 + width]` → `[n, width]`.
-    #[fusion(dtype = x, shape = head_shape(add))]
+    /// Beam scores of the position whose `width` values start at vocabulary entry `start` (see
+    /// [`rows::head_kernel`]): `x` `[n, t, d]`, `g` `[d]`, `w` `[d, vocab]`, each hypothesis'
+    /// score and mask at `step[add_off ..]` (`[n, 1 + width]`) → `[n, width]`.
+    #[fusion(dtype = x, shape = head_shape(x, width))]
     fn head_scores(
         x: FloatTensor<Self>,
         g: FloatTensor<Self>,
         w: FloatTensor<Self>,
-        add: FloatTensor<Self>,
+        step: FloatTensor<Self>,
+        add_off: usize,
         start: usize,
+        width: usize,
     ) -> FloatTensor<Self>;
+}
+
+/// Output shape of the gather kernel: `[seqs, len, d]`.
+fn gather_shape(table: &Shape, seqs: &usize, len: &usize) -> Shape {
+    Shape::new([*seqs, *len, table[1]])
 }
 
 /// A float tensor of burn's cube backend.
@@ -157,9 +185,9 @@ fn proj_shape(x: &Shape, w: &Shape, parts: &usize) -> Shape {
     Shape::new([*parts, x[0] * x[1], w[1]])
 }
 
-/// Output shape of the head kernel: `[n, width]` for `add` `[n, 1 + width]`.
-fn head_shape(add: &Shape) -> Shape {
-    Shape::new([add[0], add[1].saturating_sub(1)])
+/// Output shape of the head kernel: `[n, width]`.
+fn head_shape(x: &Shape, width: &usize) -> Shape {
+    Shape::new([x[0], *width])
 }
 
 /// A contiguous `[dims]` tensor on `like`'s device.
@@ -232,13 +260,24 @@ fn norm_project(x: CubeTensor, g: CubeTensor, w: Vec<CubeTensor>) -> CubeTensor 
 /// Cross-attention's tensors of a decoder layer: `g2, cq, co, ckv`.
 type Cross = [CubeTensor; 4];
 
-/// Launches [`rows::attend_rest_kernel`] for an encoder (`cross` `None`) or decoder layer;
-/// `bias` is `table, line, keybias`.
+/// Where the bias terms are: the relative-position table, and in `aux` the key masks (from
+/// `key_off`, histories of `src` tokens) and the bucket line (`line_len` entries from
+/// `line_off`).
+struct Bias {
+    table: CubeTensor,
+    aux: CubeTensor,
+    key_off: usize,
+    src: usize,
+    line_off: usize,
+    line_len: usize,
+}
+
+/// Launches [`rows::attend_rest_kernel`] for an encoder (`cross` `None`) or decoder layer.
 fn attend_rest(
     x: CubeTensor,
     qkv: CubeTensor,
     wo: CubeTensor,
-    bias: [CubeTensor; 3],
+    bias: Bias,
     cross: Option<Cross>,
     [gf, wi, wf]: [CubeTensor; 3],
 ) -> CubeTensor {
@@ -249,15 +288,15 @@ fn attend_rest(
     if seqs * len == 0 {
         return out;
     }
-    let [table, line, keybias] = bias.map(c);
+    let (table, aux) = (c(bias.table), c(bias.aux));
     let wi = c(wi);
     let dff = wi.meta.shape()[1];
     let inner = wo.meta.shape()[0];
     let heads = table.meta.shape()[1];
     let src = if cross.is_some() {
-        keybias.meta.shape()[1]
+        bias.src.max(1)
     } else {
-        0
+        len
     };
     let cap = score_cap(len.max(src));
     let threads = threads_for(&x, |n| rest_shared_bytes(d, inner, dff, heads, cap, n));
@@ -283,8 +322,7 @@ fn attend_rest(
         c(qkv).into_tensor_arg(),
         c(wo).into_tensor_arg(),
         table.into_tensor_arg(),
-        line.into_tensor_arg(),
-        keybias.into_tensor_arg(),
+        aux.into_tensor_arg(),
         g2.into_tensor_arg(),
         cq.into_tensor_arg(),
         co.into_tensor_arg(),
@@ -293,6 +331,10 @@ fn attend_rest(
         wi.into_tensor_arg(),
         c(wf).into_tensor_arg(),
         out.clone().into_tensor_arg(),
+        bias.key_off as u32,
+        src as u32,
+        bias.line_off as u32,
+        bias.line_len as u32,
         dims,
         burn::backend::cubecl::dtype_to_storage_type(out.dtype),
     );
@@ -314,18 +356,54 @@ impl FusedRowOps for CubeBackend {
         norm_project(x, g, vec![w0, w1, w2])
     }
 
+    fn gather_rows(
+        table: CubeTensor,
+        ids: CubeTensor,
+        off: usize,
+        seqs: usize,
+        len: usize,
+    ) -> CubeTensor {
+        let table = into_contiguous(table);
+        let d = table.meta.shape()[1];
+        let out = empty_like(&table, vec![seqs, len, d]);
+        if seqs * len == 0 {
+            return out;
+        }
+        gather_kernel::launch(
+            &out.client,
+            row_grid(seqs * len, 1),
+            CubeDim::new_1d(PROJ_THREADS as u32),
+            table.into_tensor_arg(),
+            into_contiguous(ids).into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            off as u32,
+            burn::backend::cubecl::dtype_to_storage_type(out.dtype),
+        );
+        out
+    }
+
     fn encoder_rest(
         x: CubeTensor,
         qkv: CubeTensor,
         wo: CubeTensor,
         table: CubeTensor,
-        line: CubeTensor,
-        keybias: CubeTensor,
+        aux: CubeTensor,
         gf: CubeTensor,
         wi: CubeTensor,
         wf: CubeTensor,
+        key_off: usize,
+        line_off: usize,
+        line_len: usize,
     ) -> CubeTensor {
-        attend_rest(x, qkv, wo, [table, line, keybias], None, [gf, wi, wf])
+        let bias = Bias {
+            table,
+            aux,
+            key_off,
+            src: 0,
+            line_off,
+            line_len,
+        };
+        attend_rest(x, qkv, wo, bias, None, [gf, wi, wf])
     }
 
     fn decoder_rest(
@@ -333,8 +411,7 @@ impl FusedRowOps for CubeBackend {
         qkv: CubeTensor,
         wo: CubeTensor,
         table: CubeTensor,
-        line: CubeTensor,
-        keybias: CubeTensor,
+        aux: CubeTensor,
         g2: CubeTensor,
         cq: CubeTensor,
         co: CubeTensor,
@@ -342,28 +419,33 @@ impl FusedRowOps for CubeBackend {
         gf: CubeTensor,
         wi: CubeTensor,
         wf: CubeTensor,
+        key_off: usize,
+        src: usize,
+        line_off: usize,
+        line_len: usize,
     ) -> CubeTensor {
-        attend_rest(
-            x,
-            qkv,
-            wo,
-            [table, line, keybias],
-            Some([g2, cq, co, ckv]),
-            [gf, wi, wf],
-        )
+        let bias = Bias {
+            table,
+            aux,
+            key_off,
+            src,
+            line_off,
+            line_len,
+        };
+        attend_rest(x, qkv, wo, bias, Some([g2, cq, co, ckv]), [gf, wi, wf])
     }
 
     fn head_scores(
         x: CubeTensor,
         g: CubeTensor,
         w: CubeTensor,
-        add: CubeTensor,
+        step: CubeTensor,
+        add_off: usize,
         start: usize,
+        width: usize,
     ) -> CubeTensor {
         let x = into_contiguous(x);
-        let add = into_contiguous(add);
-        let [n, cols] = add.meta.shape().dims::<2>();
-        let width = cols.saturating_sub(1);
+        let n = x.meta.shape()[0];
         let out = empty_like(&x, vec![n, width]);
         if n == 0 || width == 0 {
             return out;
@@ -383,8 +465,9 @@ impl FusedRowOps for CubeBackend {
             x.into_tensor_arg(),
             into_contiguous(g).into_tensor_arg(),
             into_contiguous(w).into_tensor_arg(),
-            add.into_tensor_arg(),
+            into_contiguous(step).into_tensor_arg(),
             out.clone().into_tensor_arg(),
+            add_off as u32,
             dims,
             burn::backend::cubecl::dtype_to_storage_type(out.dtype),
         );

@@ -1,6 +1,7 @@
 //! The model's inference path through the fused kernels: its weights gathered once per query
 //! batch, the encoder with every decoder layer's cross-attention keys and values, and one decoding
-//! step's beam scores.
+//! step's beam scores. Each uploads one tensor: cubecl-wgpu submits the queue before every write,
+//! so an upload costs as much as several launches (`docs/benchmarks.md`).
 
 use burn::backend::Dispatch;
 use burn::backend::tensor::FloatTensor;
@@ -9,6 +10,7 @@ use burn::prelude::*;
 
 use super::{EPSILON, FusedRowOps, fits};
 use crate::seq2seq::attention::Attention;
+use crate::seq2seq::batch::HostBatch;
 use crate::seq2seq::model::Seq2Seq;
 
 /// A tensor as the dispatch backend's primitive (what the fused operations take).
@@ -72,21 +74,34 @@ struct CrossAttn {
     cv: Tensor<2>,
 }
 
-/// The weights of a model that the fused kernels read, and the relative-position buckets of a
-/// history and a target length (the only device work: two small uploads).
+/// The weights of a model that the fused kernels read (no device work to gather them), and the
+/// relative-position buckets of a history length and a target length.
 pub struct FusedModel {
     embed: Tensor<2>,
     encoder: Vec<(SelfAttn, FeedFwd)>,
     encoder_table: Tensor<2>,
     /// The encoder's bucket line for the history's length (`RelativeBias::bucket_line`).
-    encoder_line: Tensor<1>,
+    encoder_line: Vec<f32>,
     encoder_norm: Tensor<1>,
     decoder: Vec<(SelfAttn, CrossAttn, FeedFwd)>,
     decoder_table: Tensor<2>,
     /// The decoder's bucket line for the longest target.
-    decoder_line: Tensor<1>,
+    decoder_line: Vec<f32>,
     decoder_norm: Tensor<1>,
     head: Tensor<2>,
+}
+
+/// A query batch encoded by [`FusedModel::encode`].
+pub struct FusedMemory {
+    /// Per decoder layer, cross-attention keys and values `[2, queries · src, inner]`.
+    kv: Vec<FloatTensor<Dispatch>>,
+    /// The batch's upload: tokens, key masks (0 or −1e9), the encoder's and the decoder's bucket
+    /// lines, in that order.
+    aux: Tensor<1>,
+    /// `[queries, src]`.
+    shape: [usize; 2],
+    /// Where the decoder's bucket line starts in `aux`, and its length.
+    decoder_line: (usize, usize),
 }
 
 impl FusedModel {
@@ -133,48 +148,41 @@ impl FusedModel {
                 ))
             })
             .collect::<Option<Vec<_>>>()?;
-        let device = model.embed.weight.device();
-        let line = |bias: &crate::seq2seq::relpos::RelativeBias, len: usize| {
-            Tensor::<1>::from_data(
-                TensorData::new(bias.bucket_line(len), [2 * len - 1]),
-                &device,
-            )
-        };
         Some(Self {
             embed: model.embed.weight.val(),
             encoder,
             encoder_table: model.encoder_bias.table(),
-            encoder_line: line(&model.encoder_bias, src.max(1)),
+            encoder_line: model.encoder_bias.bucket_line(src.max(1)),
             encoder_norm: scale(&model.encoder_norm)?,
             decoder,
             decoder_table: model.decoder_bias.table(),
-            decoder_line: line(&model.decoder_bias, t.max(1)),
+            decoder_line: model.decoder_bias.bucket_line(t.max(1)),
             decoder_norm: scale(&model.decoder_norm)?,
             head: weight(&model.head),
         })
     }
 
-    /// Encodes histories and projects every decoder layer's cross-attention keys and values:
-    /// `tokens` `[queries, src]`, `keybias` `[queries, src]` (0 for a token, −1e9 for padding)
-    /// → one `[2, queries · src, inner]` (keys, values) per decoder layer.
-    pub fn encode(
-        &self,
-        tokens: Tensor<2, Int>,
-        keybias: &Tensor<2>,
-    ) -> Vec<FloatTensor<Dispatch>> {
-        let [queries, src] = tokens.dims();
-        let d = self.embed.dims()[1];
-        let x: Tensor<3> = self
-            .embed
-            .clone()
-            .select(0, tokens.reshape([queries * src]))
-            .reshape([queries, src, d]);
-        let (table, line, keybias) = (
-            prim(&self.encoder_table),
-            prim(&self.encoder_line),
-            prim(keybias),
+    /// Encodes a batch of histories (of the `src` given to [`FusedModel::of`]) and projects every
+    /// decoder layer's cross-attention keys and values.
+    pub fn encode(&self, batch: &HostBatch, device: &Device) -> FusedMemory {
+        let [queries, src] = batch.shape;
+        let rows = queries * src;
+        let mut aux: Vec<f32> = batch.tokens.iter().map(|&t| t as f32).collect();
+        aux.extend(batch.mask.iter().map(|&m| if m == 0 { -1e9 } else { 0.0 }));
+        let enc_line = (aux.len(), self.encoder_line.len());
+        aux.extend(&self.encoder_line);
+        let decoder_line = (aux.len(), self.decoder_line.len());
+        aux.extend(&self.decoder_line);
+        let len = aux.len();
+        let aux = Tensor::<1>::from_data(TensorData::new(aux, [len]), device);
+        let (table, aux_p) = (prim(&self.encoder_table), prim(&aux));
+        let mut x = <Dispatch as FusedRowOps>::gather_rows(
+            prim(&self.embed),
+            aux_p.clone(),
+            0,
+            queries,
+            src,
         );
-        let mut x = x.inner().into_dispatch();
         for (attn, ff) in &self.encoder {
             let qkv = attn.project(&x);
             x = <Dispatch as FusedRowOps>::encoder_rest(
@@ -182,14 +190,17 @@ impl FusedModel {
                 qkv,
                 prim(&attn.wo),
                 table.clone(),
-                line.clone(),
-                keybias.clone(),
+                aux_p.clone(),
                 prim(&ff.gf),
                 prim(&ff.wi),
                 prim(&ff.wf),
+                rows,
+                enc_line.0,
+                enc_line.1,
             );
         }
-        self.decoder
+        let kv = self
+            .decoder
             .iter()
             .map(|(_, cross, _)| {
                 <Dispatch as FusedRowOps>::norm_project2(
@@ -199,42 +210,51 @@ impl FusedModel {
                     prim(&cross.cv),
                 )
             })
-            .collect()
+            .collect();
+        FusedMemory {
+            kv,
+            aux,
+            shape: batch.shape,
+            decoder_line,
+        }
     }
 
-    /// One decoding step's beam scores: `tokens` `[n · t]` (each hypothesis' BOS and prefix),
-    /// `kv` from [`FusedModel::encode`], `keybias` `[queries, src]` as for
-    /// [`FusedModel::encode`], `add` `[n, 1 + width]` (each hypothesis' score, then the mask of
-    /// the position's `width` values, which start at vocabulary entry `start`) → `[n, width]`:
-    /// log-probability plus mask plus score.
-    #[allow(clippy::too_many_arguments)]
+    /// One decoding step's beam scores for `n` hypotheses of `t` tokens (each one's BOS and
+    /// prefix, row-major in `tokens`) over the queries of `memory`: `add` holds, row-major
+    /// `[n, 1 + width]`, each hypothesis' score and the mask of the position's `width` values,
+    /// which start at vocabulary entry `start` → `[n, width]`: log-probability plus mask plus
+    /// score. Uploads tokens and `add` together.
     pub fn step_scores(
         &self,
-        tokens: Tensor<1, Int>,
+        memory: &FusedMemory,
+        tokens: &[i64],
         t: usize,
-        kv: &[FloatTensor<Dispatch>],
-        keybias: &Tensor<2>,
-        add: Tensor<2>,
+        add: &[f32],
         start: usize,
     ) -> Tensor<2> {
-        let n = tokens.dims()[0] / t.max(1);
-        let d = self.embed.dims()[1];
-        let x: Tensor<3> = self.embed.clone().select(0, tokens).reshape([n, t, d]);
-        let mut x = x.inner().into_dispatch();
-        let (table, line, keybias) = (
-            prim(&self.decoder_table),
-            prim(&self.decoder_line),
-            prim(keybias),
-        );
-        for ((attn, cross, ff), ckv) in self.decoder.iter().zip(kv) {
+        let t = t.max(1);
+        let n = tokens.len() / t;
+        let width = (add.len() / n.max(1)).saturating_sub(1);
+        let device = memory.aux.device();
+        let mut step: Vec<f32> = tokens.iter().map(|&v| v as f32).collect();
+        step.extend_from_slice(add);
+        let len = step.len();
+        let step = prim(&Tensor::<1>::from_data(
+            TensorData::new(step, [len]),
+            &device,
+        ));
+        let mut x =
+            <Dispatch as FusedRowOps>::gather_rows(prim(&self.embed), step.clone(), 0, n, t);
+        let (table, aux) = (prim(&self.decoder_table), prim(&memory.aux));
+        let [queries, src] = memory.shape;
+        for ((attn, cross, ff), ckv) in self.decoder.iter().zip(&memory.kv) {
             let qkv = attn.project(&x);
             x = <Dispatch as FusedRowOps>::decoder_rest(
                 x,
                 qkv,
                 prim(&attn.wo),
                 table.clone(),
-                line.clone(),
-                keybias.clone(),
+                aux.clone(),
                 prim(&cross.g2),
                 prim(&cross.cq),
                 prim(&cross.co),
@@ -242,14 +262,20 @@ impl FusedModel {
                 prim(&ff.gf),
                 prim(&ff.wi),
                 prim(&ff.wf),
+                queries * src,
+                src,
+                memory.decoder_line.0,
+                memory.decoder_line.1,
             );
         }
         Tensor::from_dispatch(<Dispatch as FusedRowOps>::head_scores(
             x,
             prim(&self.decoder_norm),
             prim(&self.head),
-            prim(&add),
+            step,
+            n * t,
             start,
+            width,
         ))
     }
 }

@@ -106,12 +106,13 @@ pub struct RestDims {
 ///
 /// `x`: `[sequences, len, d]` (the layer's input, contiguous); `qkv`: `[3, rows, inner]`
 /// (contiguous); `wo` `[inner, d]`; self-attention's bias from `table` (`[buckets, heads]`) at the
-/// buckets of `line` (`[2 · L − 1]`, `L` ≥ `len`; see `RelativeBias::bucket_line`), plus, in an
-/// encoder, the key mask `keybias` (`[sequences, len]`, 0 or −1e9) or, in a decoder, the causal
-/// mask; cross-attention (decoder only): `g2` `[d]`, `cq` `[d, inner]`, `co` `[inner, d]`, `ckv`
-/// `[2, queries · src, inner]` (keys then values; the sequences of a query consecutive), with the
-/// key mask `keybias` `[queries, src]`; feed-forward: `gf` `[d]`, `wi` `[d, dff]`, `wf`
-/// `[dff, d]` → `out` `[sequences, len, d]`.
+/// buckets of the line at `aux[line_off ..]` (`line_len` = 2 · L − 1 entries, `L` ≥ `len`; see
+/// `RelativeBias::bucket_line`), plus, in an encoder, the key mask of each sequence at
+/// `aux[key_off + sequence · len ..]` (0 or −1e9) or, in a decoder, the causal mask;
+/// cross-attention (decoder only): `g2` `[d]`, `cq` `[d, inner]`, `co` `[inner, d]`, `ckv`
+/// `[2, queries · src, inner]` (keys then values; the sequences of a query consecutive), with each
+/// query's key mask at `aux[key_off + query · src ..]`; feed-forward: `gf` `[d]`, `wi`
+/// `[d, dff]`, `wf` `[dff, d]` → `out` `[sequences, len, d]`.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn attend_rest_kernel<F: Float>(
@@ -119,8 +120,7 @@ pub(super) fn attend_rest_kernel<F: Float>(
     qkv: &Tensor<F>,
     wo: &Tensor<F>,
     table: &Tensor<F>,
-    line: &Tensor<F>,
-    keybias: &Tensor<F>,
+    aux: &Tensor<F>,
     g2: &Tensor<F>,
     cq: &Tensor<F>,
     co: &Tensor<F>,
@@ -129,10 +129,16 @@ pub(super) fn attend_rest_kernel<F: Float>(
     wi: &Tensor<F>,
     wf: &Tensor<F>,
     out: &mut Tensor<F>,
+    key_off: u32,
+    src: u32,
+    line_off: u32,
+    line_len: u32,
     #[comptime] dims: RestDims,
     #[define(F)] _dtype: ElemType,
 ) {
     let len = x.shape(1);
+    let key_off = key_off as usize;
+    let lbase = line_off as usize + (line_len as usize - 1) / 2;
     let rows = x.shape(0) * len;
     let r = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
     if r >= rows {
@@ -177,7 +183,8 @@ pub(super) fn attend_rest_kernel<F: Float>(
         vj: inner,
         vh: dh,
         vc: 1,
-        kbias: seq * len,
+        kbias: key_off + seq * len,
+        lbase,
     };
     let terms = comptime!(BiasTerms {
         relative: true,
@@ -185,8 +192,8 @@ pub(super) fn attend_rest_kernel<F: Float>(
         causal: dims.cross,
     });
     attend::<F>(
-        &mut qs, qkv, qkv, table, line, keybias, layout, i, len, &mut ss, &mut part, &mut at,
-        heads, dh, dims.cap, threads, terms,
+        &mut qs, qkv, qkv, table, aux, layout, i, len, &mut ss, &mut part, &mut at, heads, dh,
+        dims.cap, threads, terms,
     );
     project_add::<F, Shared<[F]>>(
         &mut at, 0usize, wo, &mut xs, &mut part, 1usize, inner, d, threads,
@@ -195,10 +202,10 @@ pub(super) fn attend_rest_kernel<F: Float>(
 
     if dims.cross {
         // Cross-attention over the query's history.
-        let src = keybias.shape(1);
-        let queries = keybias.shape(0);
-        let q = seq / (x.shape(0) / queries);
+        let src = src as usize;
         let memory = ckv.shape(1);
+        let queries = memory / src;
+        let q = seq / (x.shape(0) / queries);
         rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, g2, 1usize, d, threads);
         project_shared::<F, Shared<[F]>>(
             &mut hs, cq, &mut qs, 0usize, 1usize, d, inner, false, threads,
@@ -213,7 +220,8 @@ pub(super) fn attend_rest_kernel<F: Float>(
             vj: inner,
             vh: dh,
             vc: 1,
-            kbias: q * src,
+            kbias: key_off + q * src,
+            lbase,
         };
         let terms = comptime!(BiasTerms {
             relative: false,
@@ -221,8 +229,8 @@ pub(super) fn attend_rest_kernel<F: Float>(
             causal: false,
         });
         attend::<F>(
-            &mut qs, ckv, ckv, table, line, keybias, layout, 0usize, src, &mut ss, &mut part,
-            &mut at, heads, dh, dims.cap, threads, terms,
+            &mut qs, ckv, ckv, table, aux, layout, 0usize, src, &mut ss, &mut part, &mut at, heads,
+            dh, dims.cap, threads, terms,
         );
         project_add::<F, Shared<[F]>>(
             &mut at, 0usize, co, &mut xs, &mut part, 1usize, inner, d, threads,
@@ -263,15 +271,17 @@ pub struct HeadDims {
 /// Beam-search scores of one hypothesis' next value: the last of its rows of `x`
 /// (`[n, t, d]`, contiguous) RMS-normed with `g` (`[d]`), logits over the whole vocabulary by
 /// `w` (`[d, vocab]`), log-softmax, and for the position's `width` values from `start`:
-/// `out[n, j] = (log p(start + j) + add[n, 1 + j]) + add[n, 0]` (`add`: `[n, 1 + width]`, the
-/// hypothesis' score and the constraint mask) → `out` `[n, width]`.
+/// `out[n, j] = (log p(start + j) + add[n, 1 + j]) + add[n, 0]`, where `add` is the
+/// `[n, 1 + width]` block of `step` from `add_off` (the hypothesis' score and the constraint mask)
+/// → `out` `[n, width]`.
 #[cube(launch)]
 pub(super) fn head_kernel<F: Float>(
     x: &Tensor<F>,
     g: &Tensor<F>,
     w: &Tensor<F>,
-    add: &Tensor<F>,
+    step: &Tensor<F>,
     out: &mut Tensor<F>,
+    add_off: u32,
     #[comptime] dims: HeadDims,
     #[define(F)] _dtype: ElemType,
 ) {
@@ -330,7 +340,31 @@ pub(super) fn head_kernel<F: Float>(
     let mut j = tid;
     while j < width {
         let logp = (win[j] - top) - log_sum;
-        out[n * width + j] = (logp + add[n * (width + 1) + 1 + j]) + add[n * (width + 1)];
+        let add = add_off as usize + n * (width + 1);
+        out[n * width + j] = (logp + step[add + 1 + j]) + step[add];
         j += threads;
+    }
+}
+
+/// Rows of `table` (`[vocab, d]`, contiguous) by the token ids at `ids[off ..]` (floats holding
+/// integers) → `out` `[rows, d]` (any leading shape), one workgroup per row.
+#[cube(launch)]
+pub(super) fn gather_kernel<F: Float>(
+    table: &Tensor<F>,
+    ids: &Tensor<F>,
+    out: &mut Tensor<F>,
+    off: u32,
+    #[define(F)] _dtype: ElemType,
+) {
+    let d = table.shape(1);
+    let r = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
+    if r * d >= out.len() {
+        terminate!();
+    }
+    let id = u32::cast_from(ids[off as usize + r]) as usize;
+    let mut c = UNIT_POS_X as usize;
+    while c < d {
+        out[r * d + c] = table[id * d + c];
+        c += CUBE_DIM_X as usize;
     }
 }
