@@ -48,7 +48,15 @@ impl<'m> ModelScorer<'m> {
         let device = device.clone();
         let batch = host_batch(histories, vocab, ids);
         let fused = fused_layer::use_for(&device)
-            .then(|| FusedModel::of(model, batch.shape[1], vocab.id_len() + 1))
+            .then(|| {
+                let widest = (0..vocab.id_len()).map(|p| vocab.width(p) as usize).max();
+                FusedModel::of(
+                    model,
+                    batch.shape[1],
+                    vocab.id_len() + 1,
+                    widest.unwrap_or(1),
+                )
+            })
             .flatten();
         let memory = match fused {
             Some(f) => {

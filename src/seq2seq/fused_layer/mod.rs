@@ -20,6 +20,7 @@
 //! says when. [`super::scorer::ModelScorer`] falls back to the tensor path elsewhere.
 
 mod blocks;
+mod layer;
 mod path;
 mod rows;
 
@@ -34,10 +35,8 @@ use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use rows::{
-    HeadDims, ProjDims, RestDims, attend_rest_kernel, gather_kernel, head_kernel,
-    norm_project_kernel,
-};
+use layer::{LayerDims, layer_kernel};
+use rows::{ProjDims, embed_project_kernel, norm_project_kernel};
 
 /// Threads per workgroup that every device allows; 1,024 or 512 where the device allows.
 const THREADS: usize = 256;
@@ -68,15 +67,23 @@ fn rest_shared_bytes(
     4 * (2 * d + 1 + 2 * inner + dff + heads * cap + threads)
 }
 
-/// Whether the fused kernels take a model of width `d`, `heads` heads of `dh`, feed-forward
-/// width `dff` and `vocab` entries, for histories of `src` tokens and targets of `t`, on any
-/// device: a row's vectors and scores fit WebGPU's minimum shared memory with the fewest threads
-/// a workgroup gets, its heads fit those threads, and the encoder's rows fit the grid. Larger
-/// shapes use the tensor path.
-pub fn fits(d: usize, heads: usize, dh: usize, dff: usize, src: usize, t: usize) -> bool {
+/// Whether the fused kernels take a model of width `d`, `heads` heads of `dh` and feed-forward
+/// width `dff`, for histories of `src` tokens, targets of `t` and ID positions of at most `width`
+/// values, on any device: a row's vectors, scores and (for the output layer) its position's
+/// values fit WebGPU's minimum shared memory with the fewest threads a workgroup gets, and its
+/// heads fit those threads. Larger shapes use the tensor path.
+pub fn fits(
+    d: usize,
+    heads: usize,
+    dh: usize,
+    dff: usize,
+    src: usize,
+    t: usize,
+    width: usize,
+) -> bool {
     let cap = score_cap(src.max(t));
     heads <= THREADS
-        && rest_shared_bytes(d, heads * dh, dff, heads, cap, THREADS) <= SHARED_FLOOR
+        && rest_shared_bytes(d, heads * dh, dff, heads, cap, THREADS) + 4 * width <= SHARED_FLOOR
         && 4 * (2 * d + 1 + PROJ_THREADS) <= SHARED_FLOOR
 }
 
@@ -86,7 +93,7 @@ pub fn fits(d: usize, heads: usize, dh: usize, dff: usize, src: usize, t: usize)
 pub trait FusedRowOps: Backend {
     /// RMSNorm then two projections: `x` `[sequences, len, d]`, `g` `[d]`, `w0`, `w1`
     /// `[d, inner]` → `[2, sequences · len, inner]`.
-    #[fusion(dtype = x, shape = proj_shape(x, w0, &2))]
+    #[fusion(dtype = x, shape = proj_shape(x, w0))]
     fn norm_project2(
         x: FloatTensor<Self>,
         g: FloatTensor<Self>,
@@ -94,35 +101,46 @@ pub trait FusedRowOps: Backend {
         w1: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
-    /// RMSNorm then three projections (queries, keys, values): as [`Self::norm_project2`] →
-    /// `[3, sequences · len, inner]`.
-    #[fusion(dtype = x, shape = proj_shape(x, w0, &3))]
-    fn norm_project3(
-        x: FloatTensor<Self>,
-        g: FloatTensor<Self>,
-        w0: FloatTensor<Self>,
-        w1: FloatTensor<Self>,
-        w2: FloatTensor<Self>,
-    ) -> FloatTensor<Self>;
-
-    /// Rows of `table` (`[vocab, d]`) by the token ids (floats) at `ids[off ..]` →
-    /// `[seqs, len, d]`.
-    #[fusion(dtype = table, shape = gather_shape(table, seqs, len))]
-    fn gather_rows(
+    /// The first layer's rows (see [`rows::embed_project_kernel`]): token embeddings of `table`
+    /// by the ids at `ids[off ..]`, with their queries, keys and values → `[seqs, len, d + 3 ·
+    /// inner]`.
+    #[fusion(dtype = table, shape = state_shape(table, wq, seqs, len))]
+    fn embed_project(
         table: FloatTensor<Self>,
         ids: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        wq: FloatTensor<Self>,
+        wk: FloatTensor<Self>,
+        wv: FloatTensor<Self>,
         off: usize,
         seqs: usize,
         len: usize,
     ) -> FloatTensor<Self>;
 
-    /// The rest of an encoder layer per row (see [`rows::attend_rest_kernel`]; the key masks and
-    /// the bucket line in `aux` at `key_off` and `line_off`): `x` `[sequences, len, d]` →
-    /// `[sequences, len, d]`.
-    #[fusion(dtype = x, shape = x.clone())]
-    fn encoder_rest(
-        x: FloatTensor<Self>,
-        qkv: FloatTensor<Self>,
+    /// An encoder layer followed by the next one's projections (see [`layer::layer_kernel`]; the
+    /// key masks and the bucket line in `aux`): `state` → the next layer's state (same shape).
+    #[fusion(dtype = state, shape = state.clone())]
+    fn encoder_next(
+        state: FloatTensor<Self>,
+        wo: FloatTensor<Self>,
+        table: FloatTensor<Self>,
+        aux: FloatTensor<Self>,
+        gf: FloatTensor<Self>,
+        wi: FloatTensor<Self>,
+        wf: FloatTensor<Self>,
+        gn: FloatTensor<Self>,
+        wq: FloatTensor<Self>,
+        wk: FloatTensor<Self>,
+        wv: FloatTensor<Self>,
+        key_off: usize,
+        line_off: usize,
+        line_len: usize,
+    ) -> FloatTensor<Self>;
+
+    /// The encoder's last layer: `state` → its output `[sequences, len, d]`.
+    #[fusion(dtype = state, shape = plain_shape(state, wo))]
+    fn encoder_last(
+        state: FloatTensor<Self>,
         wo: FloatTensor<Self>,
         table: FloatTensor<Self>,
         aux: FloatTensor<Self>,
@@ -134,13 +152,11 @@ pub trait FusedRowOps: Backend {
         line_len: usize,
     ) -> FloatTensor<Self>;
 
-    /// The rest of a decoder layer per row, with cross-attention over histories of `src` tokens
-    /// (see [`rows::attend_rest_kernel`]; the key masks and the bucket line in `aux`): `x`
-    /// `[sequences, len, d]` → `[sequences, len, d]`.
-    #[fusion(dtype = x, shape = x.clone())]
-    fn decoder_rest(
-        x: FloatTensor<Self>,
-        qkv: FloatTensor<Self>,
+    /// A decoder layer with cross-attention over histories of `src` tokens, followed by the next
+    /// layer's projections: `state` → the next layer's state.
+    #[fusion(dtype = state, shape = state.clone())]
+    fn decoder_next(
+        state: FloatTensor<Self>,
         wo: FloatTensor<Self>,
         table: FloatTensor<Self>,
         aux: FloatTensor<Self>,
@@ -151,43 +167,66 @@ pub trait FusedRowOps: Backend {
         gf: FloatTensor<Self>,
         wi: FloatTensor<Self>,
         wf: FloatTensor<Self>,
+        gn: FloatTensor<Self>,
+        wq: FloatTensor<Self>,
+        wk: FloatTensor<Self>,
+        wv: FloatTensor<Self>,
         key_off: usize,
         src: usize,
         line_off: usize,
         line_len: usize,
     ) -> FloatTensor<Self>;
 
-    /// Beam scores of the position whose `width` values start at vocabulary entry `start` (see
-    /// [`rows::head_kernel`]): `x` `[n, t, d]`, `g` `[d]`, `w` `[d, vocab]`, each hypothesis'
-    /// score and mask at `step[add_off ..]` (`[n, 1 + width]`) → `[n, width]`.
-    #[fusion(dtype = x, shape = head_shape(x, width))]
-    fn head_scores(
-        x: FloatTensor<Self>,
-        g: FloatTensor<Self>,
-        w: FloatTensor<Self>,
+    /// The decoder's last layer on each hypothesis' last row, then its beam scores over the
+    /// `width` values from vocabulary entry `start` (`gn` the final norm, `head` the output
+    /// layer, each hypothesis' score and mask at `step[add_off ..]`) → `[n, width]`.
+    #[fusion(dtype = state, shape = head_shape(state, width))]
+    fn decoder_head(
+        state: FloatTensor<Self>,
+        wo: FloatTensor<Self>,
+        table: FloatTensor<Self>,
+        aux: FloatTensor<Self>,
+        g2: FloatTensor<Self>,
+        cq: FloatTensor<Self>,
+        co: FloatTensor<Self>,
+        ckv: FloatTensor<Self>,
+        gf: FloatTensor<Self>,
+        wi: FloatTensor<Self>,
+        wf: FloatTensor<Self>,
+        gn: FloatTensor<Self>,
+        head: FloatTensor<Self>,
         step: FloatTensor<Self>,
+        key_off: usize,
+        src: usize,
+        line_off: usize,
+        line_len: usize,
         add_off: usize,
         start: usize,
         width: usize,
     ) -> FloatTensor<Self>;
 }
 
-/// Output shape of the gather kernel: `[seqs, len, d]`.
-fn gather_shape(table: &Shape, seqs: &usize, len: &usize) -> Shape {
-    Shape::new([*seqs, *len, table[1]])
-}
-
 /// A float tensor of burn's cube backend.
 type CubeTensor = FloatTensor<CubeBackend>;
 
-/// Output shape of the projection kernel: `[parts, sequences · len, inner]`.
-fn proj_shape(x: &Shape, w: &Shape, parts: &usize) -> Shape {
-    Shape::new([*parts, x[0] * x[1], w[1]])
+/// Output shape of [`FusedRowOps::norm_project2`]: `[2, sequences · len, inner]`.
+fn proj_shape(x: &Shape, w: &Shape) -> Shape {
+    Shape::new([2, x[0] * x[1], w[1]])
 }
 
-/// Output shape of the head kernel: `[n, width]`.
-fn head_shape(x: &Shape, width: &usize) -> Shape {
-    Shape::new([x[0], *width])
+/// A layer's state: `[seqs, len, d + 3 · inner]`.
+fn state_shape(table: &Shape, wq: &Shape, seqs: &usize, len: &usize) -> Shape {
+    Shape::new([*seqs, *len, table[1] + 3 * wq[1]])
+}
+
+/// A layer's output alone: `[sequences, len, d]`.
+fn plain_shape(state: &Shape, wo: &Shape) -> Shape {
+    Shape::new([state[0], state[1], wo[1]])
+}
+
+/// Beam scores: `[n, width]`.
+fn head_shape(state: &Shape, width: &usize) -> Shape {
+    Shape::new([state[0], *width])
 }
 
 /// A contiguous `[dims]` tensor on `like`'s device.
@@ -218,48 +257,6 @@ fn threads_for(like: &CubeTensor, bytes: impl Fn(usize) -> usize) -> usize {
         .unwrap_or(THREADS)
 }
 
-/// Launches [`rows::norm_project_kernel`] with two or three projections.
-fn norm_project(x: CubeTensor, g: CubeTensor, w: Vec<CubeTensor>) -> CubeTensor {
-    let x = into_contiguous(x);
-    let [seqs, len, d] = x.meta.shape().dims::<3>();
-    let rows = seqs * len;
-    let inner = w[0].meta.shape()[1];
-    let parts = w.len();
-    let out = empty_like(&x, vec![parts, rows, inner]);
-    if rows == 0 {
-        return out;
-    }
-    let dims = ProjDims {
-        d,
-        inner,
-        parts,
-        threads: PROJ_THREADS,
-    };
-    let mut w = w.into_iter().map(into_contiguous);
-    let (Some(w0), Some(w1)) = (w.next(), w.next()) else {
-        unreachable!("norm_project2 and norm_project3 pass two or three weights");
-    };
-    // With two projections the third argument is a one-float placeholder.
-    let w2 = w.next().unwrap_or_else(|| empty_like(&x, vec![1]));
-    norm_project_kernel::launch(
-        &out.client,
-        row_grid(rows, (parts * inner).div_ceil(PROJ_THREADS)),
-        CubeDim::new_1d(PROJ_THREADS as u32),
-        x.into_tensor_arg(),
-        into_contiguous(g).into_tensor_arg(),
-        w0.into_tensor_arg(),
-        w1.into_tensor_arg(),
-        w2.into_tensor_arg(),
-        out.clone().into_tensor_arg(),
-        dims,
-        burn::backend::cubecl::dtype_to_storage_type(out.dtype),
-    );
-    out
-}
-
-/// Cross-attention's tensors of a decoder layer: `g2, cq, co, ckv`.
-type Cross = [CubeTensor; 4];
-
 /// Where the bias terms are: the relative-position table, and in `aux` the key masks (from
 /// `key_off`, histories of `src` tokens) and the bucket line (`line_len` entries from
 /// `line_off`).
@@ -272,26 +269,35 @@ struct Bias {
     line_len: usize,
 }
 
-/// Launches [`rows::attend_rest_kernel`] for an encoder (`cross` `None`) or decoder layer.
-fn attend_rest(
-    x: CubeTensor,
-    qkv: CubeTensor,
+/// What a layer kernel does after its layer.
+enum End {
+    /// The next layer's projections: its norm scale and `wq, wk, wv`.
+    Next([CubeTensor; 4]),
+    /// Nothing: the output alone.
+    Plain,
+    /// Beam scores: the final norm scale, the output layer, the step upload; `add_off`, `start`,
+    /// `width` as in [`FusedRowOps::decoder_head`].
+    Head([CubeTensor; 3], [usize; 3]),
+}
+
+/// Launches [`layer::layer_kernel`] for an encoder (`cross` `None`: no cross-attention) or
+/// decoder layer (`cross` = `g2, cq, co, ckv`), `ff` = `gf, wi, wf`.
+fn layer_launch(
+    state: CubeTensor,
     wo: CubeTensor,
     bias: Bias,
-    cross: Option<Cross>,
-    [gf, wi, wf]: [CubeTensor; 3],
+    cross: Option<[CubeTensor; 4]>,
+    ff: [CubeTensor; 3],
+    end: End,
 ) -> CubeTensor {
     let c = into_contiguous;
-    let x = c(x);
-    let [seqs, len, d] = x.meta.shape().dims::<3>();
-    let out = empty_like(&x, vec![seqs, len, d]);
-    if seqs * len == 0 {
-        return out;
-    }
-    let (table, aux) = (c(bias.table), c(bias.aux));
-    let wi = c(wi);
+    let state = c(state);
+    let [seqs, len, width] = state.meta.shape().dims::<3>();
+    let wo = c(wo);
+    let [inner, d] = wo.meta.shape().dims::<2>();
+    let [gf, wi, wf] = ff.map(c);
     let dff = wi.meta.shape()[1];
-    let inner = wo.meta.shape()[0];
+    let (table, aux) = (c(bias.table), c(bias.aux));
     let heads = table.meta.shape()[1];
     let src = if cross.is_some() {
         bias.src.max(1)
@@ -299,8 +305,38 @@ fn attend_rest(
         len
     };
     let cap = score_cap(len.max(src));
-    let threads = threads_for(&x, |n| rest_shared_bytes(d, inner, dff, heads, cap, n));
-    let dims = RestDims {
+    let placeholder = || empty_like(&state, vec![1]);
+    let (next, head) = (matches!(end, End::Next(_)), matches!(end, End::Head(..)));
+    let (out, rows, [gn, w0, w1, w2, step], [add_off, start, head_width]) = match end {
+        End::Next(t) => {
+            let [gn, wq, wk, wv] = t.map(c);
+            (
+                empty_like(&state, vec![seqs, len, width]),
+                seqs * len,
+                [gn, wq, wk, wv, placeholder()],
+                [0; 3],
+            )
+        }
+        End::Plain => (
+            empty_like(&state, vec![seqs, len, d]),
+            seqs * len,
+            std::array::from_fn(|_| placeholder()),
+            [0; 3],
+        ),
+        End::Head([gn, head, step], sizes) => (
+            empty_like(&state, vec![seqs, sizes[2]]),
+            seqs,
+            [c(gn), c(head), placeholder(), placeholder(), c(step)],
+            sizes,
+        ),
+    };
+    if rows == 0 || len == 0 {
+        return out;
+    }
+    let threads = threads_for(&state, |n| {
+        rest_shared_bytes(d, inner, dff, heads, cap, n) + 4 * head_width
+    });
+    let dims = LayerDims {
         d,
         heads,
         dh: inner / heads,
@@ -308,33 +344,42 @@ fn attend_rest(
         cap,
         threads,
         cross: cross.is_some(),
+        next,
+        head,
+        start,
+        width: head_width,
     };
     // An encoder binds one-float placeholders where a decoder has its cross-attention tensors.
     let [g2, cq, co, ckv] = match cross {
         Some(t) => t.map(c),
-        None => std::array::from_fn(|_| empty_like(&x, vec![1, 1, 1])),
+        None => std::array::from_fn(|_| placeholder()),
     };
-    attend_rest_kernel::launch(
+    layer_kernel::launch(
         &out.client,
-        row_grid(seqs * len, 1),
+        row_grid(rows, 1),
         CubeDim::new_1d(threads as u32),
-        x.into_tensor_arg(),
-        c(qkv).into_tensor_arg(),
-        c(wo).into_tensor_arg(),
+        state.into_tensor_arg(),
+        wo.into_tensor_arg(),
         table.into_tensor_arg(),
         aux.into_tensor_arg(),
         g2.into_tensor_arg(),
         cq.into_tensor_arg(),
         co.into_tensor_arg(),
         ckv.into_tensor_arg(),
-        c(gf).into_tensor_arg(),
+        gf.into_tensor_arg(),
         wi.into_tensor_arg(),
-        c(wf).into_tensor_arg(),
+        wf.into_tensor_arg(),
+        gn.into_tensor_arg(),
+        w0.into_tensor_arg(),
+        w1.into_tensor_arg(),
+        w2.into_tensor_arg(),
+        step.into_tensor_arg(),
         out.clone().into_tensor_arg(),
         bias.key_off as u32,
         src as u32,
         bias.line_off as u32,
         bias.line_len as u32,
+        add_off as u32,
         dims,
         burn::backend::cubecl::dtype_to_storage_type(out.dtype),
     );
@@ -343,48 +388,113 @@ fn attend_rest(
 
 impl FusedRowOps for CubeBackend {
     fn norm_project2(x: CubeTensor, g: CubeTensor, w0: CubeTensor, w1: CubeTensor) -> CubeTensor {
-        norm_project(x, g, vec![w0, w1])
-    }
-
-    fn norm_project3(
-        x: CubeTensor,
-        g: CubeTensor,
-        w0: CubeTensor,
-        w1: CubeTensor,
-        w2: CubeTensor,
-    ) -> CubeTensor {
-        norm_project(x, g, vec![w0, w1, w2])
-    }
-
-    fn gather_rows(
-        table: CubeTensor,
-        ids: CubeTensor,
-        off: usize,
-        seqs: usize,
-        len: usize,
-    ) -> CubeTensor {
-        let table = into_contiguous(table);
-        let d = table.meta.shape()[1];
-        let out = empty_like(&table, vec![seqs, len, d]);
-        if seqs * len == 0 {
+        let x = into_contiguous(x);
+        let [seqs, len, d] = x.meta.shape().dims::<3>();
+        let rows = seqs * len;
+        let (w0, w1) = (into_contiguous(w0), into_contiguous(w1));
+        let inner = w0.meta.shape()[1];
+        let out = empty_like(&x, vec![2, rows, inner]);
+        if rows == 0 {
             return out;
         }
-        gather_kernel::launch(
+        let dims = ProjDims {
+            d,
+            inner,
+            parts: 2,
+            threads: PROJ_THREADS,
+        };
+        // The kernel's third projection is unused: a one-float placeholder.
+        let w2 = empty_like(&x, vec![1]);
+        norm_project_kernel::launch(
             &out.client,
-            row_grid(seqs * len, 1),
+            row_grid(rows, (2 * inner).div_ceil(PROJ_THREADS)),
             CubeDim::new_1d(PROJ_THREADS as u32),
-            table.into_tensor_arg(),
-            into_contiguous(ids).into_tensor_arg(),
+            x.into_tensor_arg(),
+            into_contiguous(g).into_tensor_arg(),
+            w0.into_tensor_arg(),
+            w1.into_tensor_arg(),
+            w2.into_tensor_arg(),
             out.clone().into_tensor_arg(),
-            off as u32,
+            dims,
             burn::backend::cubecl::dtype_to_storage_type(out.dtype),
         );
         out
     }
 
-    fn encoder_rest(
-        x: CubeTensor,
-        qkv: CubeTensor,
+    fn embed_project(
+        table: CubeTensor,
+        ids: CubeTensor,
+        g: CubeTensor,
+        wq: CubeTensor,
+        wk: CubeTensor,
+        wv: CubeTensor,
+        off: usize,
+        seqs: usize,
+        len: usize,
+    ) -> CubeTensor {
+        let c = into_contiguous;
+        let table = c(table);
+        let d = table.meta.shape()[1];
+        let [wq, wk, wv] = [wq, wk, wv].map(c);
+        let inner = wq.meta.shape()[1];
+        let out = empty_like(&table, vec![seqs, len, d + 3 * inner]);
+        if seqs * len == 0 {
+            return out;
+        }
+        let dims = ProjDims {
+            d,
+            inner,
+            parts: 3,
+            threads: PROJ_THREADS,
+        };
+        embed_project_kernel::launch(
+            &out.client,
+            row_grid(seqs * len, (3 * inner).div_ceil(PROJ_THREADS)),
+            CubeDim::new_1d(PROJ_THREADS as u32),
+            table.into_tensor_arg(),
+            c(ids).into_tensor_arg(),
+            c(g).into_tensor_arg(),
+            wq.into_tensor_arg(),
+            wk.into_tensor_arg(),
+            wv.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            off as u32,
+            dims,
+            burn::backend::cubecl::dtype_to_storage_type(out.dtype),
+        );
+        out
+    }
+
+    fn encoder_next(
+        state: CubeTensor,
+        wo: CubeTensor,
+        table: CubeTensor,
+        aux: CubeTensor,
+        gf: CubeTensor,
+        wi: CubeTensor,
+        wf: CubeTensor,
+        gn: CubeTensor,
+        wq: CubeTensor,
+        wk: CubeTensor,
+        wv: CubeTensor,
+        key_off: usize,
+        line_off: usize,
+        line_len: usize,
+    ) -> CubeTensor {
+        let bias = Bias {
+            table,
+            aux,
+            key_off,
+            src: 0,
+            line_off,
+            line_len,
+        };
+        let end = End::Next([gn, wq, wk, wv]);
+        layer_launch(state, wo, bias, None, [gf, wi, wf], end)
+    }
+
+    fn encoder_last(
+        state: CubeTensor,
         wo: CubeTensor,
         table: CubeTensor,
         aux: CubeTensor,
@@ -403,12 +513,11 @@ impl FusedRowOps for CubeBackend {
             line_off,
             line_len,
         };
-        attend_rest(x, qkv, wo, bias, None, [gf, wi, wf])
+        layer_launch(state, wo, bias, None, [gf, wi, wf], End::Plain)
     }
 
-    fn decoder_rest(
-        x: CubeTensor,
-        qkv: CubeTensor,
+    fn decoder_next(
+        state: CubeTensor,
         wo: CubeTensor,
         table: CubeTensor,
         aux: CubeTensor,
@@ -419,6 +528,10 @@ impl FusedRowOps for CubeBackend {
         gf: CubeTensor,
         wi: CubeTensor,
         wf: CubeTensor,
+        gn: CubeTensor,
+        wq: CubeTensor,
+        wk: CubeTensor,
+        wv: CubeTensor,
         key_off: usize,
         src: usize,
         line_off: usize,
@@ -432,46 +545,45 @@ impl FusedRowOps for CubeBackend {
             line_off,
             line_len,
         };
-        attend_rest(x, qkv, wo, bias, Some([g2, cq, co, ckv]), [gf, wi, wf])
+        let cross = Some([g2, cq, co, ckv]);
+        let end = End::Next([gn, wq, wk, wv]);
+        layer_launch(state, wo, bias, cross, [gf, wi, wf], end)
     }
 
-    fn head_scores(
-        x: CubeTensor,
-        g: CubeTensor,
-        w: CubeTensor,
+    fn decoder_head(
+        state: CubeTensor,
+        wo: CubeTensor,
+        table: CubeTensor,
+        aux: CubeTensor,
+        g2: CubeTensor,
+        cq: CubeTensor,
+        co: CubeTensor,
+        ckv: CubeTensor,
+        gf: CubeTensor,
+        wi: CubeTensor,
+        wf: CubeTensor,
+        gn: CubeTensor,
+        head: CubeTensor,
         step: CubeTensor,
+        key_off: usize,
+        src: usize,
+        line_off: usize,
+        line_len: usize,
         add_off: usize,
         start: usize,
         width: usize,
     ) -> CubeTensor {
-        let x = into_contiguous(x);
-        let n = x.meta.shape()[0];
-        let out = empty_like(&x, vec![n, width]);
-        if n == 0 || width == 0 {
-            return out;
-        }
-        let d = x.meta.shape()[2];
-        let threads = threads_for(&x, |k| 4 * (2 * d + 1 + k + width));
-        let dims = HeadDims {
-            d,
-            start,
-            width,
-            threads,
+        let bias = Bias {
+            table,
+            aux,
+            key_off,
+            src,
+            line_off,
+            line_len,
         };
-        head_kernel::launch(
-            &out.client,
-            row_grid(n, 1),
-            CubeDim::new_1d(threads as u32),
-            x.into_tensor_arg(),
-            into_contiguous(g).into_tensor_arg(),
-            into_contiguous(w).into_tensor_arg(),
-            into_contiguous(step).into_tensor_arg(),
-            out.clone().into_tensor_arg(),
-            add_off as u32,
-            dims,
-            burn::backend::cubecl::dtype_to_storage_type(out.dtype),
-        );
-        out
+        let cross = Some([g2, cq, co, ckv]);
+        let end = End::Head([gn, head, step], [add_off, start, width]);
+        layer_launch(state, wo, bias, cross, [gf, wi, wf], end)
     }
 }
 
@@ -513,16 +625,17 @@ mod tests {
     #[test]
     fn the_paper_shape_fits_and_outsized_ones_do_not() {
         // TIGER: width 128, 6 heads of 64, feed-forward 1024, 20 items × 4 + 1 history tokens,
-        // IDs of 4 tokens (5 with BOS).
-        assert!(fits(128, 6, 64, 1024, 81, 5));
+        // IDs of 4 tokens (5 with BOS), codebooks of 256.
+        assert!(fits(128, 6, 64, 1024, 81, 5, 256));
+        let wide = "a row of width 1024 with its FFN exceeds 16 KiB";
+        assert!(!fits(1024, 6, 64, 1024, 81, 5, 256), "{wide}");
+        let long = "scores of 6 heads over 4,096 tokens exceed 16 KiB";
+        assert!(!fits(128, 6, 64, 1024, 4096, 5, 256), "{long}");
+        let values = "4,096 values of a position exceed 16 KiB";
+        assert!(!fits(128, 6, 64, 1024, 81, 5, 4096), "{values}");
         assert!(
-            !fits(1024, 6, 64, 1024, 81, 5),
-            "a row of width 1024 with its FFN exceeds 16 KiB"
+            !fits(16, 300, 1, 16, 10, 2, 4),
+            "300 heads exceed 256 threads"
         );
-        assert!(
-            !fits(128, 6, 64, 1024, 4096, 5),
-            "scores of 6 heads over 4,096 tokens exceed 16 KiB"
-        );
-        assert!(!fits(16, 300, 1, 16, 10, 2), "300 heads exceed 256 threads");
     }
 }

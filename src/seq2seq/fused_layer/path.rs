@@ -45,16 +45,10 @@ impl SelfAttn {
         })
     }
 
-    /// The layer's queries, keys and values of `x` (`[rows, d]`) → `[3, rows, inner]`.
-    fn project(&self, x: &FloatTensor<Dispatch>) -> FloatTensor<Dispatch> {
+    /// The norm scale and projections the previous layer's kernel applies for this layer.
+    fn inputs(&self) -> [FloatTensor<Dispatch>; 4] {
         let [wq, wk, wv] = &self.qkv;
-        <Dispatch as FusedRowOps>::norm_project3(
-            x.clone(),
-            prim(&self.g1),
-            prim(wq),
-            prim(wk),
-            prim(wv),
-        )
+        [prim(&self.g1), prim(wq), prim(wk), prim(wv)]
     }
 }
 
@@ -105,16 +99,20 @@ pub struct FusedMemory {
 }
 
 impl FusedModel {
-    /// The fused path for `model` with histories of `src` tokens and targets of `t`, or `None`
-    /// when its shape does not fit the kernels ([`fits`]) or a norm's epsilon differs from theirs.
-    pub fn of(model: &Seq2Seq, src: usize, t: usize) -> Option<Self> {
+    /// The fused path for `model` with histories of `src` tokens, targets of `t` and ID positions
+    /// of at most `width` values, or `None` when its shape does not fit the kernels ([`fits`]), a
+    /// stack has no layer, or a norm's epsilon differs from the kernels'.
+    pub fn of(model: &Seq2Seq, src: usize, t: usize, width: usize) -> Option<Self> {
         let d = model.embed.weight.dims()[1];
         let layer = model.decoder.first()?;
         let [wq, _, _, _] = layer.self_attn.weights();
         let inner = wq.dims()[1];
         let (_, heads) = model.decoder_bias.shape();
         let dff = layer.ff.wi.weight.dims()[1];
-        if heads == 0 || !inner.is_multiple_of(heads) || !fits(d, heads, inner / heads, dff, src, t)
+        if heads == 0
+            || model.encoder.is_empty()
+            || !inner.is_multiple_of(heads)
+            || !fits(d, heads, inner / heads, dff, src, t, width)
         {
             return None;
         }
@@ -169,36 +167,43 @@ impl FusedModel {
         let rows = queries * src;
         let mut aux: Vec<f32> = batch.tokens.iter().map(|&t| t as f32).collect();
         aux.extend(batch.mask.iter().map(|&m| if m == 0 { -1e9 } else { 0.0 }));
-        let enc_line = (aux.len(), self.encoder_line.len());
+        let line = (aux.len(), self.encoder_line.len());
         aux.extend(&self.encoder_line);
         let decoder_line = (aux.len(), self.decoder_line.len());
         aux.extend(&self.decoder_line);
         let len = aux.len();
         let aux = Tensor::<1>::from_data(TensorData::new(aux, [len]), device);
         let (table, aux_p) = (prim(&self.encoder_table), prim(&aux));
-        let mut x = <Dispatch as FusedRowOps>::gather_rows(
-            prim(&self.embed),
-            aux_p.clone(),
-            0,
-            queries,
-            src,
-        );
-        for (attn, ff) in &self.encoder {
-            let qkv = attn.project(&x);
-            x = <Dispatch as FusedRowOps>::encoder_rest(
-                x,
-                qkv,
-                prim(&attn.wo),
-                table.clone(),
-                aux_p.clone(),
-                prim(&ff.gf),
-                prim(&ff.wi),
-                prim(&ff.wf),
-                rows,
-                enc_line.0,
-                enc_line.1,
-            );
+        let mut state = self.embed_project(&self.encoder[0].0, aux_p.clone(), queries, src);
+        let mut x = None;
+        for (l, (attn, ff)) in self.encoder.iter().enumerate() {
+            let [wo, gf, wi, wf] = [prim(&attn.wo), prim(&ff.gf), prim(&ff.wi), prim(&ff.wf)];
+            let (table, aux) = (table.clone(), aux_p.clone());
+            match self.encoder.get(l + 1) {
+                Some((next, _)) => {
+                    let [gn, wq, wk, wv] = next.inputs();
+                    state = <Dispatch as FusedRowOps>::encoder_next(
+                        state, wo, table, aux, gf, wi, wf, gn, wq, wk, wv, rows, line.0, line.1,
+                    );
+                }
+                None => {
+                    x = Some(<Dispatch as FusedRowOps>::encoder_last(
+                        state.clone(),
+                        wo,
+                        table,
+                        aux,
+                        gf,
+                        wi,
+                        wf,
+                        rows,
+                        line.0,
+                        line.1,
+                    ));
+                }
+            }
         }
+        // `of` requires an encoder layer, so the loop's last turn set `x`.
+        let x = x.unwrap_or(state);
         let kv = self
             .decoder
             .iter()
@@ -217,6 +222,29 @@ impl FusedModel {
             shape: batch.shape,
             decoder_line,
         }
+    }
+
+    /// The first layer's state for token ids (floats) at the start of `ids`: `[seqs, len, d + 3 ·
+    /// inner]`.
+    fn embed_project(
+        &self,
+        first: &SelfAttn,
+        ids: FloatTensor<Dispatch>,
+        seqs: usize,
+        len: usize,
+    ) -> FloatTensor<Dispatch> {
+        let [g, wq, wk, wv] = first.inputs();
+        <Dispatch as FusedRowOps>::embed_project(
+            prim(&self.embed),
+            ids,
+            g,
+            wq,
+            wk,
+            wv,
+            0,
+            seqs,
+            len,
+        )
     }
 
     /// One decoding step's beam scores for `n` hypotheses of `t` tokens (each one's BOS and
@@ -243,39 +271,55 @@ impl FusedModel {
             TensorData::new(step, [len]),
             &device,
         ));
-        let mut x =
-            <Dispatch as FusedRowOps>::gather_rows(prim(&self.embed), step.clone(), 0, n, t);
         let (table, aux) = (prim(&self.decoder_table), prim(&memory.aux));
         let [queries, src] = memory.shape;
-        for ((attn, cross, ff), ckv) in self.decoder.iter().zip(&memory.kv) {
-            let qkv = attn.project(&x);
-            x = <Dispatch as FusedRowOps>::decoder_rest(
-                x,
-                qkv,
+        let (key_off, line) = (queries * src, memory.decoder_line);
+        let mut state = self.embed_project(&self.decoder[0].0, step.clone(), n, t);
+        for (l, ((attn, cross, ff), ckv)) in self.decoder.iter().zip(&memory.kv).enumerate() {
+            let [wo, g2, cq, co] = [
                 prim(&attn.wo),
-                table.clone(),
-                aux.clone(),
                 prim(&cross.g2),
                 prim(&cross.cq),
                 prim(&cross.co),
-                ckv.clone(),
-                prim(&ff.gf),
-                prim(&ff.wi),
-                prim(&ff.wf),
-                queries * src,
-                src,
-                memory.decoder_line.0,
-                memory.decoder_line.1,
-            );
+            ];
+            let [gf, wi, wf] = [prim(&ff.gf), prim(&ff.wi), prim(&ff.wf)];
+            let (table, aux, ckv) = (table.clone(), aux.clone(), ckv.clone());
+            match self.decoder.get(l + 1) {
+                Some((next, _, _)) => {
+                    let [gn, wq, wk, wv] = next.inputs();
+                    state = <Dispatch as FusedRowOps>::decoder_next(
+                        state, wo, table, aux, g2, cq, co, ckv, gf, wi, wf, gn, wq, wk, wv,
+                        key_off, src, line.0, line.1,
+                    );
+                }
+                None => {
+                    return Tensor::from_dispatch(<Dispatch as FusedRowOps>::decoder_head(
+                        state,
+                        wo,
+                        table,
+                        aux,
+                        g2,
+                        cq,
+                        co,
+                        ckv,
+                        gf,
+                        wi,
+                        wf,
+                        prim(&self.decoder_norm),
+                        prim(&self.head),
+                        step,
+                        key_off,
+                        src,
+                        line.0,
+                        line.1,
+                        n * t,
+                        start,
+                        width,
+                    ));
+                }
+            }
         }
-        Tensor::from_dispatch(<Dispatch as FusedRowOps>::head_scores(
-            x,
-            prim(&self.decoder_norm),
-            prim(&self.head),
-            step,
-            n * t,
-            start,
-            width,
-        ))
+        // `of` takes the decoder's first layer, so the loop returned at its last.
+        unreachable!("a fused model has at least one decoder layer")
     }
 }

@@ -1,12 +1,11 @@
-//! The fused transformer kernels: one workgroup per token row (per row and block of outputs for
-//! the projections), so that a layer of a single beam-search query spreads over as many of the
-//! GPU's cores as it has rows.
+//! The fused kernels' projections: RMSNorm then projections of a row with its outputs spread over
+//! several workgroups (the first layer's queries, keys and values from the token embeddings, the
+//! history's cross-attention keys and values), and the blocks a layer kernel ends with (the next
+//! layer's projections, the output layer's beam scores).
 
 use cubecl::prelude::*;
 
-use super::blocks::{
-    BiasTerms, KeyLayout, attend, dot, project_add, project_shared, reduce_group, rms_norm,
-};
+use super::blocks::{dot, reduce_group, rms_norm};
 
 /// Shapes of a [`norm_project_kernel`] launch, fixed when it is compiled.
 #[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
@@ -80,242 +79,117 @@ pub(super) fn norm_project_kernel<F: Float>(
     }
 }
 
-/// Shapes of an [`attend_rest_kernel`] launch, fixed when it is compiled.
-#[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
-pub struct RestDims {
-    /// Model width.
-    pub(super) d: usize,
-    /// Attention heads.
-    pub(super) heads: usize,
-    /// Width of a head.
-    pub(super) dh: usize,
-    /// Feed-forward width.
-    pub(super) dff: usize,
-    /// Room for one head's scores (≥ the longest key sequence).
-    pub(super) cap: usize,
-    /// Threads per workgroup.
-    pub(super) threads: usize,
-    /// A decoder layer (cross-attention between self-attention and the feed-forward).
-    pub(super) cross: bool,
-}
-
-/// The rest of a layer for row `r` once its queries, keys and values are projected
-/// ([`norm_project_kernel`]): self-attention over its sequence's rows, output projection and
-/// residual; for a decoder, RMSNorm, cross-attention over its query's history and residual; then
-/// RMSNorm, ReLU feed-forward and residual.
-///
-/// `x`: `[sequences, len, d]` (the layer's input, contiguous); `qkv`: `[3, rows, inner]`
-/// (contiguous); `wo` `[inner, d]`; self-attention's bias from `table` (`[buckets, heads]`) at the
-/// buckets of the line at `aux[line_off ..]` (`line_len` = 2 · L − 1 entries, `L` ≥ `len`; see
-/// `RelativeBias::bucket_line`), plus, in an encoder, the key mask of each sequence at
-/// `aux[key_off + sequence · len ..]` (0 or −1e9) or, in a decoder, the causal mask;
-/// cross-attention (decoder only): `g2` `[d]`, `cq` `[d, inner]`, `co` `[inner, d]`, `ckv`
-/// `[2, queries · src, inner]` (keys then values; the sequences of a query consecutive), with each
-/// query's key mask at `aux[key_off + query · src ..]`; feed-forward: `gf` `[d]`, `wi`
-/// `[d, dff]`, `wf` `[dff, d]` → `out` `[sequences, len, d]`.
+/// Row `r`'s token embedding (row `ids[off + r]` of `table`, `[vocab, d]`; ids are floats holding
+/// integers) and its RMSNorm (scale `g`) projected by `w0`, `w1`, `w2` (`[d, inner]`): `out`
+/// (`[sequences, len, d + 3 · inner]`) gets `[x | x̂·w0 | x̂·w1 | x̂·w2]` per row, the layout a
+/// layer kernel reads. Workgroups as in [`norm_project_kernel`]; the first of a row writes `x`.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn attend_rest_kernel<F: Float>(
-    x: &Tensor<F>,
-    qkv: &Tensor<F>,
-    wo: &Tensor<F>,
+pub(super) fn embed_project_kernel<F: Float>(
     table: &Tensor<F>,
-    aux: &Tensor<F>,
-    g2: &Tensor<F>,
-    cq: &Tensor<F>,
-    co: &Tensor<F>,
-    ckv: &Tensor<F>,
-    gf: &Tensor<F>,
-    wi: &Tensor<F>,
-    wf: &Tensor<F>,
+    ids: &Tensor<F>,
+    g: &Tensor<F>,
+    w0: &Tensor<F>,
+    w1: &Tensor<F>,
+    w2: &Tensor<F>,
     out: &mut Tensor<F>,
-    key_off: u32,
-    src: u32,
-    line_off: u32,
-    line_len: u32,
-    #[comptime] dims: RestDims,
+    off: u32,
+    #[comptime] dims: ProjDims,
     #[define(F)] _dtype: ElemType,
 ) {
-    let len = x.shape(1);
-    let key_off = key_off as usize;
-    let lbase = line_off as usize + (line_len as usize - 1) / 2;
-    let rows = x.shape(0) * len;
+    let rows = out.shape(0) * out.shape(1);
     let r = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
     if r >= rows {
         terminate!();
     }
     let d = dims.d;
-    let dh = dims.dh;
-    let heads = dims.heads;
-    let threads = dims.threads;
-    let inner = comptime!(dims.heads * dims.dh);
+    let inner = dims.inner;
+    let width = out.shape(2);
     let tid = UNIT_POS_X as usize;
-    let seq = r / len;
-    let i = r % len;
     let mut xs = Shared::new_slice(d);
     let mut hs = Shared::new_slice(d);
     let mut red = Shared::new_slice(1usize);
-    let mut qs = Shared::new_slice(inner);
-    let mut at = Shared::new_slice(inner);
-    let mut fs = Shared::new_slice(dims.dff);
-    let mut ss = Shared::new_slice(comptime!(dims.heads * dims.cap));
-    let mut part = Shared::new_slice(threads);
+    let mut part = Shared::new_slice(dims.threads);
+    let id = u32::cast_from(ids[off as usize + r]) as usize;
     let mut e = tid;
     while e < d {
-        xs[e] = x[r * d + e];
-        e += threads;
-    }
-    let mut e = tid;
-    while e < inner {
-        qs[e] = qkv[r * inner + e];
-        e += threads;
+        xs[e] = table[id * d + e];
+        if CUBE_POS_Z == 0 {
+            out[r * width + e] = xs[e];
+        }
+        e += dims.threads;
     }
     sync_cube();
-
-    // Self-attention over the rows of this sequence.
-    let first = seq * len * inner;
-    let layout = KeyLayout {
-        kbase: rows * inner + first,
-        kj: inner,
-        kh: dh,
-        kc: 1,
-        vbase: 2 * rows * inner + first,
-        vj: inner,
-        vh: dh,
-        vc: 1,
-        kbias: key_off + seq * len,
-        lbase,
-    };
-    let terms = comptime!(BiasTerms {
-        relative: true,
-        key: !dims.cross,
-        causal: dims.cross,
-    });
-    attend::<F>(
-        &mut qs, qkv, qkv, table, aux, layout, i, len, &mut ss, &mut part, &mut at, heads, dh,
-        dims.cap, threads, terms,
+    rms_norm::<F>(
+        &xs,
+        &mut hs,
+        &mut red,
+        &mut part,
+        g,
+        1usize,
+        d,
+        dims.threads,
     );
-    project_add::<F, Shared<[F]>>(
-        &mut at, 0usize, wo, &mut xs, &mut part, 1usize, inner, d, threads,
-    );
-    sync_cube();
-
-    if dims.cross {
-        // Cross-attention over the query's history.
-        let src = src as usize;
-        let memory = ckv.shape(1);
-        let queries = memory / src;
-        let q = seq / (x.shape(0) / queries);
-        rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, g2, 1usize, d, threads);
-        project_shared::<F, Shared<[F]>>(
-            &mut hs, cq, &mut qs, 0usize, 1usize, d, inner, false, threads,
-        );
-        sync_cube();
-        let layout = KeyLayout {
-            kbase: q * src * inner,
-            kj: inner,
-            kh: dh,
-            kc: 1,
-            vbase: (memory + q * src) * inner,
-            vj: inner,
-            vh: dh,
-            vc: 1,
-            kbias: key_off + q * src,
-            lbase,
-        };
-        let terms = comptime!(BiasTerms {
-            relative: false,
-            key: true,
-            causal: false,
-        });
-        attend::<F>(
-            &mut qs, ckv, ckv, table, aux, layout, 0usize, src, &mut ss, &mut part, &mut at, heads,
-            dh, dims.cap, threads, terms,
-        );
-        project_add::<F, Shared<[F]>>(
-            &mut at, 0usize, co, &mut xs, &mut part, 1usize, inner, d, threads,
-        );
-        sync_cube();
-    }
-
-    // Feed-forward.
-    rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, gf, 1usize, d, threads);
-    project_shared::<F, Shared<[F]>>(
-        &mut hs, wi, &mut fs, 0usize, 1usize, d, dims.dff, true, threads,
-    );
-    sync_cube();
-    project_add::<F, Shared<[F]>>(
-        &mut fs, 0usize, wf, &mut xs, &mut part, 1usize, dims.dff, d, threads,
-    );
-    sync_cube();
-    let mut e = tid;
-    while e < d {
-        out[r * d + e] = xs[e];
-        e += threads;
+    let c = CUBE_POS_Z as usize * dims.threads + tid;
+    if c < 3 * inner {
+        out[r * width + d + c] = project_one::<F>(&mut hs, w0, w1, w2, c, inner, d);
     }
 }
 
-/// Shapes of a [`head_kernel`] launch, fixed when it is compiled.
-#[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
-pub struct HeadDims {
-    /// Model width.
-    pub(super) d: usize,
-    /// First vocabulary entry of the ID position being decided.
-    pub(super) start: usize,
-    /// Values of that position.
-    pub(super) width: usize,
-    /// Threads per workgroup (a power of two).
-    pub(super) threads: usize,
+/// Output `c` of `[h·w0 | h·w1 | h·w2]` (each `[d, inner]`).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn project_one<F: Float>(
+    hs: &mut Shared<[F]>,
+    w0: &Tensor<F>,
+    w1: &Tensor<F>,
+    w2: &Tensor<F>,
+    c: usize,
+    #[comptime] inner: usize,
+    #[comptime] d: usize,
+) -> F {
+    let p = c / inner;
+    let col = c % inner;
+    if p == 0 {
+        dot::<F, Shared<[F]>, Tensor<F>>(hs, 0, 1, w0, col, inner, d)
+    } else if p == 1 {
+        dot::<F, Shared<[F]>, Tensor<F>>(hs, 0, 1, w1, col, inner, d)
+    } else {
+        dot::<F, Shared<[F]>, Tensor<F>>(hs, 0, 1, w2, col, inner, d)
+    }
 }
 
-/// Beam-search scores of one hypothesis' next value: the last of its rows of `x`
-/// (`[n, t, d]`, contiguous) RMS-normed with `g` (`[d]`), logits over the whole vocabulary by
-/// `w` (`[d, vocab]`), log-softmax, and for the position's `width` values from `start`:
-/// `out[n, j] = (log p(start + j) + add[n, 1 + j]) + add[n, 0]`, where `add` is the
-/// `[n, 1 + width]` block of `step` from `add_off` (the hypothesis' score and the constraint mask)
-/// → `out` `[n, width]`.
-#[cube(launch)]
-pub(super) fn head_kernel<F: Float>(
-    x: &Tensor<F>,
-    g: &Tensor<F>,
+/// Beam scores of one hypothesis from its normed last row `hs`: logits over the whole vocabulary
+/// by `w` (`[d, vocab]`), log-softmax, and for the position's `width` values from `start`:
+/// `out[n, j] = (log p(start + j) + add[1 + j]) + add[0]`, where `add` is hypothesis `n`'s row of
+/// the `[n, 1 + width]` block of `step` from `add_off` (its score and the constraint mask).
+/// `win` holds `width` floats, `part` one per thread.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn head_row<F: Float>(
+    hs: &mut Shared<[F]>,
     w: &Tensor<F>,
     step: &Tensor<F>,
+    add_off: usize,
+    n: usize,
+    win: &mut Shared<[F]>,
+    part: &mut Shared<[F]>,
     out: &mut Tensor<F>,
-    add_off: u32,
-    #[comptime] dims: HeadDims,
-    #[define(F)] _dtype: ElemType,
+    #[comptime] d: usize,
+    #[comptime] start: usize,
+    #[comptime] width: usize,
+    #[comptime] threads: usize,
 ) {
-    let n = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
-    if n >= out.shape(0) {
-        terminate!();
-    }
-    let d = dims.d;
-    let width = dims.width;
-    let threads = dims.threads;
     let tid = UNIT_POS_X as usize;
     let vocab = w.shape(1);
-    let mut xs = Shared::new_slice(d);
-    let mut hs = Shared::new_slice(d);
-    let mut red = Shared::new_slice(1usize);
-    let mut part = Shared::new_slice(threads);
-    let mut win = Shared::new_slice(width);
-    let t = x.shape(1);
-    let row = n * t + t - 1;
-    let mut e = tid;
-    while e < d {
-        xs[e] = x[row * d + e];
-        e += threads;
-    }
-    sync_cube();
-    rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, g, 1usize, d, threads);
     // Each thread's logits: a running maximum and the sum of exponentials below it.
     let mut m = F::min_value();
     let mut s = F::new(0.0);
     let mut v = tid;
     while v < vocab {
-        let l = dot::<F, Shared<[F]>, Tensor<F>>(&mut hs, 0, 1, w, v, vocab, d);
-        if v >= dims.start && v < dims.start + width {
-            win[v - dims.start] = l;
+        let l = dot::<F, Shared<[F]>, Tensor<F>>(hs, 0, 1, w, v, vocab, d);
+        if v >= start && v < start + width {
+            win[v - start] = l;
         }
         if l > m {
             s = s * (m - l).exp() + F::new(1.0);
@@ -325,9 +199,9 @@ pub(super) fn head_kernel<F: Float>(
         }
         v += threads;
     }
-    let top = reduce_group::<F>(&mut part, m, 0, tid, true, threads, threads, true);
+    let top = reduce_group::<F>(part, m, 0, tid, true, threads, threads, true);
     let sum = reduce_group::<F>(
-        &mut part,
+        part,
         s * (m - top).exp(),
         0,
         tid,
@@ -337,34 +211,11 @@ pub(super) fn head_kernel<F: Float>(
         false,
     );
     let log_sum = sum.ln();
+    let add = add_off + n * (width + 1);
     let mut j = tid;
     while j < width {
         let logp = (win[j] - top) - log_sum;
-        let add = add_off as usize + n * (width + 1);
         out[n * width + j] = (logp + step[add + 1 + j]) + step[add];
         j += threads;
-    }
-}
-
-/// Rows of `table` (`[vocab, d]`, contiguous) by the token ids at `ids[off ..]` (floats holding
-/// integers) → `out` `[rows, d]` (any leading shape), one workgroup per row.
-#[cube(launch)]
-pub(super) fn gather_kernel<F: Float>(
-    table: &Tensor<F>,
-    ids: &Tensor<F>,
-    out: &mut Tensor<F>,
-    off: u32,
-    #[define(F)] _dtype: ElemType,
-) {
-    let d = table.shape(1);
-    let r = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
-    if r * d >= out.len() {
-        terminate!();
-    }
-    let id = u32::cast_from(ids[off as usize + r]) as usize;
-    let mut c = UNIT_POS_X as usize;
-    while c < d {
-        out[r * d + c] = table[id * d + c];
-        c += CUBE_DIM_X as usize;
     }
 }

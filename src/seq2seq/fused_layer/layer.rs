@@ -1,0 +1,239 @@
+//! The fused layer kernel: one workgroup per token row runs the rest of an encoder or decoder
+//! layer once the row's queries, keys and values are projected, and ends with what comes next —
+//! the next layer's projections, the layer's output alone, or (the decoder's last layer, last
+//! rows only) the beam scores.
+
+use cubecl::prelude::*;
+
+use super::blocks::{BiasTerms, KeyLayout, attend, project_add, project_shared, rms_norm};
+use super::rows::{head_row, project_one};
+
+/// Shapes and mode of a [`layer_kernel`] launch, fixed when it is compiled.
+#[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct LayerDims {
+    /// Model width.
+    pub(super) d: usize,
+    /// Attention heads.
+    pub(super) heads: usize,
+    /// Width of a head.
+    pub(super) dh: usize,
+    /// Feed-forward width.
+    pub(super) dff: usize,
+    /// Room for one head's scores (≥ the longest key sequence).
+    pub(super) cap: usize,
+    /// Threads per workgroup (a power of two).
+    pub(super) threads: usize,
+    /// A decoder layer (cross-attention between self-attention and the feed-forward).
+    pub(super) cross: bool,
+    /// Writes `[x | x̂·w0 | x̂·w1 | x̂·w2]` per row (`x̂` the output RMS-normed by `gn`): the
+    /// next layer's input and projections.
+    pub(super) next: bool,
+    /// Runs only the last row of each sequence, then writes its beam scores over the position's
+    /// `width` values from vocabulary entry `start` (`gn` the final norm, `w0` the output layer).
+    /// With neither, the kernel writes the output `x` alone (`[sequences, len, d]`).
+    pub(super) head: bool,
+    /// First vocabulary entry of the position the head scores.
+    pub(super) start: usize,
+    /// Values of that position.
+    pub(super) width: usize,
+}
+
+/// The rest of a layer for one row.
+///
+/// `state`: `[sequences, len, d + 3 · inner]`, per row `[x | q | k | v]` (the layer's input and
+/// its projections; contiguous); `wo` `[inner, d]`; self-attention's bias from `table`
+/// (`[buckets, heads]`) at the buckets of the line at `aux[line_off ..]` (`line_len` = 2 · L − 1
+/// entries, `L` ≥ `len`; see `RelativeBias::bucket_line`), plus, in an encoder, the key mask of
+/// each sequence at `aux[key_off + sequence · len ..]` (0 or −1e9) or, in a decoder, the causal
+/// mask; cross-attention (decoder only): `g2` `[d]`, `cq` `[d, inner]`, `co` `[inner, d]`, `ckv`
+/// `[2, queries · src, inner]` (keys then values; the sequences of a query consecutive), with each
+/// query's key mask at `aux[key_off + query · src ..]`; feed-forward: `gf` `[d]`, `wi`
+/// `[d, dff]`, `wf` `[dff, d]`; then what [`LayerDims`] says, with `gn`, `w0`, `w1`, `w2` and
+/// (for the head) each hypothesis' score and mask at `step[add_off ..]`. Unused arguments may be
+/// placeholders.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn layer_kernel<F: Float>(
+    state: &Tensor<F>,
+    wo: &Tensor<F>,
+    table: &Tensor<F>,
+    aux: &Tensor<F>,
+    g2: &Tensor<F>,
+    cq: &Tensor<F>,
+    co: &Tensor<F>,
+    ckv: &Tensor<F>,
+    gf: &Tensor<F>,
+    wi: &Tensor<F>,
+    wf: &Tensor<F>,
+    gn: &Tensor<F>,
+    w0: &Tensor<F>,
+    w1: &Tensor<F>,
+    w2: &Tensor<F>,
+    step: &Tensor<F>,
+    out: &mut Tensor<F>,
+    key_off: u32,
+    src: u32,
+    line_off: u32,
+    line_len: u32,
+    add_off: u32,
+    #[comptime] dims: LayerDims,
+    #[define(F)] _dtype: ElemType,
+) {
+    let seqs = state.shape(0);
+    let len = state.shape(1);
+    let rows = seqs * len;
+    let width = state.shape(2);
+    let pos = CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize;
+    let mut r = pos;
+    if dims.head {
+        if pos >= seqs {
+            terminate!();
+        }
+        r = pos * len + len - 1;
+    } else if pos >= rows {
+        terminate!();
+    }
+    let d = dims.d;
+    let dh = dims.dh;
+    let heads = dims.heads;
+    let threads = dims.threads;
+    let inner = comptime!(dims.heads * dims.dh);
+    let tid = UNIT_POS_X as usize;
+    let key_off = key_off as usize;
+    let lbase = line_off as usize + (line_len as usize - 1) / 2;
+    let seq = r / len;
+    let i = r % len;
+    let mut xs = Shared::new_slice(d);
+    let mut hs = Shared::new_slice(d);
+    let mut red = Shared::new_slice(1usize);
+    let mut qs = Shared::new_slice(inner);
+    let mut at = Shared::new_slice(inner);
+    let mut fs = Shared::new_slice(dims.dff);
+    let mut ss = Shared::new_slice(comptime!(dims.heads * dims.cap));
+    let mut part = Shared::new_slice(threads);
+    let mut e = tid;
+    while e < d {
+        xs[e] = state[r * width + e];
+        e += threads;
+    }
+    let mut e = tid;
+    while e < inner {
+        qs[e] = state[r * width + d + e];
+        e += threads;
+    }
+    sync_cube();
+
+    // Self-attention over the rows of this sequence.
+    let first = seq * len * width;
+    let layout = KeyLayout {
+        kbase: first + d + inner,
+        kj: width,
+        kh: dh,
+        kc: 1,
+        vbase: first + d + 2 * inner,
+        vj: width,
+        vh: dh,
+        vc: 1,
+        kbias: key_off + seq * len,
+        lbase,
+    };
+    let terms = comptime!(BiasTerms {
+        relative: true,
+        key: !dims.cross,
+        causal: dims.cross,
+    });
+    attend::<F>(
+        &mut qs, state, state, table, aux, layout, i, len, &mut ss, &mut part, &mut at, heads, dh,
+        dims.cap, threads, terms,
+    );
+    project_add::<F, Shared<[F]>>(
+        &mut at, 0usize, wo, &mut xs, &mut part, 1usize, inner, d, threads,
+    );
+    sync_cube();
+
+    if dims.cross {
+        // Cross-attention over the query's history.
+        let src = src as usize;
+        let memory = ckv.shape(1);
+        let q = seq / (seqs / (memory / src));
+        rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, g2, 1usize, d, threads);
+        project_shared::<F, Shared<[F]>>(
+            &mut hs, cq, &mut qs, 0usize, 1usize, d, inner, false, threads,
+        );
+        sync_cube();
+        let layout = KeyLayout {
+            kbase: q * src * inner,
+            kj: inner,
+            kh: dh,
+            kc: 1,
+            vbase: (memory + q * src) * inner,
+            vj: inner,
+            vh: dh,
+            vc: 1,
+            kbias: key_off + q * src,
+            lbase,
+        };
+        let terms = comptime!(BiasTerms {
+            relative: false,
+            key: true,
+            causal: false,
+        });
+        attend::<F>(
+            &mut qs, ckv, ckv, table, aux, layout, 0usize, src, &mut ss, &mut part, &mut at, heads,
+            dh, dims.cap, threads, terms,
+        );
+        project_add::<F, Shared<[F]>>(
+            &mut at, 0usize, co, &mut xs, &mut part, 1usize, inner, d, threads,
+        );
+        sync_cube();
+    }
+
+    // Feed-forward.
+    rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, gf, 1usize, d, threads);
+    project_shared::<F, Shared<[F]>>(
+        &mut hs, wi, &mut fs, 0usize, 1usize, d, dims.dff, true, threads,
+    );
+    sync_cube();
+    project_add::<F, Shared<[F]>>(
+        &mut fs, 0usize, wf, &mut xs, &mut part, 1usize, dims.dff, d, threads,
+    );
+    sync_cube();
+
+    if dims.next {
+        let next = out.shape(2);
+        let mut e = tid;
+        while e < d {
+            out[r * next + e] = xs[e];
+            e += threads;
+        }
+        rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, gn, 1usize, d, threads);
+        let mut c = tid;
+        while c < 3 * inner {
+            out[r * next + d + c] = project_one::<F>(&mut hs, w0, w1, w2, c, inner, d);
+            c += threads;
+        }
+    } else if dims.head {
+        let mut win = Shared::new_slice(dims.width);
+        rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, gn, 1usize, d, threads);
+        head_row::<F>(
+            &mut hs,
+            w0,
+            step,
+            add_off as usize,
+            pos,
+            &mut win,
+            &mut part,
+            out,
+            d,
+            dims.start,
+            dims.width,
+            threads,
+        );
+    } else {
+        let mut e = tid;
+        while e < d {
+            out[r * d + e] = xs[e];
+            e += threads;
+        }
+    }
+}
