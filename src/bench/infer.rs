@@ -17,6 +17,9 @@ use crate::train::options::Seq2SeqOptions;
 use crate::train::seq2seq_loop::model_config;
 use burn::prelude::Device;
 
+/// Shortest warm-up of the single-query benchmark.
+const WARM_UP: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// A freshly initialised TIGER model of `opts`' shape for `data` (beam-search cost depends on the
 /// shapes, not on the weights) and its vocabulary.
 pub fn model_for(chosen: &ChosenDevice, data: &RecData, opts: &Seq2SeqOptions) -> (Seq2Seq, Vocab) {
@@ -26,7 +29,8 @@ pub fn model_for(chosen: &ChosenDevice, data: &RecData, opts: &Seq2SeqOptions) -
 }
 
 /// Single-query latency: beam search (width `beam`, constrained to real IDs) for `queries` test
-/// histories one at a time, after 3 warm-up queries; the median in ms.
+/// histories one at a time, after warm-up queries (at least 3 and at least [`WARM_UP`]: kernel
+/// compilation, and the GPU's clocks, which rise under load); the median in ms.
 pub fn beam_latency(
     chosen: &ChosenDevice,
     data: &RecData,
@@ -43,9 +47,25 @@ pub fn beam_latency(
         width: beam,
         constrained: true,
     };
+    let queries = queries.max(1);
     let mut times = Vec::with_capacity(queries);
     let mut peak = DevicePeak::default();
-    for q in 0..queries + 3 {
+    let warm_start = Instant::now();
+    let mut warm = 0;
+    while warm < 3 || warm_start.elapsed() < WARM_UP {
+        let s = &test[warm % test.len()];
+        recommend(
+            &model,
+            &vocab,
+            data,
+            &s.history,
+            config,
+            &chosen.device,
+            &mut |_| {},
+        );
+        warm += 1;
+    }
+    for q in 0..queries {
         let s = &test[q % test.len()];
         let t = Instant::now();
         let hyps = recommend(
@@ -60,9 +80,7 @@ pub fn beam_latency(
         if hyps.is_empty() {
             anyhow::bail!("beam search returned nothing for test user {}", s.user);
         }
-        if q >= 3 {
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-        }
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
         peak.sample(&chosen.device);
     }
     times.sort_by(f64::total_cmp);

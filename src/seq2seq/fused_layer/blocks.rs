@@ -148,8 +148,9 @@ pub(super) fn attend<F: Float>(
     sync_cube();
 }
 
-/// `Σ_{m < n} a[ia + m · sa] · b[ib + m · sb]`, eight products per loop turn so that eight
-/// loads are in flight at once (the loop is otherwise bound by the latency of each load).
+/// `Σ_{m < n} a[ia + m · sa] · b[ib + m · sb]`, sixteen products per loop turn so that sixteen
+/// loads are in flight at once (the loop is otherwise bound by the latency of each load: a
+/// 128-long product takes 8 round trips to memory instead of 128).
 #[cube]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(
@@ -162,9 +163,9 @@ pub(super) fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(
     n: usize,
 ) -> F {
     let mut acc = F::new(0.0);
-    let n8 = n - n % 8;
+    let n16 = n - n % 16;
     let mut m = 0;
-    while m < n8 {
+    while m < n16 {
         let p0 = a[ia + m * sa] * b[ib + m * sb];
         let p1 = a[ia + (m + 1) * sa] * b[ib + (m + 1) * sb];
         let p2 = a[ia + (m + 2) * sa] * b[ib + (m + 2) * sb];
@@ -173,8 +174,18 @@ pub(super) fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(
         let p5 = a[ia + (m + 5) * sa] * b[ib + (m + 5) * sb];
         let p6 = a[ia + (m + 6) * sa] * b[ib + (m + 6) * sb];
         let p7 = a[ia + (m + 7) * sa] * b[ib + (m + 7) * sb];
-        acc += ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
-        m += 8;
+        let p8 = a[ia + (m + 8) * sa] * b[ib + (m + 8) * sb];
+        let p9 = a[ia + (m + 9) * sa] * b[ib + (m + 9) * sb];
+        let p10 = a[ia + (m + 10) * sa] * b[ib + (m + 10) * sb];
+        let p11 = a[ia + (m + 11) * sa] * b[ib + (m + 11) * sb];
+        let p12 = a[ia + (m + 12) * sa] * b[ib + (m + 12) * sb];
+        let p13 = a[ia + (m + 13) * sa] * b[ib + (m + 13) * sb];
+        let p14 = a[ia + (m + 14) * sa] * b[ib + (m + 14) * sb];
+        let p15 = a[ia + (m + 15) * sa] * b[ib + (m + 15) * sb];
+        let lo = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
+        let hi = ((p8 + p9) + (p10 + p11)) + ((p12 + p13) + (p14 + p15));
+        acc += lo + hi;
+        m += 16;
     }
     while m < n {
         acc += a[ia + m * sa] * b[ib + m * sb];
@@ -183,94 +194,80 @@ pub(super) fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(
     acc
 }
 
-/// `dst[off + i * n_out + c] = Σ_k hs[i * n_in + k] · w[k, c]` for the `t` rows, ReLU'd if `relu`.
+/// `dst[c] = Σ_k src[k] · w[k, c]` for the `n_out` outputs (ReLU'd if `relu`), or `dst[c] +=` the
+/// sum if `add` (a residual). With fewer outputs than threads, `split` threads share each
+/// output's sum (over `k ≡ lane mod split`) and `part` (`threads` floats) gathers their partial
+/// sums.
 #[cube]
-pub(super) fn project_shared<F: Float, S: List<F> + ?Sized>(
-    hs: &mut Shared<[F]>,
+#[allow(clippy::too_many_arguments)]
+pub(super) fn project<F: Float>(
+    src: &mut Shared<[F]>,
     w: &Tensor<F>,
-    dst: &mut S,
-    off: usize,
-    #[comptime] t: usize,
+    dst: &mut Shared<[F]>,
+    part: &mut Shared<[F]>,
     #[comptime] n_in: usize,
     #[comptime] n_out: usize,
+    #[comptime] add: bool,
     #[comptime] relu: bool,
     #[comptime] threads: usize,
 ) {
-    let mut e = UNIT_POS_X as usize;
-    while e < t * n_out {
-        let i = e / n_out;
-        let c = e % n_out;
-        let mut acc = dot::<F, Shared<[F]>, Tensor<F>>(hs, i * n_in, 1, w, c, n_out, n_in);
-        if relu {
-            if acc < F::new(0.0) {
-                acc = F::new(0.0);
-            }
-        }
-        dst[off + e] = acc;
-        e += threads;
-    }
-}
-
-/// `xs[i * n_out + c] += Σ_k src[off + i * n_in + k] · w[k, c]` for the `t` rows (the residual).
-/// With fewer outputs than threads, `split` threads share each output's sum (over `k ≡ lane mod
-/// split`) and `part` (`threads` floats) gathers their partial sums.
-#[cube]
-pub(super) fn project_add<F: Float, S: List<F> + ?Sized>(
-    src: &mut S,
-    off: usize,
-    w: &Tensor<F>,
-    xs: &mut Shared<[F]>,
-    part: &mut Shared<[F]>,
-    #[comptime] t: usize,
-    #[comptime] n_in: usize,
-    #[comptime] n_out: usize,
-    #[comptime] threads: usize,
-) {
     let tid = UNIT_POS_X as usize;
-    let outputs = comptime!(t * n_out);
-    let split = comptime!(split_of(threads, t * n_out));
+    let split = comptime!(split_of(threads, n_out));
     if split == 1 {
         let mut e = tid;
-        while e < outputs {
-            let i = e / n_out;
-            let c = e % n_out;
-            let acc = dot::<F, S, Tensor<F>>(src, off + i * n_in, 1, w, c, n_out, n_in);
-            xs[e] = xs[e] + acc;
+        while e < n_out {
+            let acc = dot::<F, Shared<[F]>, Tensor<F>>(src, 0, 1, w, e, n_out, n_in);
+            store::<F>(dst, e, acc, add, relu);
             e += threads;
         }
     } else {
-        // Thread tid takes output tid % outputs and the k's of lane tid / outputs.
-        let e = tid % outputs;
-        let lane = tid / outputs;
-        let i = e / n_out;
-        let c = e % n_out;
+        // Thread tid takes output tid % n_out and the k's of lane tid / n_out: lane, lane + split, …
+        let e = tid % n_out;
+        let lane = tid / n_out;
         let mut acc = F::new(0.0);
         if lane < split {
-            // This lane's k's: lane, lane + split, … (n_in / split of them, then the rest).
             let count = (n_in - lane).div_ceil(split);
-            acc = dot::<F, S, Tensor<F>>(
+            acc = dot::<F, Shared<[F]>, Tensor<F>>(
                 src,
-                off + i * n_in + lane,
+                lane,
                 split,
                 w,
-                lane * n_out + c,
+                lane * n_out + e,
                 split * n_out,
                 count,
             );
         }
         part[tid] = acc;
         sync_cube();
-        if tid < outputs {
+        if tid < n_out {
             let mut sum = F::new(0.0);
             for l in 0..split {
-                sum += part[l * outputs + tid];
+                sum += part[l * n_out + tid];
             }
-            xs[tid] = xs[tid] + sum;
+            store::<F>(dst, tid, sum, add, relu);
         }
     }
 }
 
-/// Threads that share one output of [`project_add`]: `threads / outputs` (at least 1).
+/// `dst[e] += v` if `add`, else `dst[e] = v` (ReLU'd if `relu`).
+#[cube]
+fn store<F: Float>(
+    dst: &mut Shared<[F]>,
+    e: usize,
+    v: F,
+    #[comptime] add: bool,
+    #[comptime] relu: bool,
+) {
+    if add {
+        dst[e] = dst[e] + v;
+    } else if relu {
+        dst[e] = F::max(v, F::new(0.0));
+    } else {
+        dst[e] = v;
+    }
+}
+
+/// Threads that share one output of [`project`]: `threads / outputs` (at least 1).
 pub(super) fn split_of(threads: usize, outputs: usize) -> usize {
     (threads / outputs.max(1)).max(1)
 }

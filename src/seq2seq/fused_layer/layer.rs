@@ -5,7 +5,7 @@
 
 use cubecl::prelude::*;
 
-use super::blocks::{BiasTerms, KeyLayout, attend, project_add, project_shared, rms_norm};
+use super::blocks::{BiasTerms, KeyLayout, attend, project, rms_norm};
 use super::rows::{head_row, project_one};
 
 /// Shapes and mode of a [`layer_kernel`] launch, fixed when it is compiled.
@@ -146,8 +146,8 @@ pub(super) fn layer_kernel<F: Float>(
         &mut qs, state, state, table, aux, layout, i, len, &mut ss, &mut part, &mut at, heads, dh,
         dims.cap, threads, terms,
     );
-    project_add::<F, Shared<[F]>>(
-        &mut at, 0usize, wo, &mut xs, &mut part, 1usize, inner, d, threads,
+    project::<F>(
+        &mut at, wo, &mut xs, &mut part, inner, d, true, false, threads,
     );
     sync_cube();
 
@@ -157,8 +157,8 @@ pub(super) fn layer_kernel<F: Float>(
         let memory = ckv.shape(1);
         let q = seq / (seqs / (memory / src));
         rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, g2, 1usize, d, threads);
-        project_shared::<F, Shared<[F]>>(
-            &mut hs, cq, &mut qs, 0usize, 1usize, d, inner, false, threads,
+        project::<F>(
+            &mut hs, cq, &mut qs, &mut part, d, inner, false, false, threads,
         );
         sync_cube();
         let layout = KeyLayout {
@@ -182,20 +182,20 @@ pub(super) fn layer_kernel<F: Float>(
             &mut qs, ckv, ckv, table, aux, layout, 0usize, src, &mut ss, &mut part, &mut at, heads,
             dh, dims.cap, threads, terms,
         );
-        project_add::<F, Shared<[F]>>(
-            &mut at, 0usize, co, &mut xs, &mut part, 1usize, inner, d, threads,
+        project::<F>(
+            &mut at, co, &mut xs, &mut part, inner, d, true, false, threads,
         );
         sync_cube();
     }
 
     // Feed-forward.
     rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, gf, 1usize, d, threads);
-    project_shared::<F, Shared<[F]>>(
-        &mut hs, wi, &mut fs, 0usize, 1usize, d, dims.dff, true, threads,
+    project::<F>(
+        &mut hs, wi, &mut fs, &mut part, d, dims.dff, false, true, threads,
     );
     sync_cube();
-    project_add::<F, Shared<[F]>>(
-        &mut fs, 0usize, wf, &mut xs, &mut part, 1usize, dims.dff, d, threads,
+    project::<F>(
+        &mut fs, wf, &mut xs, &mut part, dims.dff, d, true, false, threads,
     );
     sync_cube();
 
