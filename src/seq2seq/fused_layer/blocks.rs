@@ -148,9 +148,9 @@ pub(super) fn attend<F: Float>(
     sync_cube();
 }
 
-/// `Σ_{m < n} a[ia + m · sa] · b[ib + m · sb]`, sixteen products per loop turn so that sixteen
-/// loads are in flight at once (the loop is otherwise bound by the latency of each load: a
-/// 128-long product takes 8 round trips to memory instead of 128).
+/// `Σ_{m < n} a[ia + m · sa] · b[ib + m · sb]`, eight products per loop turn so that eight
+/// loads are in flight at once (the loop is otherwise bound by the latency of each load). Sixteen
+/// were slower on the H200 (`docs/benchmarks.md`).
 #[cube]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(
@@ -163,9 +163,9 @@ pub(super) fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(
     n: usize,
 ) -> F {
     let mut acc = F::new(0.0);
-    let n16 = n - n % 16;
+    let n8 = n - n % 8;
     let mut m = 0;
-    while m < n16 {
+    while m < n8 {
         let p0 = a[ia + m * sa] * b[ib + m * sb];
         let p1 = a[ia + (m + 1) * sa] * b[ib + (m + 1) * sb];
         let p2 = a[ia + (m + 2) * sa] * b[ib + (m + 2) * sb];
@@ -174,18 +174,8 @@ pub(super) fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(
         let p5 = a[ia + (m + 5) * sa] * b[ib + (m + 5) * sb];
         let p6 = a[ia + (m + 6) * sa] * b[ib + (m + 6) * sb];
         let p7 = a[ia + (m + 7) * sa] * b[ib + (m + 7) * sb];
-        let p8 = a[ia + (m + 8) * sa] * b[ib + (m + 8) * sb];
-        let p9 = a[ia + (m + 9) * sa] * b[ib + (m + 9) * sb];
-        let p10 = a[ia + (m + 10) * sa] * b[ib + (m + 10) * sb];
-        let p11 = a[ia + (m + 11) * sa] * b[ib + (m + 11) * sb];
-        let p12 = a[ia + (m + 12) * sa] * b[ib + (m + 12) * sb];
-        let p13 = a[ia + (m + 13) * sa] * b[ib + (m + 13) * sb];
-        let p14 = a[ia + (m + 14) * sa] * b[ib + (m + 14) * sb];
-        let p15 = a[ia + (m + 15) * sa] * b[ib + (m + 15) * sb];
-        let lo = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
-        let hi = ((p8 + p9) + (p10 + p11)) + ((p12 + p13) + (p14 + p15));
-        acc += lo + hi;
-        m += 16;
+        acc += ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
+        m += 8;
     }
     while m < n {
         acc += a[ia + m * sa] * b[ib + m * sb];
