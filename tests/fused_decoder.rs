@@ -31,7 +31,8 @@ fn values(t: Tensor<2>) -> Vec<f32> {
 
 /// Both paths give the same step scores (log-probability + mask + hypothesis score) and the same
 /// log-probabilities at every ID position: three queries with padded histories of different
-/// lengths, four hypotheses each, two model shapes (one with several encoder and decoder layers).
+/// lengths, four hypotheses each, two model shapes (one with five decoder layers: four layers'
+/// cross-attention projections in one launch, one alone; one with single-layer stacks).
 #[test]
 fn fused_kernels_equal_the_tensor_path() {
     let Some(device) = common::gpu_or_skip() else {
@@ -45,7 +46,7 @@ fn fused_kernels_equal_the_tensor_path() {
     let vocab = Vocab::for_ids(&ids, 4, 0);
     let histories: [&[u32]; 3] = [&[0, 3, 1, 4, 7], &[2], &[5, 6]];
     let hist: Vec<(&[u32], Option<u32>)> = histories.iter().map(|h| (*h, None)).collect();
-    for (d_model, heads, d_head, d_ff, enc, dec) in [(16, 2, 8, 48, 2, 2), (32, 3, 8, 40, 1, 1)] {
+    for (d_model, heads, d_head, d_ff, enc, dec) in [(16, 2, 8, 48, 2, 5), (32, 3, 8, 40, 1, 1)] {
         let model = Seq2SeqConfig::new(vocab.size())
             .with_d_model(d_model)
             .with_heads(heads)

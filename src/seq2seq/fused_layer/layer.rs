@@ -45,9 +45,10 @@ pub struct LayerDims {
 /// (`[buckets, heads]`) at the buckets of the line at `aux[line_off ..]` (`line_len` = 2 · L − 1
 /// entries, `L` ≥ `len`; see `RelativeBias::bucket_line`), plus, in an encoder, the key mask of
 /// each sequence at `aux[key_off + sequence · len ..]` (0 or −1e9) or, in a decoder, the causal
-/// mask; cross-attention (decoder only): `g2` `[d]`, `cq` `[d, inner]`, `co` `[inner, d]`, `ckv`
-/// `[2, queries · src, inner]` (keys then values; the sequences of a query consecutive), with each
-/// query's key mask at `aux[key_off + query · src ..]`; feed-forward: `gf` `[d]`, `wi`
+/// mask; cross-attention (decoder only): `g2` `[d]`, `cq` `[d, inner]`, `co` `[inner, d]`, the
+/// keys and values `ckv[kv_pair · 2]` and `ckv[kv_pair · 2 + 1]` of `ckv` `[parts, queries · src,
+/// inner]` (the sequences of a query consecutive), with each query's key mask at
+/// `aux[key_off + query · src ..]`; feed-forward: `gf` `[d]`, `wi`
 /// `[d, dff]`, `wf` `[dff, d]`; then what [`LayerDims`] says, with `gn`, `w0`, `w1`, `w2` and
 /// (for the head) each hypothesis' score and mask at `step[add_off ..]`. Unused arguments may be
 /// placeholders.
@@ -76,6 +77,7 @@ pub(super) fn layer_kernel<F: Float>(
     line_off: u32,
     line_len: u32,
     add_off: u32,
+    kv_pair: u32,
     #[comptime] dims: LayerDims,
     #[define(F)] _dtype: ElemType,
 ) {
@@ -162,11 +164,11 @@ pub(super) fn layer_kernel<F: Float>(
         );
         sync_cube();
         let layout = KeyLayout {
-            kbase: q * src * inner,
+            kbase: (2 * kv_pair as usize * memory + q * src) * inner,
             kj: inner,
             kh: dh,
             kc: 1,
-            vbase: (memory + q * src) * inner,
+            vbase: ((2 * kv_pair as usize + 1) * memory + q * src) * inner,
             vj: inner,
             vh: dh,
             vc: 1,

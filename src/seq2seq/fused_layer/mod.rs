@@ -93,12 +93,28 @@ pub fn fits(
 pub trait FusedRowOps: Backend {
     /// RMSNorm then two projections: `x` `[sequences, len, d]`, `g` `[d]`, `w0`, `w1`
     /// `[d, inner]` → `[2, sequences · len, inner]`.
-    #[fusion(dtype = x, shape = proj_shape(x, w0))]
+    #[fusion(dtype = x, shape = proj_shape(x, w0, &2))]
     fn norm_project2(
         x: FloatTensor<Self>,
         g: FloatTensor<Self>,
         w0: FloatTensor<Self>,
         w1: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// RMSNorm then eight projections (four decoder layers' cross-attention keys and values) in
+    /// one launch: as [`Self::norm_project2`] → `[8, sequences · len, inner]`.
+    #[fusion(dtype = x, shape = proj_shape(x, w0, &8))]
+    fn norm_project8(
+        x: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        w0: FloatTensor<Self>,
+        w1: FloatTensor<Self>,
+        w2: FloatTensor<Self>,
+        w3: FloatTensor<Self>,
+        w4: FloatTensor<Self>,
+        w5: FloatTensor<Self>,
+        w6: FloatTensor<Self>,
+        w7: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
     /// The first layer's rows (see [`rows::embed_project_kernel`]): token embeddings of `table`
@@ -175,6 +191,7 @@ pub trait FusedRowOps: Backend {
         src: usize,
         line_off: usize,
         line_len: usize,
+        kv_pair: usize,
     ) -> FloatTensor<Self>;
 
     /// The decoder's last layer on each hypothesis' last row, then its beam scores over the
@@ -200,6 +217,7 @@ pub trait FusedRowOps: Backend {
         src: usize,
         line_off: usize,
         line_len: usize,
+        kv_pair: usize,
         add_off: usize,
         start: usize,
         width: usize,
@@ -209,9 +227,9 @@ pub trait FusedRowOps: Backend {
 /// A float tensor of burn's cube backend.
 type CubeTensor = FloatTensor<CubeBackend>;
 
-/// Output shape of [`FusedRowOps::norm_project2`]: `[2, sequences · len, inner]`.
-fn proj_shape(x: &Shape, w: &Shape) -> Shape {
-    Shape::new([2, x[0] * x[1], w[1]])
+/// Output shape of the projection kernel: `[parts, sequences · len, inner]`.
+fn proj_shape(x: &Shape, w: &Shape, parts: &usize) -> Shape {
+    Shape::new([*parts, x[0] * x[1], w[1]])
 }
 
 /// A layer's state: `[seqs, len, d + 3 · inner]`.
@@ -259,7 +277,7 @@ fn threads_for(like: &CubeTensor, bytes: impl Fn(usize) -> usize) -> usize {
 
 /// Where the bias terms are: the relative-position table, and in `aux` the key masks (from
 /// `key_off`, histories of `src` tokens) and the bucket line (`line_len` entries from
-/// `line_off`).
+/// `line_off`); for a decoder, which pair of the cross-attention projections is its layer's.
 struct Bias {
     table: CubeTensor,
     aux: CubeTensor,
@@ -267,6 +285,7 @@ struct Bias {
     src: usize,
     line_off: usize,
     line_len: usize,
+    kv_pair: usize,
 }
 
 /// What a layer kernel does after its layer.
@@ -381,6 +400,49 @@ fn layer_launch(
         bias.line_off as u32,
         bias.line_len as u32,
         add_off as u32,
+        bias.kv_pair as u32,
+        dims,
+        burn::backend::cubecl::dtype_to_storage_type(out.dtype),
+    );
+    out
+}
+
+/// Launches [`rows::norm_project_kernel`] with the projections `w` (two to eight).
+fn norm_project(x: CubeTensor, g: CubeTensor, w: Vec<CubeTensor>) -> CubeTensor {
+    let x = into_contiguous(x);
+    let [seqs, len, d] = x.meta.shape().dims::<3>();
+    let rows = seqs * len;
+    let w: Vec<CubeTensor> = w.into_iter().map(into_contiguous).collect();
+    let parts = w.len();
+    let inner = w.first().map_or(0, |w| w.meta.shape()[1]);
+    let out = empty_like(&x, vec![parts, rows, inner]);
+    if rows == 0 || parts == 0 {
+        return out;
+    }
+    let dims = ProjDims {
+        d,
+        inner,
+        parts,
+        threads: PROJ_THREADS,
+    };
+    // The kernel has eight weight arguments; those past `parts` are not read and are bound to
+    // the last weight (no allocation).
+    let arg = |i: usize| w[i.min(parts - 1)].clone().into_tensor_arg();
+    norm_project_kernel::launch(
+        &out.client,
+        row_grid(rows, (parts * inner).div_ceil(PROJ_THREADS)),
+        CubeDim::new_1d(PROJ_THREADS as u32),
+        x.into_tensor_arg(),
+        into_contiguous(g).into_tensor_arg(),
+        arg(0),
+        arg(1),
+        arg(2),
+        arg(3),
+        arg(4),
+        arg(5),
+        arg(6),
+        arg(7),
+        out.clone().into_tensor_arg(),
         dims,
         burn::backend::cubecl::dtype_to_storage_type(out.dtype),
     );
@@ -389,37 +451,22 @@ fn layer_launch(
 
 impl FusedRowOps for CubeBackend {
     fn norm_project2(x: CubeTensor, g: CubeTensor, w0: CubeTensor, w1: CubeTensor) -> CubeTensor {
-        let x = into_contiguous(x);
-        let [seqs, len, d] = x.meta.shape().dims::<3>();
-        let rows = seqs * len;
-        let (w0, w1) = (into_contiguous(w0), into_contiguous(w1));
-        let inner = w0.meta.shape()[1];
-        let out = empty_like(&x, vec![2, rows, inner]);
-        if rows == 0 {
-            return out;
-        }
-        let dims = ProjDims {
-            d,
-            inner,
-            parts: 2,
-            threads: PROJ_THREADS,
-        };
-        // The kernel's third projection is unused: bound to the second (no allocation).
-        let w2 = w1.clone();
-        norm_project_kernel::launch(
-            &out.client,
-            row_grid(rows, (2 * inner).div_ceil(PROJ_THREADS)),
-            CubeDim::new_1d(PROJ_THREADS as u32),
-            x.into_tensor_arg(),
-            into_contiguous(g).into_tensor_arg(),
-            w0.into_tensor_arg(),
-            w1.into_tensor_arg(),
-            w2.into_tensor_arg(),
-            out.clone().into_tensor_arg(),
-            dims,
-            burn::backend::cubecl::dtype_to_storage_type(out.dtype),
-        );
-        out
+        norm_project(x, g, vec![w0, w1])
+    }
+
+    fn norm_project8(
+        x: CubeTensor,
+        g: CubeTensor,
+        w0: CubeTensor,
+        w1: CubeTensor,
+        w2: CubeTensor,
+        w3: CubeTensor,
+        w4: CubeTensor,
+        w5: CubeTensor,
+        w6: CubeTensor,
+        w7: CubeTensor,
+    ) -> CubeTensor {
+        norm_project(x, g, vec![w0, w1, w2, w3, w4, w5, w6, w7])
     }
 
     fn embed_project(
@@ -489,6 +536,7 @@ impl FusedRowOps for CubeBackend {
             src: 0,
             line_off,
             line_len,
+            kv_pair: 0,
         };
         let end = End::Next([gn, wq, wk, wv]);
         layer_launch(state, wo, bias, None, [gf, wi, wf], end)
@@ -513,6 +561,7 @@ impl FusedRowOps for CubeBackend {
             src: 0,
             line_off,
             line_len,
+            kv_pair: 0,
         };
         layer_launch(state, wo, bias, None, [gf, wi, wf], End::Plain)
     }
@@ -537,6 +586,7 @@ impl FusedRowOps for CubeBackend {
         src: usize,
         line_off: usize,
         line_len: usize,
+        kv_pair: usize,
     ) -> CubeTensor {
         let bias = Bias {
             table,
@@ -545,6 +595,7 @@ impl FusedRowOps for CubeBackend {
             src,
             line_off,
             line_len,
+            kv_pair,
         };
         let cross = Some([g2, cq, co, ckv]);
         let end = End::Next([gn, wq, wk, wv]);
@@ -570,6 +621,7 @@ impl FusedRowOps for CubeBackend {
         src: usize,
         line_off: usize,
         line_len: usize,
+        kv_pair: usize,
         add_off: usize,
         start: usize,
         width: usize,
@@ -581,6 +633,7 @@ impl FusedRowOps for CubeBackend {
             src,
             line_off,
             line_len,
+            kv_pair,
         };
         let cross = Some([g2, cq, co, ckv]);
         let end = End::Head([gn, head, step], [add_off, start, width]);

@@ -87,8 +87,10 @@ pub struct FusedModel {
 
 /// A query batch encoded by [`FusedModel::encode`].
 pub struct FusedMemory {
-    /// Per decoder layer, cross-attention keys and values `[2, queries · src, inner]`.
-    kv: Vec<FloatTensor<Dispatch>>,
+    /// Per decoder layer, its cross-attention keys and values: a `[parts, queries · src, inner]`
+    /// projection (up to four layers' keys and values, computed in one launch) and the index of
+    /// the layer's pair in it.
+    kv: Vec<(FloatTensor<Dispatch>, usize)>,
     /// The batch's upload: tokens, key masks (0 or −1e9), the encoder's and the decoder's bucket
     /// lines, in that order.
     aux: Tensor<1>,
@@ -204,18 +206,41 @@ impl FusedModel {
         }
         // `of` requires an encoder layer, so the loop's last turn set `x`.
         let x = x.unwrap_or(state);
-        let kv = self
+        // Four layers' keys and values per launch, then one launch per remaining layer.
+        let g = prim(&self.encoder_norm);
+        let pairs: Vec<[FloatTensor<Dispatch>; 2]> = self
             .decoder
             .iter()
-            .map(|(_, cross, _)| {
-                <Dispatch as FusedRowOps>::norm_project2(
-                    x.clone(),
-                    prim(&self.encoder_norm),
-                    prim(&cross.ck),
-                    prim(&cross.cv),
-                )
-            })
+            .map(|(_, c, _)| [prim(&c.ck), prim(&c.cv)])
             .collect();
+        let mut kv = Vec::with_capacity(pairs.len());
+        let mut chunks = pairs.chunks_exact(4);
+        for chunk in chunks.by_ref() {
+            if let [[w0, w1], [w2, w3], [w4, w5], [w6, w7]] = chunk {
+                let p = <Dispatch as FusedRowOps>::norm_project8(
+                    x.clone(),
+                    g.clone(),
+                    w0.clone(),
+                    w1.clone(),
+                    w2.clone(),
+                    w3.clone(),
+                    w4.clone(),
+                    w5.clone(),
+                    w6.clone(),
+                    w7.clone(),
+                );
+                kv.extend((0..4).map(|i| (p.clone(), i)));
+            }
+        }
+        for [ck, cv] in chunks.remainder() {
+            let p = <Dispatch as FusedRowOps>::norm_project2(
+                x.clone(),
+                g.clone(),
+                ck.clone(),
+                cv.clone(),
+            );
+            kv.push((p, 0));
+        }
         FusedMemory {
             kv,
             aux,
@@ -275,7 +300,8 @@ impl FusedModel {
         let [queries, src] = memory.shape;
         let (key_off, line) = (queries * src, memory.decoder_line);
         let mut state = self.embed_project(&self.decoder[0].0, step.clone(), n, t);
-        for (l, ((attn, cross, ff), ckv)) in self.decoder.iter().zip(&memory.kv).enumerate() {
+        for (l, ((attn, cross, ff), (ckv, pair))) in self.decoder.iter().zip(&memory.kv).enumerate()
+        {
             let [wo, g2, cq, co] = [
                 prim(&attn.wo),
                 prim(&cross.g2),
@@ -289,7 +315,7 @@ impl FusedModel {
                     let [gn, wq, wk, wv] = next.inputs();
                     state = <Dispatch as FusedRowOps>::decoder_next(
                         state, wo, table, aux, g2, cq, co, ckv, gf, wi, wf, gn, wq, wk, wv,
-                        key_off, src, line.0, line.1,
+                        key_off, src, line.0, line.1, *pair,
                     );
                 }
                 None => {
@@ -312,6 +338,7 @@ impl FusedModel {
                         src,
                         line.0,
                         line.1,
+                        *pair,
                         n * t,
                         start,
                         width,

@@ -7,23 +7,25 @@ use cubecl::prelude::*;
 
 use super::blocks::{dot, reduce_group, rms_norm};
 
-/// Shapes of a [`norm_project_kernel`] launch, fixed when it is compiled.
+/// Shapes of a [`norm_project_kernel`] or [`embed_project_kernel`] launch, fixed when it is
+/// compiled.
 #[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub struct ProjDims {
     /// Model width.
     pub(super) d: usize,
     /// Outputs of each projection.
     pub(super) inner: usize,
-    /// Projections (2 or 3).
+    /// Projections (at most 8).
     pub(super) parts: usize,
     /// Threads per workgroup, one output each.
     pub(super) threads: usize,
 }
 
-/// Row `r` of `x` (`[sequences, len, d]`, contiguous; `rows` = sequences × len) RMS-normed with `g` (`[d]`), then projected by `w0`,
-/// `w1` and (when `parts` is 3) `w2` (each `[d, inner]`, as burn's `Linear` stores them) into
-/// `out` (`[parts, rows, inner]`). Workgroup `(x, y, z)` takes row
-/// `y · count_x + x` and outputs `z · threads ..`: a row's outputs spread over several workgroups.
+/// Row `r` of `x` (`[sequences, len, d]`, contiguous; `rows` = sequences × len) RMS-normed with
+/// `g` (`[d]`), then projected by the first `parts` of `w0` … `w7` (each `[d, inner]`, as burn's
+/// `Linear` stores them; the others are not read) into `out` (`[parts, rows, inner]`). Workgroup
+/// `(x, y, z)` takes row `y · count_x + x` and outputs `z · threads ..`: a row's outputs spread
+/// over several workgroups.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn norm_project_kernel<F: Float>(
@@ -32,6 +34,11 @@ pub(super) fn norm_project_kernel<F: Float>(
     w0: &Tensor<F>,
     w1: &Tensor<F>,
     w2: &Tensor<F>,
+    w3: &Tensor<F>,
+    w4: &Tensor<F>,
+    w5: &Tensor<F>,
+    w6: &Tensor<F>,
+    w7: &Tensor<F>,
     out: &mut Tensor<F>,
     #[comptime] dims: ProjDims,
     #[define(F)] _dtype: ElemType,
@@ -68,12 +75,12 @@ pub(super) fn norm_project_kernel<F: Float>(
     if c < dims.parts * inner {
         let p = c / inner;
         let col = c % inner;
-        let acc = if p == 0 {
-            dot::<F, Shared<[F]>, Tensor<F>>(&mut hs, 0, 1, w0, col, inner, d)
-        } else if p == 1 {
-            dot::<F, Shared<[F]>, Tensor<F>>(&mut hs, 0, 1, w1, col, inner, d)
+        let acc = if p < 3 {
+            project_one::<F>(&mut hs, w0, w1, w2, c, inner, d)
+        } else if p < 6 {
+            project_one::<F>(&mut hs, w3, w4, w5, c - 3 * inner, inner, d)
         } else {
-            dot::<F, Shared<[F]>, Tensor<F>>(&mut hs, 0, 1, w2, col, inner, d)
+            project_one::<F>(&mut hs, w6, w7, w7, c - 6 * inner, inner, d)
         };
         out[(p * rows + r) * inner + col] = acc;
     }
