@@ -107,5 +107,13 @@ fn fused_kernels_equal_the_tensor_path() {
                 "d_model {d_model}, position {pos}: log-probs differ by {d}"
             );
         }
+        // A target longer than an ID (which beam search never asks for): the fused scorer hands
+        // over to the tensor path rather than read past its bucket line.
+        let pos = vocab.id_len() + 1;
+        let prefixes = vec![vec![0u32; pos]; n];
+        let got = values(fused.log_probs(pos, &prefixes));
+        let want = values(plain.log_probs(pos, &prefixes));
+        assert!(!fused.is_fused(), "the scorer switched to the tensor path");
+        assert_eq!(got, want);
     }
 }

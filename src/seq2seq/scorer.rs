@@ -5,7 +5,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
-use super::batch::host_batch;
+use super::batch::{HostBatch, host_batch};
 use super::fused_layer::{self, FusedMemory, FusedModel};
 use super::model::Seq2Seq;
 use super::vocab::{BOS, Vocab};
@@ -30,6 +30,8 @@ enum Memory {
 pub struct ModelScorer<'m> {
     model: &'m Seq2Seq,
     vocab: &'m Vocab,
+    /// The histories, kept for the tensor path should the fused one not take a step.
+    batch: HostBatch,
     memory: Memory,
     device: Device,
 }
@@ -58,22 +60,14 @@ impl<'m> ModelScorer<'m> {
                 )
             })
             .flatten();
-        let memory = match fused {
-            Some(f) => {
-                let memory = f.encode(&batch, &device);
-                Memory::Fused(f, memory)
-            }
-            None => {
-                let batch = batch.upload(&device);
-                Memory::Tensors(
-                    model.cross_kv(model.encode(batch.tokens, batch.mask.clone())),
-                    model.decoder_biases(vocab.id_len() + 1, batch.mask),
-                )
-            }
+        let memory = match fused.and_then(|f| Some((f.encode(&batch, &device)?, f))) {
+            Some((memory, f)) => Memory::Fused(f, memory),
+            None => tensor_memory(model, vocab, &batch, &device),
         };
         Self {
             model,
             vocab,
+            batch,
             memory,
             device,
         }
@@ -118,6 +112,15 @@ impl<'m> ModelScorer<'m> {
     }
 }
 
+/// The tensor path's encoding of `batch`: cross-attention keys and values and decoder biases.
+fn tensor_memory(model: &Seq2Seq, vocab: &Vocab, batch: &HostBatch, device: &Device) -> Memory {
+    let batch = batch.upload(device);
+    Memory::Tensors(
+        model.cross_kv(model.encode(batch.tokens, batch.mask.clone())),
+        model.decoder_biases(vocab.id_len() + 1, batch.mask),
+    )
+}
+
 impl StepScorer for ModelScorer<'_> {
     fn log_probs(&mut self, pos: usize, prefixes: &[Vec<u32>]) -> Tensor<2> {
         let n = prefixes.len();
@@ -141,6 +144,12 @@ impl StepScorer for ModelScorer<'_> {
     }
 
     fn totals(&mut self, pos: usize, prefixes: &[Vec<u32>], add: Vec<f32>) -> Tensor<2> {
+        if let Memory::Fused(fused, _) = &self.memory
+            && pos + 1 > fused.limits().1
+        {
+            // Longer than an ID: the fused kernels were not built for it.
+            self.memory = tensor_memory(self.model, self.vocab, &self.batch, &self.device);
+        }
         let Memory::Fused(fused, memory) = &self.memory else {
             let n = prefixes.len();
             let k = self.width_of(pos);

@@ -1,6 +1,7 @@
-//! The building blocks of the fused decoder layer's kernel: RMSNorm, dot products with several
-//! loads in flight, projections into scratch or onto the residual, and row softmax, each run by
-//! all the threads of a workgroup on one hypothesis.
+//! The building blocks of the fused kernels, each run by all the threads of a workgroup on one
+//! token row: RMSNorm, dot products with several loads in flight, projections (onto a vector or
+//! onto the residual, four outputs per load, sums split across threads), all-heads attention and
+//! row softmax.
 
 use cubecl::prelude::*;
 
@@ -184,61 +185,6 @@ pub(super) fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(
     acc
 }
 
-/// `dst[c] = Σ_k src[k] · w[k, c]` for the `n_out` outputs (ReLU'd if `relu`), or `dst[c] +=` the
-/// sum if `add` (a residual). With fewer outputs than threads, `split` threads share each
-/// output's sum (over `k ≡ lane mod split`) and `part` (`threads` floats) gathers their partial
-/// sums.
-#[cube]
-#[allow(clippy::too_many_arguments)]
-pub(super) fn project<F: Float>(
-    src: &mut Shared<[F]>,
-    w: &Tensor<F>,
-    dst: &mut Shared<[F]>,
-    part: &mut Shared<[F]>,
-    #[comptime] n_in: usize,
-    #[comptime] n_out: usize,
-    #[comptime] add: bool,
-    #[comptime] relu: bool,
-    #[comptime] threads: usize,
-) {
-    let tid = UNIT_POS_X as usize;
-    let split = comptime!(split_of(threads, n_out));
-    if split == 1 {
-        let mut e = tid;
-        while e < n_out {
-            let acc = dot::<F, Shared<[F]>, Tensor<F>>(src, 0, 1, w, e, n_out, n_in);
-            store::<F>(dst, e, acc, add, relu);
-            e += threads;
-        }
-    } else {
-        // Thread tid takes output tid % n_out and the k's of lane tid / n_out: lane, lane + split, …
-        let e = tid % n_out;
-        let lane = tid / n_out;
-        let mut acc = F::new(0.0);
-        if lane < split {
-            let count = (n_in - lane).div_ceil(split);
-            acc = dot::<F, Shared<[F]>, Tensor<F>>(
-                src,
-                lane,
-                split,
-                w,
-                lane * n_out + e,
-                split * n_out,
-                count,
-            );
-        }
-        part[tid] = acc;
-        sync_cube();
-        if tid < n_out {
-            let mut sum = F::new(0.0);
-            for l in 0..split {
-                sum += part[l * n_out + tid];
-            }
-            store::<F>(dst, tid, sum, add, relu);
-        }
-    }
-}
-
 /// `dst[e] += v` if `add`, else `dst[e] = v` (ReLU'd if `relu`).
 #[cube]
 fn store<F: Float>(
@@ -257,7 +203,7 @@ fn store<F: Float>(
     }
 }
 
-/// Threads that share one output of [`project`]: `threads / outputs` (at least 1).
+/// Threads that share one output (or output vector) of [`project4`]: `threads / outputs` (at least 1).
 pub(super) fn split_of(threads: usize, outputs: usize) -> usize {
     (threads / outputs.max(1)).max(1)
 }
@@ -375,5 +321,104 @@ mod tests {
         assert_eq!(split_of(1024, 128), 8);
         assert_eq!(split_of(256, 512), 1);
         assert_eq!(split_of(256, 0), 256);
+    }
+}
+
+/// Four floats: weights are read four outputs at a time.
+pub(super) type F4<F> = Vector<F, Const<4>>;
+
+/// `Σ_{m < n} a[ia + m · sa] · b[ib + m · sb]` for four outputs at once (`b` holds them side by
+/// side), four vector loads in flight per loop turn.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn dot4<F: Float>(
+    a: &mut Shared<[F]>,
+    ia: usize,
+    sa: usize,
+    b: &Tensor<F4<F>>,
+    ib: usize,
+    sb: usize,
+    n: usize,
+) -> F4<F> {
+    let mut acc = F4::<F>::new(F::new(0.0));
+    let n4 = n - n % 4;
+    let mut m = 0;
+    while m < n4 {
+        let p0 = F4::<F>::new(a[ia + m * sa]) * b[ib + m * sb];
+        let p1 = F4::<F>::new(a[ia + (m + 1) * sa]) * b[ib + (m + 1) * sb];
+        let p2 = F4::<F>::new(a[ia + (m + 2) * sa]) * b[ib + (m + 2) * sb];
+        let p3 = F4::<F>::new(a[ia + (m + 3) * sa]) * b[ib + (m + 3) * sb];
+        acc += (p0 + p1) + (p2 + p3);
+        m += 4;
+    }
+    while m < n {
+        acc += F4::<F>::new(a[ia + m * sa]) * b[ib + m * sb];
+        m += 1;
+    }
+    acc
+}
+
+/// `dst[c] = Σ_k src[k] · w[k, c]` for the `n_out` outputs (ReLU'd if `relu`), or `dst[c] +=`
+/// the sum if `add` (a residual), the weights read as four-float vectors (`w`: `[n_in, n_out / 4]`
+/// vectors; `n_out` a multiple of 4; four times the bytes in flight of scalar loads). With fewer output vectors than threads, `split` threads share each vector's sum and
+/// `part` (`4 · threads` floats) gathers their partial sums.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn project4<F: Float>(
+    src: &mut Shared<[F]>,
+    w: &Tensor<F4<F>>,
+    dst: &mut Shared<[F]>,
+    part: &mut Shared<[F]>,
+    #[comptime] n_in: usize,
+    #[comptime] n_out: usize,
+    #[comptime] add: bool,
+    #[comptime] relu: bool,
+    #[comptime] threads: usize,
+) {
+    let tid = UNIT_POS_X as usize;
+    let groups = comptime!(n_out / 4);
+    let split = comptime!(split_of(threads, n_out / 4));
+    if split == 1 {
+        let mut g = tid;
+        while g < groups {
+            let acc = dot4::<F>(src, 0, 1, w, g, groups, n_in);
+            #[unroll]
+            for i in 0..4usize {
+                store::<F>(dst, g * 4 + i, acc.extract(i), add, relu);
+            }
+            g += threads;
+        }
+    } else {
+        // Thread tid takes vector tid % groups and the k's of lane tid / groups.
+        let g = tid % groups;
+        let lane = tid / groups;
+        let mut acc = F4::<F>::new(F::new(0.0));
+        if lane < split && lane < n_in {
+            let count = (n_in - lane).div_ceil(split);
+            acc = dot4::<F>(
+                src,
+                lane,
+                split,
+                w,
+                lane * groups + g,
+                split * groups,
+                count,
+            );
+        }
+        #[unroll]
+        for i in 0..4usize {
+            part[i * threads + tid] = acc.extract(i);
+        }
+        sync_cube();
+        let mut c = tid;
+        while c < n_out {
+            let (gc, i) = (c / 4, c % 4);
+            let mut sum = F::new(0.0);
+            for l in 0..split {
+                sum += part[i * threads + l * groups + gc];
+            }
+            store::<F>(dst, c, sum, add, relu);
+            c += threads;
+        }
     }
 }

@@ -5,8 +5,8 @@
 
 use cubecl::prelude::*;
 
-use super::blocks::{BiasTerms, KeyLayout, attend, project, rms_norm};
-use super::rows::{head_row, project_one};
+use super::blocks::{BiasTerms, F4, KeyLayout, attend, project4, rms_norm};
+use super::rows::head_row;
 
 /// Shapes and mode of a [`layer_kernel`] launch, fixed when it is compiled.
 #[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub struct LayerDims {
     /// next layer's input and projections.
     pub(super) next: bool,
     /// Runs only the last row of each sequence, then writes its beam scores over the position's
-    /// `width` values from vocabulary entry `start` (`gn` the final norm, `w0` the output layer).
+    /// `width` values from vocabulary entry `start` (`gn` the final norm, `hw` the output layer).
     /// With neither, the kernel writes the output `x` alone (`[sequences, len, d]`).
     pub(super) head: bool,
     /// First vocabulary entry of the position the head scores.
@@ -49,27 +49,29 @@ pub struct LayerDims {
 /// keys and values `ckv[kv_pair · 2]` and `ckv[kv_pair · 2 + 1]` of `ckv` `[parts, queries · src,
 /// inner]` (the sequences of a query consecutive), with each query's key mask at
 /// `aux[key_off + query · src ..]`; feed-forward: `gf` `[d]`, `wi`
-/// `[d, dff]`, `wf` `[dff, d]`; then what [`LayerDims`] says, with `gn`, `w0`, `w1`, `w2` and
-/// (for the head) each hypothesis' score and mask at `step[add_off ..]`. Unused arguments may be
-/// placeholders.
+/// `[d, dff]`, `wf` `[dff, d]`; then what [`LayerDims`] says, with `gn`, `w0`, `w1`, `w2` (the
+/// next layer's projections) or `hw` (the output layer) and each hypothesis' score and mask at
+/// `step[add_off ..]`. The projections' weights are read as four-float vectors (their output
+/// widths are multiples of 4). Unused arguments may be placeholders.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn layer_kernel<F: Float>(
     state: &Tensor<F>,
-    wo: &Tensor<F>,
+    wo: &Tensor<F4<F>>,
     table: &Tensor<F>,
     aux: &Tensor<F>,
     g2: &Tensor<F>,
-    cq: &Tensor<F>,
-    co: &Tensor<F>,
+    cq: &Tensor<F4<F>>,
+    co: &Tensor<F4<F>>,
     ckv: &Tensor<F>,
     gf: &Tensor<F>,
-    wi: &Tensor<F>,
-    wf: &Tensor<F>,
+    wi: &Tensor<F4<F>>,
+    wf: &Tensor<F4<F>>,
     gn: &Tensor<F>,
-    w0: &Tensor<F>,
-    w1: &Tensor<F>,
-    w2: &Tensor<F>,
+    w0: &Tensor<F4<F>>,
+    w1: &Tensor<F4<F>>,
+    w2: &Tensor<F4<F>>,
+    hw: &Tensor<F>,
     step: &Tensor<F>,
     out: &mut Tensor<F>,
     key_off: u32,
@@ -112,7 +114,7 @@ pub(super) fn layer_kernel<F: Float>(
     let mut at = Shared::new_slice(inner);
     let mut fs = Shared::new_slice(dims.dff);
     let mut ss = Shared::new_slice(comptime!(dims.heads * dims.cap));
-    let mut part = Shared::new_slice(threads);
+    let mut part = Shared::new_slice(comptime!(4 * dims.threads));
     let mut e = tid;
     while e < d {
         xs[e] = state[r * width + e];
@@ -148,7 +150,7 @@ pub(super) fn layer_kernel<F: Float>(
         &mut qs, state, state, table, aux, layout, i, len, &mut ss, &mut part, &mut at, heads, dh,
         dims.cap, threads, terms,
     );
-    project::<F>(
+    project4::<F>(
         &mut at, wo, &mut xs, &mut part, inner, d, true, false, threads,
     );
     sync_cube();
@@ -159,7 +161,7 @@ pub(super) fn layer_kernel<F: Float>(
         let memory = ckv.shape(1);
         let q = seq / (seqs / (memory / src));
         rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, g2, 1usize, d, threads);
-        project::<F>(
+        project4::<F>(
             &mut hs, cq, &mut qs, &mut part, d, inner, false, false, threads,
         );
         sync_cube();
@@ -184,7 +186,7 @@ pub(super) fn layer_kernel<F: Float>(
             &mut qs, ckv, ckv, table, aux, layout, 0usize, src, &mut ss, &mut part, &mut at, heads,
             dh, dims.cap, threads, terms,
         );
-        project::<F>(
+        project4::<F>(
             &mut at, co, &mut xs, &mut part, inner, d, true, false, threads,
         );
         sync_cube();
@@ -192,11 +194,11 @@ pub(super) fn layer_kernel<F: Float>(
 
     // Feed-forward.
     rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, gf, 1usize, d, threads);
-    project::<F>(
+    project4::<F>(
         &mut hs, wi, &mut fs, &mut part, d, dims.dff, false, true, threads,
     );
     sync_cube();
-    project::<F>(
+    project4::<F>(
         &mut fs, wf, &mut xs, &mut part, dims.dff, d, true, false, threads,
     );
     sync_cube();
@@ -209,28 +211,57 @@ pub(super) fn layer_kernel<F: Float>(
             e += threads;
         }
         rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, gn, 1usize, d, threads);
-        let mut c = tid;
-        while c < 3 * inner {
-            out[r * next + d + c] = project_one::<F>(&mut hs, w0, w1, w2, c, inner, d);
-            c += threads;
-        }
-    } else if dims.head {
-        let mut win = Shared::new_slice(dims.width);
-        rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, gn, 1usize, d, threads);
-        head_row::<F>(
-            &mut hs,
-            w0,
-            step,
-            add_off as usize,
-            pos,
-            &mut win,
-            &mut part,
-            out,
-            d,
-            dims.start,
-            dims.width,
-            threads,
+        // Queries, keys and values one after the other through `at`.
+        project4::<F>(
+            &mut hs, w0, &mut at, &mut part, d, inner, false, false, threads,
         );
+        sync_cube();
+        copy_out::<F>(&at, out, r * next + d, inner, threads);
+        project4::<F>(
+            &mut hs, w1, &mut at, &mut part, d, inner, false, false, threads,
+        );
+        sync_cube();
+        copy_out::<F>(&at, out, r * next + d + inner, inner, threads);
+        project4::<F>(
+            &mut hs, w2, &mut at, &mut part, d, inner, false, false, threads,
+        );
+        sync_cube();
+        copy_out::<F>(&at, out, r * next + d + 2 * inner, inner, threads);
+    } else if dims.head {
+        rms_norm::<F>(&xs, &mut hs, &mut red, &mut part, gn, 1usize, d, threads);
+        // The position's logits go where the feed-forward's hidden layer was, if they fit.
+        if comptime!(dims.width <= dims.dff) {
+            head_row::<F>(
+                &mut hs,
+                hw,
+                step,
+                add_off as usize,
+                pos,
+                &mut fs,
+                &mut part,
+                out,
+                d,
+                dims.start,
+                dims.width,
+                threads,
+            );
+        } else {
+            let mut win = Shared::new_slice(dims.width);
+            head_row::<F>(
+                &mut hs,
+                hw,
+                step,
+                add_off as usize,
+                pos,
+                &mut win,
+                &mut part,
+                out,
+                d,
+                dims.start,
+                dims.width,
+                threads,
+            );
+        }
     } else {
         let mut e = tid;
         while e < d {
@@ -238,4 +269,21 @@ pub(super) fn layer_kernel<F: Float>(
             e += threads;
         }
     }
+}
+
+/// `out[at + e] = v[e]` for `e < n`, then a barrier (`v` is rewritten next).
+#[cube]
+fn copy_out<F: Float>(
+    v: &Shared<[F]>,
+    out: &mut Tensor<F>,
+    at: usize,
+    #[comptime] n: usize,
+    #[comptime] threads: usize,
+) {
+    let mut e = UNIT_POS_X as usize;
+    while e < n {
+        out[at + e] = v[e];
+        e += threads;
+    }
+    sync_cube();
 }

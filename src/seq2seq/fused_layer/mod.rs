@@ -3,18 +3,21 @@
 //!
 //! Written with the tensor API, a single beam-search query ran about 1,100 launches (norms, small
 //! matrix products, softmaxes, layout copies), and the H200 spent most of the query preparing
-//! launches, not computing (`docs/benchmarks.md`). Here every layer of the encoder and of each
-//! decoding step is two launches, whose workgroups each take one token row:
-//! - [`rows::norm_project_kernel`]: RMSNorm and the query, key and value projections of a row,
-//!   its outputs spread over several workgroups;
-//! - [`rows::attend_rest_kernel`]: the rest of the layer for a row — self-attention over its
-//!   sequence (all heads at once), output projection and residual, for a decoder cross-attention
-//!   over its query's history, then the ReLU feed-forward, each with RMSNorm and residual.
+//! launches, not computing (`docs/benchmarks.md`). Here a workgroup takes one token row, so a
+//! layer spreads over as many of the GPU's cores as it has rows, and a layer is one launch:
+//! - [`rows::embed_project_kernel`] starts a stack: token embeddings, RMSNorm and the first
+//!   layer's query, key and value projections, a row's outputs spread over several workgroups;
+//! - [`layer::layer_kernel`] runs the rest of a layer for a row — self-attention over its
+//!   sequence (all heads at once, relative-position bias and masks computed in the kernel),
+//!   output projection and residual, for a decoder cross-attention over its query's history, the
+//!   ReLU feed-forward, each with RMSNorm and residual — and ends with the next layer's
+//!   projections, or, in the decoder's last layer (last rows only), the beam scores: RMSNorm,
+//!   output layer, log-softmax over the vocabulary, plus each hypothesis' score and mask;
+//! - [`rows::norm_project_kernel`] projects the encoder's output into every decoder layer's
+//!   cross-attention keys and values (four layers per launch).
 //!
-//! The cross-attention keys and values come from the same projection kernel, and
-//! [`rows::head_kernel`] turns a step's last rows into beam scores (RMSNorm, output layer,
-//! log-softmax over the vocabulary, plus each hypothesis' score and constraint mask). A row's
-//! vectors stay in shared memory.
+//! A query is then 6 launches for the encoder and 5 per decoding step, with one upload per query
+//! and per step ([`path`]). A row's vectors stay in shared memory.
 //!
 //! Inference only (no dropout, no gradients); it runs on burn's cube backend, and [`use_for`]
 //! says when. [`super::scorer::ModelScorer`] falls back to the tensor path elsewhere.
@@ -55,7 +58,8 @@ fn score_cap(len: usize) -> usize {
     len.next_power_of_two().max(16)
 }
 
-/// Shared memory (bytes) of [`rows::attend_rest_kernel`] with `threads` threads.
+/// Shared memory (bytes) of [`layer::layer_kernel`] with `threads` threads (without the output
+/// layer's; see [`head_bytes`]).
 fn rest_shared_bytes(
     d: usize,
     inner: usize,
@@ -64,14 +68,22 @@ fn rest_shared_bytes(
     cap: usize,
     threads: usize,
 ) -> usize {
-    4 * (2 * d + 1 + 2 * inner + dff + heads * cap + threads)
+    4 * (2 * d + 1 + 2 * inner + dff + heads * cap + 4 * threads)
+}
+
+/// Shared memory (bytes) the output layer adds to a layer kernel: none when the position's
+/// `width` logits fit where the feed-forward's `dff` hidden values were.
+fn head_bytes(width: usize, dff: usize) -> usize {
+    if width <= dff { 0 } else { 4 * width }
 }
 
 /// Whether the fused kernels take a model of width `d`, `heads` heads of `dh` and feed-forward
 /// width `dff`, for histories of `src` tokens, targets of `t` and ID positions of at most `width`
 /// values, on any device: a row's vectors, scores and (for the output layer) its position's
-/// values fit WebGPU's minimum shared memory with the fewest threads a workgroup gets, and its
-/// heads fit those threads. Larger shapes use the tensor path.
+/// values fit WebGPU's minimum shared memory with the fewest threads a workgroup gets, its heads
+/// fit those threads, and the widths are multiples of 4 (weights are read as four-float vectors).
+/// Other shapes use the tensor path. (The layer kernel binds 19 storage buffers: more than
+/// WebGPU's guaranteed 8, within what Vulkan, Metal and DX12 drivers give.)
 pub fn fits(
     d: usize,
     heads: usize,
@@ -82,8 +94,11 @@ pub fn fits(
     width: usize,
 ) -> bool {
     let cap = score_cap(src.max(t));
-    heads <= THREADS
-        && rest_shared_bytes(d, heads * dh, dff, heads, cap, THREADS) + 4 * width <= SHARED_FLOOR
+    // The layer kernel reads its weights four outputs at a time.
+    let by4 = d % 4 == 0 && (heads * dh) % 4 == 0 && dff % 4 == 0;
+    by4 && heads <= THREADS
+        && rest_shared_bytes(d, heads * dh, dff, heads, cap, THREADS) + head_bytes(width, dff)
+            <= SHARED_FLOOR
         && 4 * (2 * d + 1 + PROJ_THREADS) <= SHARED_FLOOR
 }
 
@@ -327,13 +342,13 @@ fn layer_launch(
     // Arguments a mode does not read are bound to a tensor bound anyway (no allocation).
     let placeholder = || table.clone();
     let (next, head) = (matches!(end, End::Next(_)), matches!(end, End::Head(..)));
-    let (out, rows, [gn, w0, w1, w2, step], [add_off, start, head_width]) = match end {
+    let (out, rows, [gn, w0, w1, w2, hw, step], [add_off, start, head_width]) = match end {
         End::Next(t) => {
             let [gn, wq, wk, wv] = t.map(c);
             (
                 empty_like(&state, vec![seqs, len, width]),
                 seqs * len,
-                [gn, wq, wk, wv, placeholder()],
+                [gn, wq, wk, wv, placeholder(), placeholder()],
                 [0; 3],
             )
         }
@@ -346,7 +361,14 @@ fn layer_launch(
         End::Head([gn, head, step], sizes) => (
             empty_like(&state, vec![seqs, sizes[2]]),
             seqs,
-            [c(gn), c(head), placeholder(), placeholder(), c(step)],
+            [
+                c(gn),
+                placeholder(),
+                placeholder(),
+                placeholder(),
+                c(head),
+                c(step),
+            ],
             sizes,
         ),
     };
@@ -354,7 +376,7 @@ fn layer_launch(
         return out;
     }
     let threads = threads_for(&state, |n| {
-        rest_shared_bytes(d, inner, dff, heads, cap, n) + 4 * head_width
+        rest_shared_bytes(d, inner, dff, heads, cap, n) + head_bytes(head_width, dff)
     });
     let dims = LayerDims {
         d,
@@ -393,6 +415,7 @@ fn layer_launch(
         w0.into_tensor_arg(),
         w1.into_tensor_arg(),
         w2.into_tensor_arg(),
+        hw.into_tensor_arg(),
         step.into_tensor_arg(),
         out.clone().into_tensor_arg(),
         bias.key_off as u32,

@@ -162,10 +162,22 @@ impl FusedModel {
         })
     }
 
-    /// Encodes a batch of histories (of the `src` given to [`FusedModel::of`]) and projects every
-    /// decoder layer's cross-attention keys and values.
-    pub fn encode(&self, batch: &HostBatch, device: &Device) -> FusedMemory {
+    /// The longest history (`src` of [`FusedModel::of`]) and target this model's kernels were
+    /// checked and its bucket lines built for.
+    pub fn limits(&self) -> (usize, usize) {
+        (
+            self.encoder_line.len().div_ceil(2),
+            self.decoder_line.len().div_ceil(2),
+        )
+    }
+
+    /// Encodes a batch of histories and projects every decoder layer's cross-attention keys and
+    /// values; `None` when the histories are longer than [`FusedModel::limits`] allows.
+    pub fn encode(&self, batch: &HostBatch, device: &Device) -> Option<FusedMemory> {
         let [queries, src] = batch.shape;
+        if src != self.limits().0 {
+            return None;
+        }
         let rows = queries * src;
         let mut aux: Vec<f32> = batch.tokens.iter().map(|&t| t as f32).collect();
         aux.extend(batch.mask.iter().map(|&m| if m == 0 { -1e9 } else { 0.0 }));
@@ -241,12 +253,12 @@ impl FusedModel {
             );
             kv.push((p, 0));
         }
-        FusedMemory {
+        Some(FusedMemory {
             kv,
             aux,
             shape: batch.shape,
             decoder_line,
-        }
+        })
     }
 
     /// The first layer's state for token ids (floats) at the start of `ids`: `[seqs, len, d + 3 ·
@@ -276,7 +288,8 @@ impl FusedModel {
     /// prefix, row-major in `tokens`) over the queries of `memory`: `add` holds, row-major
     /// `[n, 1 + width]`, each hypothesis' score and the mask of the position's `width` values,
     /// which start at vocabulary entry `start` → `[n, width]`: log-probability plus mask plus
-    /// score. Uploads tokens and `add` together.
+    /// score. Uploads tokens and `add` together. `t` must be at most the target limit of
+    /// [`FusedModel::limits`] (the decoder's bucket line is built for it).
     pub fn step_scores(
         &self,
         memory: &FusedMemory,
