@@ -50,33 +50,27 @@ pub fn beam_latency(
     let queries = queries.max(1);
     let mut times = Vec::with_capacity(queries);
     let mut peak = DevicePeak::default();
-    let warm_start = Instant::now();
-    let mut warm = 0;
-    while warm < 3 || warm_start.elapsed() < WARM_UP {
-        let s = &test[warm % test.len()];
+    let query = |history: &[u32]| {
         recommend(
             &model,
             &vocab,
             data,
-            &s.history,
+            history,
             config,
             &chosen.device,
             &mut |_| {},
-        );
+        )
+    };
+    let warm_start = Instant::now();
+    let mut warm = 0;
+    while warm < 3 || warm_start.elapsed() < WARM_UP {
+        query(&test[warm % test.len()].history);
         warm += 1;
     }
     for q in 0..queries {
         let s = &test[q % test.len()];
         let t = Instant::now();
-        let hyps = recommend(
-            &model,
-            &vocab,
-            data,
-            &s.history,
-            config,
-            &chosen.device,
-            &mut |_| {},
-        );
+        let hyps = query(&s.history);
         if hyps.is_empty() {
             anyhow::bail!("beam search returned nothing for test user {}", s.user);
         }

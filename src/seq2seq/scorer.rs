@@ -13,7 +13,8 @@ use crate::decode::StepScorer;
 use crate::rqvae::SemanticIds;
 
 /// How the history was encoded: the tensor path's keys and values per decoder layer, or the fused
-/// kernels' with their weights.
+/// kernels' with their weights (one per scorer, so the variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 enum Memory {
     /// Per decoder layer, cross-attention keys and values `[queries, heads, src, d_head]`: each
     /// query's encoding projected once and shared by its beams; and the decoder attention biases

@@ -121,6 +121,8 @@ pub(super) fn attend<F: Float>(
         if terms.key {
             bias += aux[at.kbias + j];
         }
+        // A compile-time condition and a runtime one: nested, as CubeCL needs.
+        #[allow(clippy::collapsible_if)]
         if terms.causal {
             if j > i {
                 bias += F::new(-1e9);
@@ -195,7 +197,7 @@ fn store<F: Float>(
     #[comptime] relu: bool,
 ) {
     if add {
-        dst[e] = dst[e] + v;
+        dst[e] += v;
     } else if relu {
         dst[e] = F::max(v, F::new(0.0));
     } else {
@@ -252,7 +254,7 @@ pub(super) fn softmax_rows<F: Float>(
     if active {
         let mut j = lane;
         while j < len {
-            cs[r * cap + j] = cs[r * cap + j] / sum;
+            cs[r * cap + j] /= sum;
             j += group;
         }
     }
@@ -287,7 +289,7 @@ pub(super) fn reduce_group<F: Float>(
                     part[tid] = other;
                 }
             } else {
-                part[tid] = part[tid] + other;
+                part[tid] += other;
             }
         }
         sync_cube();

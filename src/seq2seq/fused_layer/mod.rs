@@ -95,7 +95,7 @@ pub fn fits(
 ) -> bool {
     let cap = score_cap(src.max(t));
     // The layer kernel reads its weights four outputs at a time.
-    let by4 = d % 4 == 0 && (heads * dh) % 4 == 0 && dff % 4 == 0;
+    let by4 = d.is_multiple_of(4) && (heads * dh).is_multiple_of(4) && dff.is_multiple_of(4);
     by4 && heads <= THREADS
         && rest_shared_bytes(d, heads * dh, dff, heads, cap, THREADS) + head_bytes(width, dff)
             <= SHARED_FLOOR
@@ -303,7 +303,9 @@ struct Bias {
     kv_pair: usize,
 }
 
-/// What a layer kernel does after its layer.
+/// What a layer kernel does after its layer (built and consumed within one launch, so the
+/// variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 enum End {
     /// The next layer's projections: its norm scale and `wq, wk, wv`.
     Next([CubeTensor; 4]),
