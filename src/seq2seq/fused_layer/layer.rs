@@ -5,7 +5,8 @@
 
 use cubecl::prelude::*;
 
-use super::blocks::{BiasTerms, F4, KeyLayout, attend, project4, rms_norm};
+use super::attention::{BiasTerms, KeyLayout, attend};
+use super::blocks::{F4, project4, rms_norm};
 use super::rows::head_row;
 
 /// Shapes and mode of a [`layer_kernel`] launch, fixed when it is compiled.
