@@ -31,10 +31,10 @@ pub(super) struct BiasTerms {
     pub causal: bool,
 }
 
-/// Attention of query row `i` over `len` keys, every head at once: `q` (`[heads · dh]`) against
-/// the keys and values `at` describes, scores scaled by `1 / √dh` plus the `terms` of the bias,
-/// softmax per head (rows of `ss`, `cap` ≥ `len` floats apart), and the weighted values into
-/// `out` (`[heads · dh]`).
+/// Attention of query row `i` over `len` keys (at most `keys`), every head at once: `q`
+/// (`[heads · dh]`) against the keys and values `at` describes, scores scaled by `1 / √dh` plus
+/// the `terms` of the bias, softmax per head (rows of `ss`, `cap` ≥ `len` floats apart), and the
+/// weighted values into `out` (`[heads · dh]`).
 #[cube]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn attend<F: Float>(
@@ -52,6 +52,7 @@ pub(super) fn attend<F: Float>(
     #[comptime] heads: usize,
     #[comptime] dh: usize,
     #[comptime] cap: usize,
+    #[comptime] keys: usize,
     #[comptime] threads: usize,
     #[comptime] terms: BiasTerms,
 ) {
@@ -89,7 +90,7 @@ pub(super) fn attend<F: Float>(
         e += threads;
     }
     sync_cube();
-    softmax_rows::<F>(ss, part, len, heads, cap, threads);
+    softmax_rows::<F>(ss, part, len, heads, cap, keys, threads);
     let mut e = tid;
     while e < heads * dh {
         let h = e / dh;
@@ -108,9 +109,9 @@ pub(super) fn attend<F: Float>(
     sync_cube();
 }
 
-/// Softmax of `rows` rows (at most `threads`) of `len` scores, row `i` at `cs[i * cap ..]`, in
-/// place: each row's max and sum are reduced by a group of threads through `part` (`threads`
-/// floats).
+/// Softmax of `rows` rows (at most `threads`) of `len` (at most `keys`) scores, row `i` at
+/// `cs[i * cap ..]`, in place: each row's max and sum are reduced by a group of threads through
+/// `part` (`threads` floats).
 #[cube]
 pub(super) fn softmax_rows<F: Float>(
     cs: &mut Shared<[F]>,
@@ -118,10 +119,11 @@ pub(super) fn softmax_rows<F: Float>(
     len: usize,
     #[comptime] rows: usize,
     #[comptime] cap: usize,
+    #[comptime] keys: usize,
     #[comptime] threads: usize,
 ) {
     let tid = UNIT_POS_X as usize;
-    let group = comptime!(group_of(threads, rows));
+    let group = comptime!(group_of(threads, rows, keys));
     let r = tid / group;
     let lane = tid % group;
     let active = r < rows;

@@ -21,7 +21,7 @@ pub(super) fn rms_norm<F: Float>(
     #[comptime] threads: usize,
 ) {
     let tid = UNIT_POS_X as usize;
-    let group = comptime!(group_of(threads, t));
+    let group = comptime!(group_of(threads, t, d));
     let r = tid / group;
     let lane = tid % group;
     let active = r < t;
@@ -148,10 +148,13 @@ pub(super) fn reduce_group<F: Float>(
     result
 }
 
-/// Threads per row of `attention::softmax_rows`: the largest power of two with `rows` groups in `threads`.
-pub(super) fn group_of(threads: usize, rows: usize) -> usize {
+/// Threads that reduce one row of at most `len` values (RMSNorm, `attention::softmax_rows`): the
+/// largest power of two with `rows` groups in `threads`, and no more than `len` rounded up to a
+/// power of two (every halving of the group is one barrier fewer).
+pub(super) fn group_of(threads: usize, rows: usize, len: usize) -> usize {
     let g = (threads / rows.max(1)).max(1);
-    1 << (usize::BITS - 1 - g.leading_zeros())
+    let g = 1 << (usize::BITS - 1 - g.leading_zeros());
+    g.min(len.max(1).next_power_of_two())
 }
 
 #[cfg(test)]
@@ -160,10 +163,13 @@ mod tests {
 
     #[test]
     fn groups_and_splits_fit_the_workgroup() {
-        assert_eq!(group_of(1024, 4), 256);
-        assert_eq!(group_of(1024, 3), 256);
-        assert_eq!(group_of(512, 1), 512);
-        assert_eq!(group_of(256, 300), 1);
+        assert_eq!(group_of(1024, 4, 1000), 256);
+        assert_eq!(group_of(1024, 3, 1000), 256);
+        assert_eq!(group_of(512, 1, 512), 512);
+        assert_eq!(group_of(256, 300, 10), 1);
+        assert_eq!(group_of(1024, 1, 128), 128, "a norm of width 128");
+        assert_eq!(group_of(1024, 6, 5), 8, "six heads over at most five keys");
+        assert_eq!(group_of(1024, 6, 1), 1);
         assert_eq!(split_of(1024, 384), 2);
         assert_eq!(split_of(1024, 128), 8);
         assert_eq!(split_of(256, 512), 1);

@@ -139,6 +139,8 @@ pub(super) fn layer_launch(
         dh: inner / heads,
         dff,
         cap,
+        // The bucket line covers relative positions of sequences up to this long.
+        self_keys: bias.line_len.div_ceil(2).max(len),
         threads,
         cross: cross.is_some(),
         next,

@@ -22,6 +22,9 @@ pub struct LayerDims {
     pub(super) dff: usize,
     /// Room for one head's scores (≥ the longest key sequence).
     pub(super) cap: usize,
+    /// The most rows a sequence has (self-attention's keys): the history's length in an encoder,
+    /// the longest target in a decoder.
+    pub(super) self_keys: usize,
     /// Threads per workgroup (a power of two).
     pub(super) threads: usize,
     /// A decoder layer (cross-attention between self-attention and the feed-forward).
@@ -148,8 +151,23 @@ pub(super) fn layer_kernel<F: Float>(
         causal: dims.cross,
     });
     attend::<F>(
-        &mut qs, state, state, table, aux, layout, i, len, &mut ss, &mut part, &mut at, heads, dh,
-        dims.cap, threads, terms,
+        &mut qs,
+        state,
+        state,
+        table,
+        aux,
+        layout,
+        i,
+        len,
+        &mut ss,
+        &mut part,
+        &mut at,
+        heads,
+        dh,
+        dims.cap,
+        dims.self_keys,
+        threads,
+        terms,
     );
     project4::<F>(
         &mut at, wo, &mut xs, &mut part, inner, d, true, false, threads,
@@ -185,7 +203,7 @@ pub(super) fn layer_kernel<F: Float>(
         });
         attend::<F>(
             &mut qs, ckv, ckv, table, aux, layout, 0usize, src, &mut ss, &mut part, &mut at, heads,
-            dh, dims.cap, threads, terms,
+            dh, dims.cap, dims.cap, threads, terms,
         );
         project4::<F>(
             &mut at, co, &mut xs, &mut part, inner, d, true, false, threads,
