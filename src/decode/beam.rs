@@ -23,17 +23,23 @@ pub trait StepScorer {
     /// score so far), `add` being `[queries × width, 1 + width_of(pos)]` row-major on the host.
     /// A scorer may compute it in one pass, uploading `add` with its own inputs.
     fn totals(&mut self, pos: usize, prefixes: &[Vec<u32>], add: Vec<f32>) -> Tensor<2> {
-        let n = prefixes.len();
-        let k = self.width_of(pos);
-        let add = Tensor::<2>::from_data(TensorData::new(add, [n, k + 1]), &self.device());
         let logp = self.log_probs(pos, prefixes);
-        let scores = add.clone().slice(s![.., 0..1]);
-        logp + add.slice(s![.., 1..k + 1]) + scores
+        add_on_device(logp, add, &self.device())
     }
     /// How many values position `pos` can take.
     fn width_of(&self, pos: usize) -> usize;
     /// The device the scores live on.
     fn device(&self) -> Device;
+}
+
+/// [`StepScorer::totals`] from the step's log-probabilities `logp` (`[n, k]`, on `device`) and the
+/// host's `add` (`[n, 1 + k]` row-major: each hypothesis' score, then its mask): uploaded, then
+/// `(logp + mask) + score` on the device.
+pub fn add_on_device(logp: Tensor<2>, add: Vec<f32>, device: &Device) -> Tensor<2> {
+    let [n, k] = logp.dims();
+    let add = Tensor::<2>::from_data(TensorData::new(add, [n, k + 1]), device);
+    let scores = add.clone().slice(s![.., 0..1]);
+    logp + add.slice(s![.., 1..k + 1]) + scores
 }
 
 /// One finished hypothesis.

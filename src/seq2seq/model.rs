@@ -182,7 +182,9 @@ fn key_mask(mask: Tensor<2, Int>) -> Tensor<4> {
 impl Seq2Seq {
     /// Encodes histories. `tokens`, `mask`: `[batch, src]` → `[batch, src, d_model]`.
     pub fn encode(&self, tokens: Tensor<2, Int>, mask: Tensor<2, Int>) -> Tensor<3> {
-        let bias = self.encoder_attention_bias(mask);
+        let device = tokens.device();
+        let [_, s] = tokens.dims();
+        let bias = self.encoder_bias.forward(s, s, &device) + key_mask(mask);
         let mut x = self
             .dropout
             .forward(gather_rows(self.embed.weight.val(), tokens));
@@ -195,14 +197,6 @@ impl Seq2Seq {
             x = x + layer.dropout.forward(layer.ff.forward(h));
         }
         self.dropout.forward(self.encoder_norm.forward(x))
-    }
-
-    /// The encoder's attention bias for histories with padding `mask` (`[batch, src]`): relative
-    /// positions plus the key mask, `[batch, heads, src, src]`.
-    pub fn encoder_attention_bias(&self, mask: Tensor<2, Int>) -> Tensor<4> {
-        let device = mask.device();
-        let [_, s] = mask.dims();
-        self.encoder_bias.forward(s, s, &device) + key_mask(mask)
     }
 
     /// Decoder logits for every position. `memory`: `[batch, src, d_model]`, `mask`: `[batch, src]`,

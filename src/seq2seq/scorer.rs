@@ -10,6 +10,7 @@ use super::fused_layer::{self, FusedMemory, FusedModel};
 use super::model::Seq2Seq;
 use super::vocab::{BOS, Vocab};
 use crate::decode::StepScorer;
+use crate::decode::beam::add_on_device;
 use crate::rqvae::SemanticIds;
 
 /// How the history was encoded: the tensor path's keys and values per decoder layer, or the fused
@@ -152,12 +153,8 @@ impl StepScorer for ModelScorer<'_> {
             self.memory = tensor_memory(self.model, self.vocab, &self.batch, &self.device);
         }
         let Memory::Fused(fused, memory) = &self.memory else {
-            let n = prefixes.len();
-            let k = self.width_of(pos);
-            let add = Tensor::<2>::from_data(TensorData::new(add, [n, k + 1]), &self.device);
             let logp = self.log_probs(pos, prefixes);
-            let scores = add.clone().slice(s![.., 0..1]);
-            return logp + add.slice(s![.., 1..k + 1]) + scores;
+            return add_on_device(logp, add, &self.device);
         };
         fused.step_scores(
             memory,
