@@ -42,13 +42,17 @@ pub fn rqvae(
     let mut end = None;
     let mut peak = DevicePeak::default();
     rqvae_loop::train(&emb, &opts, device, &mut |e| {
+        // Only where the loop has read losses back anyway: on a fusion backend a memory report
+        // drains the queue of recorded operations, which at every step would cut fusion short.
+        if matches!(e, RqVaeEvent::Stats(_)) {
+            peak.sample(device);
+        }
         match e {
             RqVaeEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
             RqVaeEvent::Stats(s) if s.step == warmup => window = Some(Instant::now()),
             RqVaeEvent::Stats(s) if s.step == opts.steps => end = Some(Instant::now()),
             _ => {}
         }
-        peak.sample(device);
         Flow::Continue
     })?;
     let (Some(a), Some(b)) = (window, end) else {
@@ -105,7 +109,10 @@ pub fn recommender(
     let mut end = None;
     let mut peak = DevicePeak::default();
     let mut observe = |e: TrainEvent| {
-        peak.sample(device);
+        // At loss read-backs only (see `rqvae`).
+        if matches!(e, TrainEvent::Loss { .. }) {
+            peak.sample(device);
+        }
         match e {
             TrainEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
             TrainEvent::Loss { step, .. } if step == warmup => window = Some(Instant::now()),

@@ -104,6 +104,10 @@ pub struct RunArgs {
     /// Small shapes instead of the paper's (smoke tests on the CPU).
     #[arg(long)]
     tiny: bool,
+    /// Batch size of the RQ-VAE and T5 workloads instead of their defaults (1024 and 256): a
+    /// sweep shows whether a step is bound by the GPU's arithmetic or by per-launch host work.
+    #[arg(long)]
+    batch: Option<usize>,
     /// Print one JSON line per result instead of a table.
     #[arg(long)]
     json: bool,
@@ -229,7 +233,12 @@ fn run_workloads(args: RunArgs) -> anyhow::Result<()> {
         Workload::Eval,
     ];
     let chosen = super::device(args.device);
-    let (q, mut t) = shapes(args.tiny);
+    let (mut q, mut t) = shapes(args.tiny);
+    if let Some(batch) = args.batch {
+        anyhow::ensure!(batch > 0, "--batch must be at least 1");
+        q.batch_size = batch;
+        t.batch_size = batch;
+    }
     let wanted: Vec<Workload> = if args.only.is_empty() {
         all.to_vec()
     } else {
