@@ -72,11 +72,9 @@ pub fn choose_shared(choice: DeviceChoice) -> (ChosenDevice, Option<SharedGpu>) 
 }
 
 /// burn-wgpu's device builder, after placing the autotune cache ([`crate::gpu_cache`]) so that a
-/// second launch reuses the first one's kernel choices, and narrowing fusion's search
-/// ([`crate::fusion_search`]).
+/// second launch reuses the first one's kernel choices.
 fn gpu_init() -> burn::tensor::wgpu::WgpuOptions {
     crate::gpu_cache::configure(&crate::gpu_cache::CacheLocation::from_env());
-    crate::fusion_search::configure();
     Device::wgpu_options()
 }
 

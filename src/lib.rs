@@ -12,7 +12,6 @@ pub mod device;
 mod device_choice;
 pub mod embed;
 pub mod eval;
-pub mod fusion_search;
 pub mod gpu_cache;
 pub mod image_png;
 pub mod row_lookup;

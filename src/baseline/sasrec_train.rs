@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::GradientsParams;
+use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -128,7 +128,11 @@ pub fn train(
     let valid = samples(split, Part::Valid, opts.max_len);
     let train_device = device.clone().autodiff();
     train_device.seed(opts.seed);
-    let new_optim = || crate::train::fused_adam::FusedAdam::adamw(opts.weight_decay as f32).init();
+    let new_optim = || {
+        AdamWConfig::new()
+            .with_weight_decay(opts.weight_decay as f32)
+            .init()
+    };
     let write_config = || {
         let cfg = SasRecRunConfig {
             kind: "sasrec".into(),

@@ -1,10 +1,8 @@
 //! Training loops, run on whichever thread owns the device.
 
-mod adam_kernel;
 pub mod checkpoint;
 pub mod context;
 pub mod device_rows;
-pub mod fused_adam;
 pub mod loop_common;
 pub mod options;
 pub mod protocol;

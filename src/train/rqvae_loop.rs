@@ -1,7 +1,7 @@
 //! The RQ-VAE training loop: k-means init, optimiser steps, dead-code restarts and periodic
 //! catalogue statistics, reported to an observer that can also cancel the run.
 
-use burn::optim::{AdaGradConfig, GradientsParams};
+use burn::optim::{AdaGradConfig, AdamConfig, GradientsParams};
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -161,7 +161,7 @@ pub fn train(
     };
 
     let mut optim = match opts.optimizer {
-        OptimizerChoice::Adam => super::fused_adam::FusedAdam::adam().init(),
+        OptimizerChoice::Adam => AdamConfig::new().init(),
         OptimizerChoice::Adagrad => AdaGradConfig::new().init(),
     };
 

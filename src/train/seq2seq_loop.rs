@@ -6,7 +6,7 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::GradientsParams;
+use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -105,12 +105,12 @@ pub fn model_config(opts: &Seq2SeqOptions, vocab_size: usize) -> Seq2SeqConfig {
         .with_dropout(opts.dropout)
 }
 
-/// AdamW with the options' weight decay and gradient-norm clipping at 1 (each update one GPU
-/// operation: [`super::fused_adam`]).
+/// AdamW with the options' weight decay and gradient-norm clipping at 1.
 fn new_optim(opts: &Seq2SeqOptions) -> burn::optim::ModuleOptimizer {
-    super::fused_adam::FusedAdam::adamw(opts.weight_decay as f32)
+    AdamWConfig::new()
+        .with_weight_decay(opts.weight_decay as f32)
+        .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
         .init()
-        .with_grad_clipping(burn::grad_clipping::GradientClippingConfig::Norm(1.0).init())
 }
 
 /// Deterministic data order: the samples of step `s` depend only on the seed and `s`.
