@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
+use super::threads::{ThreadClock, describe};
 use super::{BenchResult, DevicePeak, peak_host_mib, synthetic_embeddings};
 use crate::config::QuantizeOptions;
 use crate::device::ChosenDevice;
@@ -41,6 +42,8 @@ pub fn rqvae(
     let mut window: Option<Instant> = None;
     let mut end = None;
     let mut peak = DevicePeak::default();
+    let mut clock: Option<ThreadClock> = None;
+    let mut busy: Option<Vec<(String, f64)>> = None;
     rqvae_loop::train(&emb, &opts, device, &mut |e| {
         // Only where the loop has read losses back anyway: on a fusion backend a memory report
         // drains the queue of recorded operations, which at every step would cut fusion short.
@@ -49,8 +52,14 @@ pub fn rqvae(
         }
         match e {
             RqVaeEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
-            RqVaeEvent::Stats(s) if s.step == warmup => window = Some(Instant::now()),
-            RqVaeEvent::Stats(s) if s.step == opts.steps => end = Some(Instant::now()),
+            RqVaeEvent::Stats(s) if s.step == warmup => {
+                window = Some(Instant::now());
+                clock = Some(ThreadClock::start());
+            }
+            RqVaeEvent::Stats(s) if s.step == opts.steps => {
+                end = Some(Instant::now());
+                busy = clock.as_ref().map(ThreadClock::busy);
+            }
             _ => {}
         }
         Flow::Continue
@@ -68,13 +77,14 @@ pub fn rqvae(
         first,
         &peak,
         format!(
-            "{items} x {dim} -> {:?} -> {}, {} x {} codes, batch {}, {:?}, {steps} timed steps after {warmup}",
+            "{items} x {dim} -> {:?} -> {}, {} x {} codes, batch {}, {:?}, {steps} timed steps after {warmup}; {}",
             opts.hidden_dims,
             opts.latent_dim,
             opts.levels,
             opts.codebook_size,
             opts.batch_size,
-            opts.optimizer
+            opts.optimizer,
+            describe(&busy.unwrap_or_default())
         ),
     ))
 }
@@ -108,6 +118,8 @@ pub fn recommender(
     let mut window: Option<Instant> = None;
     let mut end = None;
     let mut peak = DevicePeak::default();
+    let mut clock: Option<ThreadClock> = None;
+    let mut busy: Option<Vec<(String, f64)>> = None;
     let mut observe = |e: TrainEvent| {
         // At loss read-backs only (see `rqvae`).
         if matches!(e, TrainEvent::Loss { .. }) {
@@ -115,9 +127,13 @@ pub fn recommender(
         }
         match e {
             TrainEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
-            TrainEvent::Loss { step, .. } if step == warmup => window = Some(Instant::now()),
+            TrainEvent::Loss { step, .. } if step == warmup => {
+                window = Some(Instant::now());
+                clock = Some(ThreadClock::start());
+            }
             TrainEvent::Loss { step, .. } if step == total => {
                 end = Some(Instant::now());
+                busy = clock.as_ref().map(ThreadClock::busy);
                 // Stop before the end-of-run validation: it is measured by `bench eval`.
                 return Flow::Cancel;
             }
@@ -194,7 +210,10 @@ pub fn recommender(
         steps as f64 / (b - a).as_secs_f64(),
         first,
         &peak,
-        format!("{shape}, {steps} timed steps after {warmup}"),
+        format!(
+            "{shape}, {steps} timed steps after {warmup}; {}",
+            describe(&busy.unwrap_or_default())
+        ),
     ))
 }
 
