@@ -89,10 +89,23 @@ pub fn is_gpu(device: &Device) -> bool {
 /// The status of a training loop's first steps: on the GPU they compile and tune kernels (once per
 /// machine: later launches reuse the autotune cache), which a user should know while waiting.
 pub fn first_steps_phase(device: &Device) -> String {
-    if is_gpu(device) {
-        "training (the first steps compile and tune GPU kernels; later launches reuse them)".into()
+    if !is_gpu(device) {
+        return "training".into();
+    }
+    let cold = crate::gpu_cache::is_cold(&crate::gpu_cache::CacheLocation::from_env());
+    gpu_phase(cold)
+}
+
+/// The GPU's first-steps status. A cold launch (no autotune results yet) compiles and benchmarks
+/// every candidate kernel: 40 s to 2 minutes on the H200 (docs/benchmarks.md, issue 5), against
+/// about 5 s once the results are cached.
+fn gpu_phase(cold: bool) -> String {
+    if cold {
+        "training (first launch on this machine: the first steps compile and tune every GPU \
+         kernel, which can take a few minutes; later launches reuse the results)"
+            .into()
     } else {
-        "training".into()
+        "training (the first steps compile and tune GPU kernels; later launches reuse them)".into()
     }
 }
 
@@ -182,6 +195,8 @@ mod tests {
         assert!(!is_gpu(&Device::flex()));
         assert!(!is_gpu(&Device::flex().autodiff()));
         assert_eq!(first_steps_phase(&Device::flex()), "training");
+        assert!(gpu_phase(true).contains("first launch on this machine"));
+        assert!(!gpu_phase(false).contains("first launch on this machine"));
     }
 
     #[test]

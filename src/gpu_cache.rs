@@ -83,15 +83,7 @@ pub fn describe(location: &CacheLocation) -> String {
     let Some(dir) = folder(location) else {
         return "autotune cache off (every launch tunes again)".into();
     };
-    let bytes: u64 = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok()?.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0);
+    let bytes = cached_bytes(&dir);
     if bytes == 0 {
         format!("autotune cache {} (empty: a cold launch)", dir.display())
     } else {
@@ -101,6 +93,25 @@ pub fn describe(location: &CacheLocation) -> String {
             bytes as f64 / (1024.0 * 1024.0)
         )
     }
+}
+
+/// Bytes of the files in `dir` (0 when it is missing or unreadable).
+fn cached_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Whether a launch at `location` starts without autotune results: the cache is off, or its folder
+/// holds nothing yet (the first launch on this machine).
+pub fn is_cold(location: &CacheLocation) -> bool {
+    folder(location).is_none_or(|dir| cached_bytes(&dir) == 0)
 }
 
 #[cfg(test)]
@@ -128,9 +139,12 @@ mod tests {
             "{}",
             describe(&at)
         );
+        assert!(is_cold(&at));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("default.db"), vec![0u8; 3 * 1024 * 1024]).unwrap();
         assert!(describe(&at).ends_with("(3.0 MiB)"), "{}", describe(&at));
+        assert!(!is_cold(&at));
+        assert!(is_cold(&CacheLocation::Off));
         assert!(describe(&CacheLocation::Off).starts_with("autotune cache off"));
         let _ = std::fs::remove_dir_all(&dir);
     }
