@@ -10,6 +10,8 @@ use std::time::Instant;
 
 /// Clock ticks per second of the counters (`CLK_TCK`, 100 on Linux).
 const TICKS_PER_S: f64 = 100.0;
+/// Shortest window whose shares are reported (a 10 ms tick is then at most a 2 % error).
+pub const MIN_WINDOW_S: f64 = 0.5;
 
 /// Per-thread CPU ticks at one moment: thread id → (name, user + system ticks).
 fn read() -> HashMap<u32, (String, u64)> {
@@ -83,10 +85,11 @@ impl ThreadClock {
     }
 
     /// Each thread's share of the window spent on a CPU (0–1), busiest first; threads born during
-    /// the window count from zero.
+    /// the window count from zero. Empty for a window under [`MIN_WINDOW_S`]: the counters tick
+    /// every 10 ms, too coarse for it.
     pub fn busy(&self) -> Vec<(String, f64)> {
         let wall = self.at.elapsed().as_secs_f64();
-        if wall <= 0.0 {
+        if wall < MIN_WINDOW_S {
             return Vec::new();
         }
         let mut shares: Vec<(String, f64)> = read()
@@ -110,7 +113,9 @@ pub fn describe(shares: &[(String, f64)]) -> String {
         .take(4)
         .map(|(name, s)| format!("{name} {:.0}%", s * 100.0))
         .collect();
-    if busy.is_empty() {
+    if shares.is_empty() {
+        format!("threads busy: not measured (timed window under {MIN_WINDOW_S} s)")
+    } else if busy.is_empty() {
         "threads busy: none above 5%".into()
     } else {
         format!("threads busy: {}", busy.join(", "))
@@ -141,14 +146,15 @@ mod tests {
                     x = x.wrapping_mul(31).wrapping_add(7);
                 }
                 std::hint::black_box(x);
-                std::thread::sleep(std::time::Duration::from_millis(200));
+                // Still alive when the shares are read.
+                std::thread::sleep(std::time::Duration::from_millis(500));
             })
             .unwrap();
         let sleep = std::thread::Builder::new()
             .name("bench-sleeper".into())
-            .spawn(|| std::thread::sleep(std::time::Duration::from_millis(600)))
+            .spawn(|| std::thread::sleep(std::time::Duration::from_millis(1000)))
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        std::thread::sleep(std::time::Duration::from_millis(700));
         let shares = clock.busy();
         spin.join().unwrap();
         sleep.join().unwrap();
@@ -158,5 +164,6 @@ mod tests {
         assert!(spinning > sleeping, "{shares:?}");
         assert!(spinning > 0.1, "{shares:?}");
         assert!(describe(&shares).starts_with("threads busy: "));
+        assert!(describe(&[]).contains("not measured"));
     }
 }
