@@ -105,7 +105,7 @@ pub struct RunArgs {
     #[arg(long)]
     tiny: bool,
     /// Batch size of the RQ-VAE and T5 workloads instead of their defaults (1024 and 256): a
-    /// sweep shows whether a step is bound by the GPU's arithmetic or by per-launch host work.
+    /// sweep shows whether a step is bound by the GPU's arithmetic or by a fixed per-step cost.
     #[arg(long)]
     batch: Option<usize>,
     /// Print one JSON line per result instead of a table.
