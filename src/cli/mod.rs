@@ -2,6 +2,7 @@
 
 mod bench_cmd;
 mod bench_probe;
+mod bench_run;
 mod embed_cmd;
 mod eval_cmd;
 mod gui_cmd;
