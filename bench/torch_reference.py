@@ -35,6 +35,11 @@ How to run (on the GPU machine; needs only torch, no network)
     python3 bench/torch_reference.py --workload t5          # human table, eager + sdpa
     python3 bench/torch_reference.py --device cpu --steps 2 --warmup 1   # smoke test
 
+Same-call ratios (burn / torch per workload and variant)
+    tiger-explorer bench run --only rqvae,t5,sasrec --json > burn.json
+    python3 bench/torch_reference.py --json > torch.json
+    tiger-explorer bench ratio --burn burn.json --torch torch.json
+
 Shapes mirror the Rust defaults (keep them in step when those change)
     RQ-VAE  src/config.rs (QuantizeOptions), src/rqvae/model.rs, src/rqvae/quantizer.rs,
             src/train/rqvae_loop.rs: input D (default 768 here; the shipped sample's MiniLM

@@ -164,3 +164,80 @@ fn bench_cycles_samples_every_cancel() {
         assert!(row["device_in_use_mib"].is_null(), "{row}");
     }
 }
+
+/// `bench ratio` pairs a real `bench run --json` output with PyTorch's JSON lines by workload, and
+/// names the file that is missing.
+#[test]
+fn bench_ratio_divides_burn_by_each_torch_variant() {
+    let dir = common::temp_dir("bench-ratio");
+    let burn_out = bin()
+        .args([
+            "bench", "run", "--device", "cpu", "--tiny", "--json", "--only", "rqvae,t5",
+            "--warmup", "2", "--steps", "4", "--items", "300", "--dim", "16",
+        ])
+        .output()
+        .unwrap();
+    let burn_rows = json_lines(&burn_out);
+    let rate = |w: &str| {
+        burn_rows
+            .iter()
+            .find(|r| r["workload"] == w)
+            .and_then(|r| r["rate"].as_f64())
+            .unwrap()
+    };
+    let burn = dir.join("burn.json");
+    std::fs::write(&burn, &burn_out.stdout).unwrap();
+    let torch = dir.join("torch.json");
+    std::fs::write(
+        &torch,
+        "# torch header\n\
+         {\"workload\":\"t5\",\"variant\":\"eager\",\"steps_per_s\":10.0}\n\
+         {\"workload\":\"t5\",\"variant\":\"sdpa\",\"steps_per_s\":20.0}\n\
+         {\"workload\":\"rqvae\",\"variant\":\"eager\",\"steps_per_s\":50.0}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["bench", "ratio", "--json", "--burn"])
+        .arg(&burn)
+        .arg("--torch")
+        .arg(&torch)
+        .output()
+        .unwrap();
+    let rows = json_lines(&out);
+    let got: Vec<(String, String, f64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["workload"].as_str().unwrap().to_string(),
+                r["variant"].as_str().unwrap().to_string(),
+                r["ratio"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let want = [
+        ("rqvae", "eager", rate("rqvae") / 50.0),
+        ("t5", "eager", rate("t5") / 10.0),
+        ("t5", "sdpa", rate("t5") / 20.0),
+    ];
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for ((w, v, r), (ww, wv, wr)) in got.iter().zip(want) {
+        assert_eq!((w.as_str(), v.as_str()), (ww, wv));
+        assert!((r - wr).abs() <= 1e-9 * wr, "{w} {v}: {r} against {wr}");
+    }
+
+    let missing = dir.join("absent.json");
+    let out = bin()
+        .args(["bench", "ratio", "--burn"])
+        .arg(&burn)
+        .arg("--torch")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("absent.json") && err.contains("cannot read"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

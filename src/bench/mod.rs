@@ -8,6 +8,7 @@ pub mod cycles;
 pub mod infer;
 pub mod launch;
 pub mod matmul;
+pub mod ratio;
 pub mod scaling;
 pub mod threads;
 pub mod train;

@@ -31,6 +31,23 @@ pub enum BenchTarget {
     /// Fixed costs of one small launch and of a read-back (what single-query beam search is
     /// made of).
     Launch(LaunchArgs),
+    /// `burn / torch` for each training workload, from `bench run --json` and
+    /// `bench/torch_reference.py --json` output of the same device call.
+    Ratio(RatioArgs),
+}
+
+/// Arguments of `bench ratio`.
+#[derive(clap::Args, Debug)]
+pub struct RatioArgs {
+    /// JSON lines of `tiger-explorer bench run --json`.
+    #[arg(long)]
+    burn: PathBuf,
+    /// JSON lines of `python3 bench/torch_reference.py --json`.
+    #[arg(long)]
+    torch: PathBuf,
+    /// Print one JSON line per pair instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `bench launch`.
@@ -110,6 +127,7 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
             bench_probe::cycles(args, shapes)
         }
         BenchTarget::Matmul(args) => bench_probe::matmul(args),
+        BenchTarget::Ratio(args) => ratio(args),
         BenchTarget::Launch(args) => {
             let chosen = super::device(args.device);
             println!("device: {}", chosen.description);
@@ -239,6 +257,23 @@ fn map(args: MapArgs) -> anyhow::Result<()> {
             report.frames,
             report.lit_pixels
         );
+    }
+    Ok(())
+}
+
+/// `bench ratio`.
+fn ratio(args: RatioArgs) -> anyhow::Result<()> {
+    let rows = tiger_explorer::bench::ratio::compare(&args.burn, &args.torch)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    for r in rows {
+        if args.json {
+            println!("{}", serde_json::to_string(&r)?);
+        } else {
+            println!(
+                "{:<8} burn {:>9.2} steps/s   torch {:<13} {:>9.2} steps/s   burn / torch {:.2}",
+                r.workload, r.burn, r.variant, r.torch, r.ratio
+            );
+        }
     }
     Ok(())
 }
