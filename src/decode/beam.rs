@@ -1,4 +1,5 @@
-//! Beam search over semantic IDs, batched over queries with scores and top-k on the device.
+//! Beam search over semantic IDs, batched over queries with scores and top-k on the device (or,
+//! where the scorer can, every step on the device: [`StepScorer::select_on_device`]).
 //! Constrained mode masks, at every step, the values that no real item continues with (from the
 //! trie), so every result is a real item; unconstrained mode lets invalid IDs through and reports
 //! them. An observer can watch every step (kept and pruned hypotheses), as the GUI animates.
@@ -25,6 +26,19 @@ pub trait StepScorer {
     fn totals(&mut self, pos: usize, prefixes: &[Vec<u32>], add: Vec<f32>) -> Tensor<2> {
         let logp = self.log_probs(pos, prefixes);
         add_on_device(logp, add, &self.device())
+    }
+    /// Every step of a constrained search of width `width` run on the device, if this scorer can:
+    /// per ID position, the ranked candidates of every query (`[queries × keep]` scores and flat
+    /// indices `parent · k + value`, best first, ties to the lower index, `keep = min(2 · width,
+    /// width · k)`), exactly what the host's ranking of each step would give. `None` (the default)
+    /// makes [`search`] score and rank step by step.
+    fn select_on_device(
+        &mut self,
+        _trie: &Trie,
+        _queries: usize,
+        _width: usize,
+    ) -> Option<Vec<(Vec<f32>, Vec<i64>)>> {
+        None
     }
     /// How many values position `pos` can take.
     fn width_of(&self, pos: usize) -> usize;
@@ -124,41 +138,22 @@ pub fn search(
             }
         })
         .collect();
+    let mut on_device = if config.constrained {
+        scorer.select_on_device(trie, queries, w)
+    } else {
+        None
+    }
+    .map(|steps| steps.into_iter());
     for pos in 0..trie.depth() {
         let k = scorer.width_of(pos);
-        let prefixes: Vec<Vec<u32>> = beams.iter().map(|b| b.values.clone()).collect();
-        let mut add = Vec::with_capacity(queries * w * (k + 1));
-        // Candidates per query that are not masked: the top-k must return this many live entries
-        // (or `keep`), which checks the device's top-k below.
-        let mut open = vec![0usize; queries];
-        for (i, b) in beams.iter().enumerate() {
-            let alive = b.score > DEAD;
-            let mut row = vec![
-                if alive && !config.constrained {
-                    0.0
-                } else {
-                    MASKED
-                };
-                k
-            ];
-            if alive
-                && config.constrained
-                && let Some(node) = b.node
-            {
-                for v in trie.next_values(node).filter(|&v| (v as usize) < k) {
-                    row[v as usize] = 0.0;
-                    open[i / w] += 1;
-                }
-            } else if alive && !config.constrained {
-                open[i / w] += k;
-            }
-            add.push(b.score);
-            add.extend(row);
-        }
-        // add holds [score, mask…] per beam.
-        let total = scorer.totals(pos, &prefixes, add).reshape([queries, w * k]);
         let keep = (2 * w).min(w * k);
-        let Some((vals, idx)) = rank(total, keep, &open) else {
+        let ranked = match on_device.as_mut() {
+            Some(steps) => steps.next(),
+            None => host_step(scorer, trie, &beams, pos, queries, config),
+        };
+        let Some((vals, idx)) =
+            ranked.filter(|(v, i)| v.len() == queries * keep && i.len() == v.len())
+        else {
             return vec![Vec::new(); queries];
         };
         let mut next = Vec::with_capacity(queries * w);
@@ -223,6 +218,52 @@ pub fn search(
                 .collect()
         })
         .collect()
+}
+
+/// One step scored and ranked from the host: each beam's score and constraint mask go up with the
+/// scorer's inputs, the step's scores are ranked by [`rank`].
+fn host_step(
+    scorer: &mut dyn StepScorer,
+    trie: &Trie,
+    beams: &[Live],
+    pos: usize,
+    queries: usize,
+    config: BeamConfig,
+) -> Option<(Vec<f32>, Vec<i64>)> {
+    let w = config.width.max(1);
+    let k = scorer.width_of(pos);
+    let prefixes: Vec<Vec<u32>> = beams.iter().map(|b| b.values.clone()).collect();
+    let mut add = Vec::with_capacity(queries * w * (k + 1));
+    // Candidates per query that are not masked: the top-k must return this many live entries
+    // (or `keep`), which checks the device's top-k below.
+    let mut open = vec![0usize; queries];
+    for (i, b) in beams.iter().enumerate() {
+        let alive = b.score > DEAD;
+        let mut row = vec![
+            if alive && !config.constrained {
+                0.0
+            } else {
+                MASKED
+            };
+            k
+        ];
+        if alive
+            && config.constrained
+            && let Some(node) = b.node
+        {
+            for v in trie.next_values(node).filter(|&v| (v as usize) < k) {
+                row[v as usize] = 0.0;
+                open[i / w] += 1;
+            }
+        } else if alive && !config.constrained {
+            open[i / w] += k;
+        }
+        add.push(b.score);
+        add.extend(row);
+    }
+    // add holds [score, mask…] per beam.
+    let total = scorer.totals(pos, &prefixes, add).reshape([queries, w * k]);
+    rank(total, (2 * w).min(w * k), &open)
 }
 
 /// Candidates (all queries together) up to which a step is ranked on the host: exact (ties to the

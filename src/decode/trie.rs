@@ -86,6 +86,24 @@ impl Trie {
         self.nodes[node as usize].item
     }
 
+    /// The trie as flat arrays (compressed sparse rows): node `i`'s children are entries
+    /// `start[i] .. start[i + 1]` of `value` (ascending) and `child`; `start` has one entry per node
+    /// plus one.
+    pub fn csr(&self) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+        let mut start = Vec::with_capacity(self.nodes.len() + 1);
+        let mut value = Vec::new();
+        let mut child = Vec::new();
+        start.push(0);
+        for node in &self.nodes {
+            for &(v, c) in &node.children {
+                value.push(v);
+                child.push(c);
+            }
+            start.push(value.len() as u32);
+        }
+        (start, value, child)
+    }
+
     /// The item whose full ID is `values`, if it exists.
     pub fn lookup(&self, values: &[u32]) -> Option<u32> {
         let mut node = Self::ROOT;
@@ -119,5 +137,26 @@ mod tests {
         assert_eq!(t.lookup(&[4, 0, 0]), Some(3));
         assert_eq!(t.lookup(&[4, 0, 1]), None);
         assert_eq!(t.lookup(&[1, 2]), None, "a prefix is not an item");
+    }
+
+    #[test]
+    fn the_flat_arrays_list_every_node_s_children() {
+        let ids = SemanticIds::assign(vec![1, 2, 1, 2, 1, 3, 4, 0], 2);
+        let t = Trie::build(&ids);
+        let (start, value, child) = t.csr();
+        assert_eq!(start.len(), t.len() + 1);
+        assert_eq!(value.len(), child.len());
+        assert_eq!(*start.last().unwrap() as usize, value.len());
+        for node in 0..t.len() as u32 {
+            let (a, b) = (
+                start[node as usize] as usize,
+                start[node as usize + 1] as usize,
+            );
+            let listed: Vec<u32> = value[a..b].to_vec();
+            assert_eq!(listed, t.next_values(node).collect::<Vec<_>>());
+            for e in a..b {
+                assert_eq!(t.child(node, value[e]), Some(child[e]));
+            }
+        }
     }
 }

@@ -6,11 +6,11 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
 use super::batch::{HostBatch, host_batch};
-use super::fused_layer::{self, FusedMemory, FusedModel};
+use super::fused_layer::{self, FusedMemory, FusedModel, device_beam};
 use super::model::Seq2Seq;
 use super::vocab::{BOS, Vocab};
-use crate::decode::StepScorer;
 use crate::decode::beam::add_on_device;
+use crate::decode::{StepScorer, Trie};
 use crate::rqvae::SemanticIds;
 
 /// How the history was encoded: the tensor path's keys and values per decoder layer, or the fused
@@ -162,6 +162,36 @@ impl StepScorer for ModelScorer<'_> {
             pos + 1,
             &add,
             self.vocab.offset(pos) as usize,
+        )
+    }
+
+    fn select_on_device(
+        &mut self,
+        trie: &Trie,
+        queries: usize,
+        width: usize,
+    ) -> Option<Vec<(Vec<f32>, Vec<i64>)>> {
+        let Memory::Fused(fused, memory) = &self.memory else {
+            return None;
+        };
+        let depth = trie.depth();
+        if !device_beam::enabled() || depth + 1 > fused.limits().1 || self.batch.shape[0] != queries
+        {
+            return None;
+        }
+        let positions = device_beam::Positions {
+            starts: (0..depth).map(|p| self.vocab.offset(p) as usize).collect(),
+            widths: (0..depth).map(|p| self.vocab.width(p) as usize).collect(),
+            bos: BOS,
+        };
+        device_beam::select_all(
+            fused,
+            memory,
+            trie,
+            &positions,
+            queries,
+            width.max(1),
+            &self.device,
         )
     }
 

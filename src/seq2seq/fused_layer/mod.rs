@@ -16,8 +16,11 @@
 //! - [`rows::norm_project_kernel`] projects the encoder's output into every decoder layer's
 //!   cross-attention keys and values (four layers per launch).
 //!
-//! A query is then 6 launches for the encoder and 5 per decoding step, with one upload per query
-//! and per step ([`path`]). A row's vectors stay in shared memory.
+//! A query is then 6 launches for the encoder and 5 per decoding step ([`path`]). In a constrained
+//! search, [`select`] ranks each step's candidates on the device and writes the next step's input,
+//! so the steps run back to back with one upload and one read-back per search
+//! ([`device_beam`]); otherwise each step uploads its input and the host ranks its scores. A
+//! row's vectors stay in shared memory.
 //!
 //! Inference only (no dropout, no gradients); it runs on burn's cube backend, and [`use_for`]
 //! says when. [`super::scorer::ModelScorer`] falls back to the tensor path elsewhere.
@@ -25,11 +28,13 @@
 mod attention;
 mod backend;
 mod blocks;
+pub mod device_beam;
 mod launch;
 mod layer;
 mod ops;
 mod path;
 mod rows;
+mod select;
 
 pub use ops::FusedRowOps;
 pub use path::{FusedMemory, FusedModel};

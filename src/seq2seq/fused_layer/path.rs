@@ -305,10 +305,22 @@ impl FusedModel {
         let mut step: Vec<f32> = tokens.iter().map(|&v| v as f32).collect();
         step.extend_from_slice(add);
         let len = step.len();
-        let step = prim(&Tensor::<1>::from_data(
-            TensorData::new(step, [len]),
-            &device,
-        ));
+        let step = Tensor::<1>::from_data(TensorData::new(step, [len]), &device);
+        self.step_scores_on(memory, &step, n, t, width, start)
+    }
+
+    /// [`Self::step_scores`] from a step buffer already on the device (`tokens [n, t] | add [n, 1
+    /// + width] | …`, as [`super::select`] writes it): no upload.
+    pub fn step_scores_on(
+        &self,
+        memory: &FusedMemory,
+        step: &Tensor<1>,
+        n: usize,
+        t: usize,
+        width: usize,
+        start: usize,
+    ) -> Tensor<2> {
+        let step = prim(step);
         let (table, aux) = (prim(&self.decoder_table), prim(&memory.aux));
         let [queries, src] = memory.shape;
         let (key_off, line) = (queries * src, memory.decoder_line);

@@ -1,0 +1,151 @@
+//! A constrained beam search's steps queued back to back on the device: each step's decoder
+//! kernels ([`super::path`]) read the buffer the previous step's selection ([`super::select`])
+//! wrote, so the host uploads once, reads back once at the end, and never waits in between. The
+//! host then replays the search from the selections' log ([`crate::decode::beam`]), which gives
+//! exactly the hypotheses its own ranking would have.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use burn::backend::Dispatch;
+use burn::prelude::*;
+
+use super::path::{FusedMemory, FusedModel};
+use super::select::{BeamSelectOps, MASKED, out_len};
+use crate::decode::trie::Trie;
+
+/// Node ids and trie offsets travel in f32 buffers: exact below 2^24.
+const MAX_NODES: usize = 1 << 24;
+
+/// Set to `off` to rank each step on the host instead (for comparing the two in a benchmark).
+pub const SWITCH_ENV: &str = "TIGER_DEVICE_BEAM";
+
+/// A test's choice that overrides [`SWITCH_ENV`]: 0 none, 1 on, 2 off.
+static FORCED: AtomicU8 = AtomicU8::new(0);
+
+/// Makes [`enabled`] answer `on` whatever [`SWITCH_ENV`] says (`None`: follow it again).
+pub fn force(on: Option<bool>) {
+    FORCED.store(
+        match on {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        },
+        Ordering::Relaxed,
+    );
+}
+
+/// Whether fused beam search runs its steps on the device ([`SWITCH_ENV`], [`force`]).
+pub fn enabled() -> bool {
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    match FORCED.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => !*OFF.get_or_init(|| std::env::var(SWITCH_ENV).is_ok_and(|v| v == "off")),
+    }
+}
+
+/// Where each ID position's values start in the vocabulary and how many there are, and the BOS
+/// token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Positions {
+    /// Vocabulary entry of value 0 at each position.
+    pub starts: Vec<usize>,
+    /// Values each position can take.
+    pub widths: Vec<usize>,
+    /// The decoder's start token.
+    pub bos: u32,
+}
+
+/// Each step's ranked candidates, as [`crate::decode::StepScorer::select_on_device`] returns them.
+pub type StepLogs = Vec<(Vec<f32>, Vec<i64>)>;
+
+/// Runs the `trie.depth()` steps of a constrained search of width `w` for the `queries` queries
+/// encoded in `memory`; returns per step `[queries × keep]` scores and flat indices (`keep =
+/// min(2w, w · k)`), best first. `None` when the trie is too large for the f32 buffers, the
+/// positions do not cover its depth, or the read-back fails.
+pub fn select_all(
+    fused: &FusedModel,
+    memory: &FusedMemory,
+    trie: &Trie,
+    positions: &Positions,
+    queries: usize,
+    w: usize,
+    device: &Device,
+) -> Option<StepLogs> {
+    let depth = trie.depth();
+    let (start, value, child) = trie.csr();
+    let nodes = start.len() - 1;
+    if nodes >= MAX_NODES || positions.widths.len() < depth || positions.starts.len() < depth {
+        return None;
+    }
+    if value.len() >= MAX_NODES {
+        return None;
+    }
+    let mut arrays: Vec<f32> = Vec::with_capacity(start.len() + 2 * value.len());
+    arrays.extend(start.iter().map(|&v| v as f32));
+    arrays.extend(value.iter().map(|&v| v as f32));
+    arrays.extend(child.iter().map(|&v| v as f32));
+    let len = arrays.len();
+    let arrays = Tensor::<1>::from_data(TensorData::new(arrays, [len]), device);
+
+    let n = queries * w;
+    let k0 = positions.widths[0];
+    let mut first: Vec<f32> = vec![positions.bos as f32; n];
+    let mut root_mask = vec![MASKED; k0];
+    for v in trie.next_values(Trie::ROOT).filter(|&v| (v as usize) < k0) {
+        root_mask[v as usize] = 0.0;
+    }
+    for i in 0..n {
+        if i % w == 0 {
+            first.push(0.0);
+            first.extend_from_slice(&root_mask);
+        } else {
+            first.extend(std::iter::repeat_n(MASKED, 1 + k0));
+        }
+    }
+    first.extend((0..n).map(|i| if i % w == 0 { 0.0 } else { -1.0 }));
+    let flen = first.len();
+    let mut buf = Tensor::<1>::from_data(TensorData::new(first, [flen]), device);
+
+    let mut logs = Vec::with_capacity(depth);
+    let mut keeps = Vec::with_capacity(depth);
+    for pos in 0..depth {
+        let t = pos + 1;
+        let k = positions.widths[pos];
+        let k2 = if pos + 1 < depth {
+            positions.widths[pos + 1]
+        } else {
+            0
+        };
+        let keep = (2 * w).min(w * k);
+        let totals = fused.step_scores_on(memory, &buf, n, t, k, positions.starts[pos]);
+        let out = <Dispatch as BeamSelectOps>::beam_select(
+            totals.inner().into_dispatch(),
+            buf.clone().inner().into_dispatch(),
+            arrays.clone().inner().into_dispatch(),
+            w,
+            t,
+            positions.starts[pos],
+            k2,
+            nodes,
+            keep,
+            positions.bos as usize,
+        );
+        buf = Tensor::<1>::from_dispatch(out);
+        let total = out_len(n, t, k2, queries, keep);
+        let next = total - queries * keep * 2;
+        logs.push(buf.clone().slice(next..total));
+        keeps.push(keep);
+    }
+    let all: Vec<f32> = Tensor::cat(logs, 0).try_into_vec_as().ok()?;
+    let mut steps = Vec::with_capacity(depth);
+    let mut at = 0;
+    for keep in keeps {
+        let part = all.get(at..at + queries * keep * 2)?;
+        at += queries * keep * 2;
+        let vals = part.iter().step_by(2).copied().collect();
+        let idx = part.iter().skip(1).step_by(2).map(|&f| f as i64).collect();
+        steps.push((vals, idx));
+    }
+    Some(steps)
+}
