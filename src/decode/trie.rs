@@ -15,7 +15,13 @@ struct Node {
 pub struct Trie {
     nodes: Vec<Node>,
     depth: usize,
+    /// Unique to each built trie (a clone keeps it: the contents are the same), so that a copy
+    /// of it elsewhere (the GPU's, [`crate::seq2seq::fused_layer::device_beam`]) can be reused.
+    id: u64,
 }
+
+/// The next [`Trie::id`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Trie {
     /// Root node index.
@@ -49,7 +55,13 @@ impl Trie {
         Self {
             nodes,
             depth: ids.levels + 1,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// This trie's identity: equal for clones, different for every other built trie.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Length of a full ID.
@@ -143,6 +155,12 @@ mod tests {
     fn the_flat_arrays_list_every_node_s_children() {
         let ids = SemanticIds::assign(vec![1, 2, 1, 2, 1, 3, 4, 0], 2);
         let t = Trie::build(&ids);
+        assert_eq!(t.clone().id(), t.id(), "a clone is the same trie");
+        assert_ne!(
+            Trie::build(&ids).id(),
+            t.id(),
+            "another build is another trie"
+        );
         let (start, value, child) = t.csr();
         assert_eq!(start.len(), t.len() + 1);
         assert_eq!(value.len(), child.len());

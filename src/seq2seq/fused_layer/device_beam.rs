@@ -4,6 +4,7 @@
 //! host then replays the search from the selections' log ([`crate::decode::beam`]), which gives
 //! exactly the hypotheses its own ranking would have.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use burn::backend::Dispatch;
@@ -59,6 +60,34 @@ pub struct Positions {
 /// Each step's ranked candidates, as [`crate::decode::StepScorer::select_on_device`] returns them.
 pub type StepLogs = Vec<(Vec<f32>, Vec<i64>)>;
 
+/// The trie's flat arrays ([`Trie::csr`], as floats) on `device` and its node count: uploaded
+/// once and kept for the next searches of the same trie (one trie per device at a time). `None`
+/// when node or edge counts reach 2^24.
+fn device_trie(trie: &Trie, device: &Device) -> Option<(Tensor<1>, usize)> {
+    type Kept = Option<(u64, Device, Tensor<1>, usize)>;
+    static KEPT: Mutex<Kept> = Mutex::new(None);
+    let mut kept = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((id, on, arrays, nodes)) = kept.as_ref()
+        && *id == trie.id()
+        && on == device
+    {
+        return Some((arrays.clone(), *nodes));
+    }
+    let (start, value, child) = trie.csr();
+    let nodes = start.len() - 1;
+    if nodes >= MAX_NODES || value.len() >= MAX_NODES {
+        return None;
+    }
+    let mut arrays: Vec<f32> = Vec::with_capacity(start.len() + 2 * value.len());
+    arrays.extend(start.iter().map(|&v| v as f32));
+    arrays.extend(value.iter().map(|&v| v as f32));
+    arrays.extend(child.iter().map(|&v| v as f32));
+    let len = arrays.len();
+    let arrays = Tensor::<1>::from_data(TensorData::new(arrays, [len]), device);
+    *kept = Some((trie.id(), device.clone(), arrays.clone(), nodes));
+    Some((arrays, nodes))
+}
+
 /// Runs the `trie.depth()` steps of a constrained search of width `w` for the `queries` queries
 /// encoded in `memory`; returns per step `[queries × keep]` scores and flat indices (`keep =
 /// min(2w, w · k)`), best first. `None` when the trie is too large for the f32 buffers, the
@@ -73,20 +102,10 @@ pub fn select_all(
     device: &Device,
 ) -> Option<StepLogs> {
     let depth = trie.depth();
-    let (start, value, child) = trie.csr();
-    let nodes = start.len() - 1;
-    if nodes >= MAX_NODES || positions.widths.len() < depth || positions.starts.len() < depth {
+    if positions.widths.len() < depth || positions.starts.len() < depth {
         return None;
     }
-    if value.len() >= MAX_NODES {
-        return None;
-    }
-    let mut arrays: Vec<f32> = Vec::with_capacity(start.len() + 2 * value.len());
-    arrays.extend(start.iter().map(|&v| v as f32));
-    arrays.extend(value.iter().map(|&v| v as f32));
-    arrays.extend(child.iter().map(|&v| v as f32));
-    let len = arrays.len();
-    let arrays = Tensor::<1>::from_data(TensorData::new(arrays, [len]), device);
+    let (arrays, nodes) = device_trie(trie, device)?;
 
     let n = queries * w;
     let k0 = positions.widths[0];
