@@ -91,7 +91,7 @@ fn device_trie(trie: &Trie, device: &Device) -> Option<(Tensor<1>, usize)> {
 /// Runs the `trie.depth()` steps of a constrained search of width `w` for the `queries` queries
 /// encoded in `memory`; returns per step `[queries × keep]` scores and flat indices (`keep =
 /// min(2w, w · k)`), best first. `None` when the trie is too large for the f32 buffers, the
-/// positions do not cover its depth, or the read-back fails.
+/// positions do not cover its depth (or one takes no values), or the read-back fails.
 pub fn select_all(
     fused: &FusedModel,
     memory: &FusedMemory,
@@ -102,7 +102,10 @@ pub fn select_all(
     device: &Device,
 ) -> Option<StepLogs> {
     let depth = trie.depth();
-    if positions.widths.len() < depth || positions.starts.len() < depth {
+    if positions.widths.len() < depth
+        || positions.starts.len() < depth
+        || positions.widths[..depth].contains(&0)
+    {
         return None;
     }
     let (arrays, nodes) = device_trie(trie, device)?;

@@ -31,8 +31,8 @@ const THREADS: usize = 256;
 
 /// One workgroup per query (`CUBE_POS_X`). `totals`: `[n, k]` step scores; `prev`: this step's
 /// buffer (`t` tokens); `trie`: `child_start [nodes + 1] | child_value [edges] | child_node
-/// [edges]` (as floats, exact below 2^24); writes `out`: the next buffer (`t + 1` tokens, `k2` values) and the log
-/// (`[queries, keep, 2]`). `keep ≤ keep_cap`, `w ≤ keep`.
+/// [edges]` (as floats, exact below 2^24); writes `out`: the next buffer (`t + 1` tokens, `k2`
+/// values) and the log (`[queries, keep, 2]`). `keep ≤ keep_cap`, `w ≤ keep`.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 fn beam_select_kernel<F: Float>(
