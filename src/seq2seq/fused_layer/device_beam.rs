@@ -5,13 +5,13 @@
 //! exactly the hypotheses its own ranking would have.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use burn::backend::Dispatch;
 use burn::prelude::*;
 
 use super::path::{FusedMemory, FusedModel};
 use super::select::{BeamSelectOps, MASKED, out_len};
+use super::switch::Switch;
 use crate::decode::trie::Trie;
 
 /// Node ids and trie offsets travel in f32 buffers: exact below 2^24.
@@ -20,29 +20,17 @@ const MAX_NODES: usize = 1 << 24;
 /// Set to `off` to rank each step on the host instead (for comparing the two in a benchmark).
 pub const SWITCH_ENV: &str = "TIGER_DEVICE_BEAM";
 
-/// A test's choice that overrides [`SWITCH_ENV`]: 0 none, 1 on, 2 off.
-static FORCED: AtomicU8 = AtomicU8::new(0);
+/// The device steps' switch ([`SWITCH_ENV`]).
+static SWITCH: Switch = Switch::new(SWITCH_ENV);
 
 /// Makes [`enabled`] answer `on` whatever [`SWITCH_ENV`] says (`None`: follow it again).
 pub fn force(on: Option<bool>) {
-    FORCED.store(
-        match on {
-            None => 0,
-            Some(true) => 1,
-            Some(false) => 2,
-        },
-        Ordering::Relaxed,
-    );
+    SWITCH.force(on);
 }
 
 /// Whether fused beam search runs its steps on the device ([`SWITCH_ENV`], [`force`]).
 pub fn enabled() -> bool {
-    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    match FORCED.load(Ordering::Relaxed) {
-        1 => true,
-        2 => false,
-        _ => !*OFF.get_or_init(|| std::env::var(SWITCH_ENV).is_ok_and(|v| v == "off")),
-    }
+    SWITCH.on()
 }
 
 /// Where each ID position's values start in the vocabulary and how many there are, and the BOS

@@ -35,11 +35,12 @@ mod ops;
 mod path;
 mod rows;
 mod select;
+mod switch;
 
 pub use ops::FusedRowOps;
 pub use path::{FusedMemory, FusedModel};
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use switch::Switch;
 
 /// Threads per workgroup that every device allows; 1,024 or 512 where the device allows.
 const THREADS: usize = 256;
@@ -105,32 +106,19 @@ pub fn fits(
 /// Environment variable that turns the fused kernels off (`off`): the A/B switch of the benchmark.
 pub const SWITCH_ENV: &str = "TIGER_FUSED_DECODER";
 
-/// A test's choice that overrides [`SWITCH_ENV`]: 0 none, 1 on, 2 off.
-static FORCED: AtomicU8 = AtomicU8::new(0);
+/// The fused kernels' switch ([`SWITCH_ENV`]).
+static SWITCH: Switch = Switch::new(SWITCH_ENV);
 
 /// Makes [`use_for`] answer `on` on the GPU whatever [`SWITCH_ENV`] says (`None`: follow it
 /// again): tests compare both paths in one process.
 pub fn force(on: Option<bool>) {
-    FORCED.store(
-        match on {
-            None => 0,
-            Some(true) => 1,
-            Some(false) => 2,
-        },
-        Ordering::Relaxed,
-    );
+    SWITCH.force(on);
 }
 
 /// Whether beam search on `device` uses the fused kernels: burn's cube backend (the GPU), unless
 /// [`SWITCH_ENV`] (or [`force`]) turns them off.
 pub fn use_for(device: &burn::tensor::Device) -> bool {
-    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let off = match FORCED.load(Ordering::Relaxed) {
-        1 => false,
-        2 => true,
-        _ => *OFF.get_or_init(|| std::env::var(SWITCH_ENV).is_ok_and(|v| v == "off")),
-    };
-    !off && crate::device::is_gpu(device)
+    SWITCH.on() && crate::device::is_gpu(device)
 }
 
 #[cfg(test)]
