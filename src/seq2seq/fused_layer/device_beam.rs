@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use burn::backend::Dispatch;
 use burn::prelude::*;
 
+use super::MAX_GROUPS_X;
 use super::path::{FusedMemory, FusedModel};
 use super::select::{BeamSelectOps, MASKED, out_len};
 use super::switch::Switch;
@@ -79,7 +80,8 @@ fn device_trie(trie: &Trie, device: &Device) -> Option<(Tensor<1>, usize)> {
 /// Runs the `trie.depth()` steps of a constrained search of width `w` for the `queries` queries
 /// encoded in `memory`; returns per step `[queries × keep]` scores and flat indices (`keep =
 /// min(2w, w · k)`), best first. `None` when the trie is too large for the f32 buffers, the
-/// positions do not cover its depth (or one takes no values), or the read-back fails.
+/// queries do not fit one grid dimension, the positions do not cover its depth (or one takes no
+/// values), or the read-back fails.
 pub fn select_all(
     fused: &FusedModel,
     memory: &FusedMemory,
@@ -90,7 +92,10 @@ pub fn select_all(
     device: &Device,
 ) -> Option<StepLogs> {
     let depth = trie.depth();
-    if positions.widths.len() < depth
+    // One workgroup per query, in one grid dimension.
+    if queries == 0
+        || queries > MAX_GROUPS_X
+        || positions.widths.len() < depth
         || positions.starts.len() < depth
         || positions.widths[..depth].contains(&0)
     {
