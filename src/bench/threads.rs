@@ -19,6 +19,9 @@ fn read() -> HashMap<u32, (String, u64)> {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return out;
     };
+    let process = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
     for task in tasks.flatten() {
         let Some(tid) = task
             .file_name()
@@ -31,21 +34,19 @@ fn read() -> HashMap<u32, (String, u64)> {
             continue;
         };
         if let Some((name, ticks)) = parse_stat(&stat) {
-            out.insert(tid, (label(tid, name), ticks));
+            out.insert(tid, (label(tid, name, process.as_deref()), ticks));
         }
     }
     out
 }
 
 /// `main` for the process's first thread; other threads keep their name, with the thread id
-/// added where a thread inherited the process's name (driver threads often do).
-fn label(tid: u32, name: String) -> String {
+/// added where a thread inherited the name of the `process`'s executable (driver threads often
+/// do).
+fn label(tid: u32, name: String, process: Option<&str>) -> String {
     if tid == std::process::id() {
         return "main".into();
     }
-    let process = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
     // The kernel keeps the first 15 bytes of a thread's name.
     match process {
         Some(p) if p.as_bytes().get(..name.len()) == Some(name.as_bytes()) => {
@@ -68,6 +69,15 @@ fn parse_stat(stat: &str) -> Option<(String, u64)> {
     Some((name, utime + stime))
 }
 
+/// A finished window.
+#[derive(Debug, Clone)]
+pub struct Timed {
+    /// Its length in seconds.
+    pub secs: f64,
+    /// Each thread's busy share, busiest first (see [`describe`]).
+    pub shares: Vec<(String, f64)>,
+}
+
 /// The counters at the start of a window.
 #[derive(Debug, Clone)]
 pub struct ThreadClock {
@@ -84,11 +94,19 @@ impl ThreadClock {
         }
     }
 
-    /// Each thread's share of the window spent on a CPU (0–1), busiest first; threads born during
-    /// the window count from zero. Empty for a window under [`MIN_WINDOW_S`]: the counters tick
-    /// every 10 ms, too coarse for it.
-    pub fn busy(&self) -> Vec<(String, f64)> {
-        let wall = self.at.elapsed().as_secs_f64();
+    /// Ends the window: its length, and each thread's share of it spent on a CPU.
+    pub fn stop(&self) -> Timed {
+        let secs = self.at.elapsed().as_secs_f64();
+        Timed {
+            secs,
+            shares: self.busy(secs),
+        }
+    }
+
+    /// Each thread's share of a window of `wall` seconds spent on a CPU (0–1), busiest first;
+    /// threads born during the window count from zero. Empty for a window under
+    /// [`MIN_WINDOW_S`]: the counters tick every 10 ms, too coarse for it.
+    fn busy(&self, wall: f64) -> Vec<(String, f64)> {
         if wall < MIN_WINDOW_S {
             return Vec::new();
         }
@@ -155,7 +173,7 @@ mod tests {
             .spawn(|| std::thread::sleep(std::time::Duration::from_millis(1000)))
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(700));
-        let shares = clock.busy();
+        let shares = clock.stop().shares;
         spin.join().unwrap();
         sleep.join().unwrap();
         let share = |n: &str| shares.iter().find(|(name, _)| name == n).map(|(_, s)| *s);

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::threads::{ThreadClock, describe};
+use super::threads::{ThreadClock, Timed, describe};
 use super::{BenchResult, DevicePeak, peak_host_mib, synthetic_embeddings};
 use crate::config::QuantizeOptions;
 use crate::device::ChosenDevice;
@@ -39,11 +39,9 @@ pub fn rqvae(
     let device = &chosen.device;
     let start = Instant::now();
     let mut first: Option<f64> = None;
-    let mut window: Option<Instant> = None;
-    let mut end = None;
     let mut peak = DevicePeak::default();
     let mut clock: Option<ThreadClock> = None;
-    let mut busy: Option<Vec<(String, f64)>> = None;
+    let mut timed: Option<Timed> = None;
     rqvae_loop::train(&emb, &opts, device, &mut |e| {
         // Only where the loop has read losses back anyway: on a fusion backend a memory report
         // drains the queue of recorded operations, which at every step would cut fusion short.
@@ -53,18 +51,16 @@ pub fn rqvae(
         match e {
             RqVaeEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
             RqVaeEvent::Stats(s) if s.step == warmup => {
-                window = Some(Instant::now());
                 clock = Some(ThreadClock::start());
             }
             RqVaeEvent::Stats(s) if s.step == opts.steps => {
-                end = Some(Instant::now());
-                busy = clock.as_ref().map(ThreadClock::busy);
+                timed = clock.as_ref().map(ThreadClock::stop);
             }
             _ => {}
         }
         Flow::Continue
     })?;
-    let (Some(a), Some(b)) = (window, end) else {
+    let Some(timed) = timed else {
         anyhow::bail!(
             "the RQ-VAE loop did not report at steps {warmup} and {}",
             opts.steps
@@ -73,7 +69,7 @@ pub fn rqvae(
     Ok(steps_result(
         "rqvae",
         chosen,
-        steps as f64 / (b - a).as_secs_f64(),
+        steps as f64 / timed.secs,
         first,
         &peak,
         format!(
@@ -84,7 +80,7 @@ pub fn rqvae(
             opts.codebook_size,
             opts.batch_size,
             opts.optimizer,
-            describe(&busy.unwrap_or_default())
+            describe(&timed.shares)
         ),
     ))
 }
@@ -115,11 +111,9 @@ pub fn recommender(
     let device = &chosen.device;
     let start = Instant::now();
     let mut first: Option<f64> = None;
-    let mut window: Option<Instant> = None;
-    let mut end = None;
     let mut peak = DevicePeak::default();
     let mut clock: Option<ThreadClock> = None;
-    let mut busy: Option<Vec<(String, f64)>> = None;
+    let mut timed: Option<Timed> = None;
     let mut observe = |e: TrainEvent| {
         // At loss read-backs only (see `rqvae`).
         if matches!(e, TrainEvent::Loss { .. }) {
@@ -128,12 +122,10 @@ pub fn recommender(
         match e {
             TrainEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
             TrainEvent::Loss { step, .. } if step == warmup => {
-                window = Some(Instant::now());
                 clock = Some(ThreadClock::start());
             }
             TrainEvent::Loss { step, .. } if step == total => {
-                end = Some(Instant::now());
-                busy = clock.as_ref().map(ThreadClock::busy);
+                timed = clock.as_ref().map(ThreadClock::stop);
                 // Stop before the end-of-run validation: it is measured by `bench eval`.
                 return Flow::Cancel;
             }
@@ -197,7 +189,7 @@ pub fn recommender(
         Err(e) => return Err(e.into()),
     }
     let _ = std::fs::remove_dir_all(run);
-    let (Some(a), Some(b)) = (window, end) else {
+    let Some(timed) = timed else {
         anyhow::bail!("the training loop did not report at steps {warmup} and {total}");
     };
     let workload = match which {
@@ -207,12 +199,12 @@ pub fn recommender(
     Ok(steps_result(
         workload,
         chosen,
-        steps as f64 / (b - a).as_secs_f64(),
+        steps as f64 / timed.secs,
         first,
         &peak,
         format!(
             "{shape}, {steps} timed steps after {warmup}; {}",
-            describe(&busy.unwrap_or_default())
+            describe(&timed.shares)
         ),
     ))
 }
