@@ -13,6 +13,10 @@ const DEAD: f32 = -1e8;
 /// Value used to mask a candidate out.
 const MASKED: f32 = -1e9;
 
+/// Per ID position, the ranked candidates of every query: `[queries × keep]` scores and flat
+/// indices `parent · k + value`, best first (what each step's ranking gives).
+pub type RankedSteps = Vec<(Vec<f32>, Vec<i64>)>;
+
 /// Gives the log-probabilities of the next ID position for a batch of hypotheses.
 pub trait StepScorer {
     /// `prefixes` holds, for each of `queries × width` hypotheses (query-major), the values chosen
@@ -28,16 +32,15 @@ pub trait StepScorer {
         add_on_device(logp, add, &self.device())
     }
     /// Every step of a constrained search of width `width` run on the device, if this scorer can:
-    /// per ID position, the ranked candidates of every query (`[queries × keep]` scores and flat
-    /// indices `parent · k + value`, best first, ties to the lower index, `keep = min(2 · width,
-    /// width · k)`), exactly what the host's ranking of each step would give. `None` (the default)
-    /// makes [`search`] score and rank step by step.
+    /// [`RankedSteps`] (ties to the lower index, `keep = min(2 · width, width · k)`), exactly what
+    /// the host's ranking of each step would give. `None` (the default) makes [`search`] score
+    /// and rank step by step.
     fn select_on_device(
         &mut self,
         _trie: &Trie,
         _queries: usize,
         _width: usize,
-    ) -> Option<Vec<(Vec<f32>, Vec<i64>)>> {
+    ) -> Option<RankedSteps> {
         None
     }
     /// How many values position `pos` can take.

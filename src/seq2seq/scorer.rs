@@ -9,7 +9,7 @@ use super::batch::{HostBatch, host_batch};
 use super::fused_layer::{self, FusedMemory, FusedModel, device_beam};
 use super::model::Seq2Seq;
 use super::vocab::{BOS, Vocab};
-use crate::decode::beam::add_on_device;
+use crate::decode::beam::{RankedSteps, add_on_device};
 use crate::decode::{StepScorer, Trie};
 use crate::rqvae::SemanticIds;
 
@@ -170,7 +170,7 @@ impl StepScorer for ModelScorer<'_> {
         trie: &Trie,
         queries: usize,
         width: usize,
-    ) -> Option<Vec<(Vec<f32>, Vec<i64>)>> {
+    ) -> Option<RankedSteps> {
         let Memory::Fused(fused, memory) = &self.memory else {
             return None;
         };

@@ -13,6 +13,7 @@ use super::MAX_GROUPS_X;
 use super::path::{FusedMemory, FusedModel};
 use super::select::{BeamSelectOps, MASKED, out_len};
 use super::switch::Switch;
+use crate::decode::beam::RankedSteps;
 use crate::decode::trie::Trie;
 
 /// Node ids and trie offsets travel in f32 buffers: exact below 2^24.
@@ -45,9 +46,6 @@ pub struct Positions {
     /// The decoder's start token.
     pub bos: u32,
 }
-
-/// Each step's ranked candidates, as [`crate::decode::StepScorer::select_on_device`] returns them.
-pub type StepLogs = Vec<(Vec<f32>, Vec<i64>)>;
 
 /// The trie's flat arrays ([`Trie::csr`], as floats) on `device` and its node count: uploaded
 /// once and kept for the next searches of the same trie (one trie per device at a time). `None`
@@ -90,7 +88,7 @@ pub fn select_all(
     queries: usize,
     w: usize,
     device: &Device,
-) -> Option<StepLogs> {
+) -> Option<RankedSteps> {
     let depth = trie.depth();
     // One workgroup per query, in one grid dimension.
     if queries == 0
