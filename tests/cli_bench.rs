@@ -241,3 +241,52 @@ fn bench_ratio_divides_burn_by_each_torch_variant() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `bench run --profile DIR` writes a CPU profile of each training workload's timed window when the
+/// build has the sampler (cargo feature `profile`), and otherwise refuses with how to get it,
+/// before any work and without creating the folder.
+#[test]
+fn bench_run_profile_writes_profiles_or_says_which_build_can() {
+    let dir = common::temp_dir("bench-profile");
+    let profiles = dir.join("profiles");
+    let out = bin()
+        .args([
+            "bench",
+            "run",
+            "--device",
+            "cpu",
+            "--tiny",
+            "--only",
+            "rqvae",
+            "--warmup",
+            "2",
+            "--steps",
+            "4",
+            "--items",
+            "300",
+            "--dim",
+            "16",
+            "--profile",
+        ])
+        .arg(&profiles)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if cfg!(feature = "profile") {
+        assert!(out.status.success(), "{err}");
+        let text = std::fs::read_to_string(profiles.join("rqvae.txt")).unwrap();
+        assert!(text.starts_with("rqvae: "), "{text}");
+        let folded = std::fs::read_to_string(profiles.join("rqvae.folded")).unwrap();
+        assert!(
+            folded.lines().all(|l| l
+                .rsplit_once(' ')
+                .is_some_and(|(_, n)| n.parse::<u64>().is_ok())),
+            "{folded}"
+        );
+    } else {
+        assert!(!out.status.success());
+        assert!(err.contains("--features profile"), "{err}");
+        assert!(!profiles.exists());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

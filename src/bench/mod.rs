@@ -9,6 +9,7 @@ pub mod infer;
 pub mod launch;
 pub mod matmul;
 pub mod ratio;
+pub mod sampler;
 pub mod scaling;
 pub mod threads;
 pub mod train;

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
+use super::sampler;
 use super::threads::{ThreadClock, Timed, describe};
 use super::{BenchResult, DevicePeak, peak_host_mib, synthetic_embeddings};
 use crate::config::QuantizeOptions;
@@ -42,6 +43,8 @@ pub fn rqvae(
     let mut peak = DevicePeak::default();
     let mut clock: Option<ThreadClock> = None;
     let mut timed: Option<Timed> = None;
+    let mut sampled: Option<anyhow::Result<sampler::Window>> = None;
+    let mut profile: Option<anyhow::Result<Option<std::path::PathBuf>>> = None;
     rqvae_loop::train(&emb, &opts, device, &mut |e| {
         // Only where the loop has read losses back anyway: on a fusion backend a memory report
         // drains the queue of recorded operations, which at every step would cut fusion short.
@@ -52,9 +55,11 @@ pub fn rqvae(
             RqVaeEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
             RqVaeEvent::Stats(s) if s.step == warmup => {
                 clock = Some(ThreadClock::start());
+                sampled = Some(sampler::Window::start());
             }
             RqVaeEvent::Stats(s) if s.step == opts.steps => {
                 timed = clock.as_ref().map(ThreadClock::stop);
+                profile = sampled.take().map(|w| w.and_then(|w| w.finish("rqvae")));
             }
             _ => {}
         }
@@ -66,6 +71,7 @@ pub fn rqvae(
             opts.steps
         );
     };
+    sampler::report(profile)?;
     Ok(steps_result(
         "rqvae",
         chosen,
@@ -114,6 +120,12 @@ pub fn recommender(
     let mut peak = DevicePeak::default();
     let mut clock: Option<ThreadClock> = None;
     let mut timed: Option<Timed> = None;
+    let mut sampled: Option<anyhow::Result<sampler::Window>> = None;
+    let mut profile: Option<anyhow::Result<Option<std::path::PathBuf>>> = None;
+    let name = match which {
+        Recommender::Tiger => "t5",
+        Recommender::SasRec => "sasrec",
+    };
     let mut observe = |e: TrainEvent| {
         // At loss read-backs only (see `rqvae`).
         if matches!(e, TrainEvent::Loss { .. }) {
@@ -123,9 +135,11 @@ pub fn recommender(
             TrainEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
             TrainEvent::Loss { step, .. } if step == warmup => {
                 clock = Some(ThreadClock::start());
+                sampled = Some(sampler::Window::start());
             }
             TrainEvent::Loss { step, .. } if step == total => {
                 timed = clock.as_ref().map(ThreadClock::stop);
+                profile = sampled.take().map(|w| w.and_then(|w| w.finish(name)));
                 // Stop before the end-of-run validation: it is measured by `bench eval`.
                 return Flow::Cancel;
             }
@@ -192,12 +206,9 @@ pub fn recommender(
     let Some(timed) = timed else {
         anyhow::bail!("the training loop did not report at steps {warmup} and {total}");
     };
-    let workload = match which {
-        Recommender::Tiger => "t5",
-        Recommender::SasRec => "sasrec",
-    };
+    sampler::report(profile)?;
     Ok(steps_result(
-        workload,
+        name,
         chosen,
         steps as f64 / timed.secs,
         first,

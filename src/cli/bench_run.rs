@@ -73,6 +73,10 @@ pub struct RunArgs {
     /// Print one JSON line per result instead of a table.
     #[arg(long)]
     json: bool,
+    /// Sample the CPU over each training workload's timed window and write `<workload>.folded`
+    /// and `<workload>.txt` to this folder (builds with the cargo feature `profile`).
+    #[arg(long)]
+    profile: Option<PathBuf>,
 }
 
 /// `bench run`.
@@ -85,6 +89,9 @@ pub(super) fn run_workloads(args: RunArgs) -> anyhow::Result<()> {
         Workload::Beam,
         Workload::Eval,
     ];
+    if let Some(dir) = &args.profile {
+        tiger_explorer::bench::sampler::enable(dir)?;
+    }
     let chosen = super::device(args.device);
     let (mut q, mut t) = shapes(args.tiny);
     if let Some(batch) = args.batch {
