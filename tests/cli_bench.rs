@@ -18,26 +18,21 @@ fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `bench run` on the CPU with tiny shapes and a short timed window.
+const TINY_RUN: [&str; 11] = [
+    "bench", "run", "--device", "cpu", "--tiny", "--warmup", "2", "--items", "300", "--dim", "16",
+];
+
 #[test]
 fn bench_run_reports_every_workload() {
     let out = bin()
+        .args(TINY_RUN)
         .args([
-            "bench",
-            "run",
-            "--device",
-            "cpu",
-            "--tiny",
+            "--steps",
+            "4",
             "--json",
             "--only",
             "rqvae,t5,beam,eval",
-            "--warmup",
-            "2",
-            "--steps",
-            "4",
-            "--items",
-            "300",
-            "--dim",
-            "16",
             "--queries",
             "3",
             "--eval-users",
@@ -250,24 +245,17 @@ fn bench_run_profile_writes_profiles_or_says_which_build_can() {
     let dir = common::temp_dir("bench-profile");
     let profiles = dir.join("profiles");
     let out = bin()
+        .args(TINY_RUN)
+        // Long enough a window (about a second) for the sampler to catch the training loop.
         .args([
-            "bench",
-            "run",
-            "--device",
-            "cpu",
-            "--tiny",
-            "--only",
-            "rqvae",
-            "--warmup",
-            "2",
             "--steps",
-            "4",
-            "--items",
-            "300",
-            "--dim",
-            "16",
-            "--profile",
+            if cfg!(feature = "profile") {
+                "4000"
+            } else {
+                "4"
+            },
         ])
+        .args(["--only", "rqvae", "--profile"])
         .arg(&profiles)
         .output()
         .unwrap();
@@ -276,7 +264,9 @@ fn bench_run_profile_writes_profiles_or_says_which_build_can() {
         assert!(out.status.success(), "{err}");
         let text = std::fs::read_to_string(profiles.join("rqvae.txt")).unwrap();
         assert!(text.starts_with("rqvae: "), "{text}");
+        assert!(!text.starts_with("rqvae: 0 samples"), "{text}");
         let folded = std::fs::read_to_string(profiles.join("rqvae.folded")).unwrap();
+        assert!(folded.contains("rqvae_loop::train"), "{folded}");
         assert!(
             folded.lines().all(|l| l
                 .rsplit_once(' ')

@@ -176,7 +176,7 @@ pub fn folded(stacks: &[Stack]) -> String {
         })
         .collect();
     lines.sort();
-    lines.join("\n") + "\n"
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// The text summary: samples per thread, then per thread the functions most often innermost
@@ -262,6 +262,7 @@ mod tests {
     fn folded_lines_run_outermost_first_with_counts() {
         let text = folded(&[stack("main", &["run", "step;x", "add"], 3)]);
         assert_eq!(text, "main;run;step:x;add 3\n");
+        assert_eq!(folded(&[]), "", "a window without samples has no lines");
     }
 
     #[test]
