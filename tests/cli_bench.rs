@@ -267,6 +267,8 @@ fn bench_run_profile_writes_profiles_or_says_which_build_can() {
         assert!(!text.starts_with("rqvae: 0 samples"), "{text}");
         let folded = std::fs::read_to_string(profiles.join("rqvae.folded")).unwrap();
         assert!(folded.contains("rqvae_loop::train"), "{folded}");
+        let first = std::fs::read_to_string(profiles.join("rqvae-first.txt")).unwrap();
+        assert!(first.starts_with("rqvae-first: "), "{first}");
         assert!(
             folded.lines().all(|l| l
                 .rsplit_once(' ')

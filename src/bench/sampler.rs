@@ -10,7 +10,8 @@
 //! For each training workload it writes `DIR/<workload>.folded` (one line per distinct stack,
 //! `thread;outermost;…;innermost count`, the format flame-graph tools read) and `DIR/<workload>.txt`
 //! (samples per thread, then the functions with the most samples on top of the stack and
-//! anywhere in it).
+//! anywhere in it), and the same pair as `<workload>-first` for the wait before the first step
+//! (initialisation, upload, kernel compilation and autotune).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -45,6 +45,9 @@ pub fn rqvae(
     let mut timed: Option<Timed> = None;
     let mut sampled: Option<anyhow::Result<sampler::Window>> = None;
     let mut profile: Option<anyhow::Result<Option<std::path::PathBuf>>> = None;
+    // The first step's wait (init, upload, compilation) is sampled as `<workload>-first`.
+    let mut sampled_first = Some(sampler::Window::start());
+    let mut profile_first: Option<anyhow::Result<Option<std::path::PathBuf>>> = None;
     rqvae_loop::train(&emb, &opts, device, &mut |e| {
         // Only where the loop has read losses back anyway: on a fusion backend a memory report
         // drains the queue of recorded operations, which at every step would cut fusion short.
@@ -52,7 +55,12 @@ pub fn rqvae(
             peak.sample(device);
         }
         match e {
-            RqVaeEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
+            RqVaeEvent::Step { step: 1, .. } => {
+                first = Some(start.elapsed().as_secs_f64());
+                profile_first = sampled_first
+                    .take()
+                    .map(|w| w.and_then(|w| w.finish("rqvae-first")));
+            }
             RqVaeEvent::Stats(s) if s.step == warmup => {
                 clock = Some(ThreadClock::start());
                 sampled = Some(sampler::Window::start());
@@ -71,6 +79,7 @@ pub fn rqvae(
             opts.steps
         );
     };
+    sampler::report(profile_first)?;
     sampler::report(profile)?;
     Ok(steps_result(
         "rqvae",
@@ -122,6 +131,9 @@ pub fn recommender(
     let mut timed: Option<Timed> = None;
     let mut sampled: Option<anyhow::Result<sampler::Window>> = None;
     let mut profile: Option<anyhow::Result<Option<std::path::PathBuf>>> = None;
+    // The first step's wait (init, upload, compilation) is sampled as `<workload>-first`.
+    let mut sampled_first = Some(sampler::Window::start());
+    let mut profile_first: Option<anyhow::Result<Option<std::path::PathBuf>>> = None;
     let name = match which {
         Recommender::Tiger => "t5",
         Recommender::SasRec => "sasrec",
@@ -132,7 +144,12 @@ pub fn recommender(
             peak.sample(device);
         }
         match e {
-            TrainEvent::Step { step: 1, .. } => first = Some(start.elapsed().as_secs_f64()),
+            TrainEvent::Step { step: 1, .. } => {
+                first = Some(start.elapsed().as_secs_f64());
+                profile_first = sampled_first
+                    .take()
+                    .map(|w| w.and_then(|w| w.finish(&format!("{name}-first"))));
+            }
             TrainEvent::Loss { step, .. } if step == warmup => {
                 clock = Some(ThreadClock::start());
                 sampled = Some(sampler::Window::start());
@@ -206,6 +223,7 @@ pub fn recommender(
     let Some(timed) = timed else {
         anyhow::bail!("the training loop did not report at steps {warmup} and {total}");
     };
+    sampler::report(profile_first)?;
     sampler::report(profile)?;
     Ok(steps_result(
         name,
