@@ -121,13 +121,58 @@ impl Window {
     }
 }
 
-/// Passes on a window's outcome: says on stderr where its profile went, or fails with why it
-/// could not be taken or written.
-pub fn report(outcome: Option<anyhow::Result<Option<PathBuf>>>) -> anyhow::Result<()> {
-    if let Some(path) = outcome.transpose()?.flatten() {
-        eprintln!("CPU profile of the timed window: {}", path.display());
+/// The two sampled windows of one training workload: the wait before its first step
+/// (`<name>-first`) and its timed steps (`<name>`). Does nothing unless [`enable`] was called.
+pub struct WorkloadProfile {
+    name: String,
+    first: Option<anyhow::Result<Window>>,
+    timed: Option<anyhow::Result<Window>>,
+    written: Vec<anyhow::Result<Option<PathBuf>>>,
+}
+
+impl WorkloadProfile {
+    /// Starts sampling the wait for the first step of workload `name`.
+    pub fn start(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            first: Some(Window::start()),
+            timed: None,
+            written: Vec::new(),
+        }
     }
-    Ok(())
+
+    /// The first step was submitted: ends the first window.
+    pub fn first_step(&mut self) {
+        if let Some(w) = self.first.take() {
+            let name = format!("{}-first", self.name);
+            self.written.push(w.and_then(|w| w.finish(&name)));
+        }
+    }
+
+    /// The timed steps begin (ending the first window if a step event was missed: one sampler
+    /// runs at a time).
+    pub fn timed_start(&mut self) {
+        self.first_step();
+        self.timed = Some(Window::start());
+    }
+
+    /// The timed steps are over.
+    pub fn timed_end(&mut self) {
+        if let Some(w) = self.timed.take() {
+            self.written.push(w.and_then(|w| w.finish(&self.name)));
+        }
+    }
+
+    /// Says on stderr where each profile went, or fails with why one could not be taken or
+    /// written.
+    pub fn report(self) -> anyhow::Result<()> {
+        for outcome in self.written {
+            if let Some(path) = outcome? {
+                eprintln!("CPU profile: {}", path.display());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One distinct sampled stack.
@@ -223,6 +268,7 @@ pub fn summary(workload: &str, stacks: &[Stack]) -> String {
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it into place.
+#[cfg(feature = "profile")]
 fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text)

@@ -43,11 +43,7 @@ pub fn rqvae(
     let mut peak = DevicePeak::default();
     let mut clock: Option<ThreadClock> = None;
     let mut timed: Option<Timed> = None;
-    let mut sampled: Option<anyhow::Result<sampler::Window>> = None;
-    let mut profile: Option<anyhow::Result<Option<std::path::PathBuf>>> = None;
-    // The first step's wait (init, upload, compilation) is sampled as `<workload>-first`.
-    let mut sampled_first = Some(sampler::Window::start());
-    let mut profile_first: Option<anyhow::Result<Option<std::path::PathBuf>>> = None;
+    let mut profile = sampler::WorkloadProfile::start("rqvae");
     rqvae_loop::train(&emb, &opts, device, &mut |e| {
         // Only where the loop has read losses back anyway: on a fusion backend a memory report
         // drains the queue of recorded operations, which at every step would cut fusion short.
@@ -57,17 +53,15 @@ pub fn rqvae(
         match e {
             RqVaeEvent::Step { step: 1, .. } => {
                 first = Some(start.elapsed().as_secs_f64());
-                profile_first = sampled_first
-                    .take()
-                    .map(|w| w.and_then(|w| w.finish("rqvae-first")));
+                profile.first_step();
             }
             RqVaeEvent::Stats(s) if s.step == warmup => {
                 clock = Some(ThreadClock::start());
-                sampled = Some(sampler::Window::start());
+                profile.timed_start();
             }
             RqVaeEvent::Stats(s) if s.step == opts.steps => {
                 timed = clock.as_ref().map(ThreadClock::stop);
-                profile = sampled.take().map(|w| w.and_then(|w| w.finish("rqvae")));
+                profile.timed_end();
             }
             _ => {}
         }
@@ -79,8 +73,7 @@ pub fn rqvae(
             opts.steps
         );
     };
-    sampler::report(profile_first)?;
-    sampler::report(profile)?;
+    profile.report()?;
     Ok(steps_result(
         "rqvae",
         chosen,
@@ -129,15 +122,11 @@ pub fn recommender(
     let mut peak = DevicePeak::default();
     let mut clock: Option<ThreadClock> = None;
     let mut timed: Option<Timed> = None;
-    let mut sampled: Option<anyhow::Result<sampler::Window>> = None;
-    let mut profile: Option<anyhow::Result<Option<std::path::PathBuf>>> = None;
-    // The first step's wait (init, upload, compilation) is sampled as `<workload>-first`.
-    let mut sampled_first = Some(sampler::Window::start());
-    let mut profile_first: Option<anyhow::Result<Option<std::path::PathBuf>>> = None;
     let name = match which {
         Recommender::Tiger => "t5",
         Recommender::SasRec => "sasrec",
     };
+    let mut profile = sampler::WorkloadProfile::start(name);
     let mut observe = |e: TrainEvent| {
         // At loss read-backs only (see `rqvae`).
         if matches!(e, TrainEvent::Loss { .. }) {
@@ -146,17 +135,15 @@ pub fn recommender(
         match e {
             TrainEvent::Step { step: 1, .. } => {
                 first = Some(start.elapsed().as_secs_f64());
-                profile_first = sampled_first
-                    .take()
-                    .map(|w| w.and_then(|w| w.finish(&format!("{name}-first"))));
+                profile.first_step();
             }
             TrainEvent::Loss { step, .. } if step == warmup => {
                 clock = Some(ThreadClock::start());
-                sampled = Some(sampler::Window::start());
+                profile.timed_start();
             }
             TrainEvent::Loss { step, .. } if step == total => {
                 timed = clock.as_ref().map(ThreadClock::stop);
-                profile = sampled.take().map(|w| w.and_then(|w| w.finish(name)));
+                profile.timed_end();
                 // Stop before the end-of-run validation: it is measured by `bench eval`.
                 return Flow::Cancel;
             }
@@ -223,8 +210,7 @@ pub fn recommender(
     let Some(timed) = timed else {
         anyhow::bail!("the training loop did not report at steps {warmup} and {total}");
     };
-    sampler::report(profile_first)?;
-    sampler::report(profile)?;
+    profile.report()?;
     Ok(steps_result(
         name,
         chosen,

@@ -74,7 +74,8 @@ pub struct RunArgs {
     #[arg(long)]
     json: bool,
     /// Sample the CPU over each training workload's timed window and write `<workload>.folded`
-    /// and `<workload>.txt` to this folder (builds with the cargo feature `profile`).
+    /// and `<workload>.txt` to this folder, and `<workload>-first.*` for the wait before its first
+    /// step (builds with the cargo feature `profile`).
     #[arg(long)]
     profile: Option<PathBuf>,
 }
