@@ -7,6 +7,11 @@
 //! cubecl's default of a `target/` folder beside whatever `Cargo.toml` lies above the working
 //! directory, so the app, the CLI and the benchmarks share it wherever they are started.
 //!
+//! A build with the cargo feature `spirv` (burn's `vulkan`: cubecl compiles kernels to SPIR-V
+//! instead of WGSL) also keeps every compiled kernel there, so that a second launch loads them
+//! instead of generating them again (docs/benchmarks.md, issue 5: T5's first step 0.4 s against
+//! 4–7 s on the H200, for a cold launch twice as long).
+//!
 //! `TIGER_GPU_CACHE=<dir>` puts it elsewhere; `TIGER_GPU_CACHE=off` keeps results in memory only
 //! (every launch tunes again). A `cubecl.toml` the user wrote and cubecl's own `CUBECL_*` variables
 //! are still read. A cache that cannot be opened (read-only disk, a file in the way) costs a
@@ -54,12 +59,20 @@ impl CacheLocation {
 /// cubecl's configuration had already been read (then the call changes nothing).
 pub fn configure(location: &CacheLocation) -> bool {
     let mut config = CubeClRuntimeConfig::from_current_dir().override_from_env();
+    place(&mut config, location);
+    CubeClRuntimeConfig::try_set(config)
+}
+
+/// Points `config`'s autotune results (and, in a `spirv` build, its compiled kernels) at
+/// `location`, or keeps them in memory when it is off.
+fn place(config: &mut CubeClRuntimeConfig, location: &CacheLocation) {
     match location {
         CacheLocation::User => config.environment.path = CacheConfig::Global,
         CacheLocation::Dir(dir) => config.environment.path = CacheConfig::Directory(dir.clone()),
         CacheLocation::Off => config.autotune.disable_cache = true,
     }
-    CubeClRuntimeConfig::try_set(config)
+    // cubecl keeps compiled kernels only from its SPIR-V compiler; a WGSL build has none to keep.
+    config.compilation.cache = cfg!(feature = "spirv") && *location != CacheLocation::Off;
 }
 
 /// The folder the cache lives in, `None` when it is off.
@@ -117,6 +130,21 @@ pub fn is_cold(location: &CacheLocation) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compiled_kernels_are_kept_only_by_a_spirv_build_with_the_cache_on() {
+        let mut config = CubeClRuntimeConfig::default();
+        place(&mut config, &CacheLocation::Dir("/tmp/x".into()));
+        assert_eq!(config.compilation.cache, cfg!(feature = "spirv"));
+        assert!(!config.autotune.disable_cache);
+        assert!(
+            matches!(config.environment.path, CacheConfig::Directory(ref d) if d.as_os_str() == "/tmp/x")
+        );
+        let mut config = CubeClRuntimeConfig::default();
+        place(&mut config, &CacheLocation::Off);
+        assert!(!config.compilation.cache);
+        assert!(config.autotune.disable_cache);
+    }
 
     #[test]
     fn the_variable_picks_the_location() {
