@@ -4,8 +4,10 @@
 //! threads are on a CPU for the whole step, not *what* they do there (cubecl's channels also poll
 //! while they wait). A sampling profile of the same window answers that on any machine, the lent
 //! H200 included, where no `perf` is installed. The sampler is pprof-rs (SIGPROF every 1/499 s
-//! of process CPU time, stacks unwound in the signal handler) behind the cargo feature `profile`;
-//! a build without it refuses `--profile` with a message saying so.
+//! of process CPU time, or at the kernel's timer tick where that is coarser, about 250 Hz on the
+//! lent machine; stacks unwound in the signal handler) behind the cargo feature `profile`; a
+//! build without it refuses `--profile` with a message saying so. Which thread a process-wide
+//! sample lands on is biased, so compare functions within a thread, not samples across threads.
 //!
 //! For each training workload it writes `DIR/<workload>.folded` (one line per distinct stack,
 //! `thread;outermost;…;innermost count`, the format flame-graph tools read) and `DIR/<workload>.txt`
