@@ -2,10 +2,14 @@
 
 pub mod checkpoint;
 pub mod context;
+pub mod device_adam;
 pub mod device_rows;
+pub mod graph_capture;
 pub mod loop_common;
 pub mod options;
 pub mod protocol;
+pub mod rqvae_graph;
+pub mod rqvae_graph_loop;
 pub mod rqvae_loop;
 pub mod run_config;
 pub mod seq2seq_loop;

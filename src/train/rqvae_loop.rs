@@ -78,7 +78,7 @@ pub struct TrainedRqVae {
 }
 
 /// Reads a tensor back as `Vec<f32>`.
-fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, RqVaeError> {
+pub(super) fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, RqVaeError> {
     t.try_into_vec_as::<f32>()
         .map_err(|e| RqVaeError::Device(e.to_string()))
 }
@@ -147,42 +147,109 @@ pub fn train(
     drop(x_host);
     let batch = opts.batch_size.min(n);
     let mut rng = StdRng::seed_from_u64(opts.seed);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut rng);
-    let mut cursor = 0;
-    let mut next_batch = |rng: &mut StdRng| {
-        if cursor + batch > n {
-            order.shuffle(rng);
-            cursor = 0;
-        }
-        let picked = data.gather(&order[cursor..cursor + batch], device);
-        cursor += batch;
-        picked
-    };
-
-    let mut optim = match opts.optimizer {
-        OptimizerChoice::Adam => AdamConfig::new().init(),
-        OptimizerChoice::Adagrad => AdaGradConfig::new().init(),
-    };
+    let mut order = BatchOrder::new(n, batch, &mut rng);
 
     if opts.kmeans_init {
         if observe(RqVaeEvent::Phase("k-means init of the codebooks".into())) == Flow::Cancel {
             return Err(RqVaeError::Cancelled);
         }
-        let first = next_batch(&mut rng);
+        let first = data.gather(order.next(&mut rng), device);
         model = kmeans_init(model, first, opts)?;
     }
 
+    // Adam on a catalogue in one buffer: the step is recorded once per segment and replayed
+    // (rqvae_graph). Adagrad, or a catalogue in several buffers, steps through the tensor API.
+    let graphed = opts.optimizer == OptimizerChoice::Adam && data.chunks().len() == 1;
+    let run = Run {
+        data: &data,
+        opts,
+        device,
+        batch,
+    };
+    let (model, last_stats) = if graphed {
+        super::rqvae_graph_loop::run(&run, &model, &mut order, &mut rng, observe)?
+    } else {
+        run_eager(&run, model, &mut order, &mut rng, observe)?
+    };
+    let codes = assign_codes(&model, &data)?;
+    Ok(TrainedRqVae {
+        model,
+        config,
+        standardizer,
+        stats: last_stats,
+        codes,
+    })
+}
+
+/// What both training paths share.
+pub(super) struct Run<'a> {
+    /// The standardised catalogue.
+    pub data: &'a DeviceRows,
+    /// The options.
+    pub opts: &'a QuantizeOptions,
+    /// The device (without autodiff).
+    pub device: &'a Device,
+    /// Rows per batch.
+    pub batch: usize,
+}
+
+/// Batches in a shuffled order, reshuffled whenever fewer than a batch of rows is left.
+pub(super) struct BatchOrder {
+    order: Vec<usize>,
+    cursor: usize,
+    batch: usize,
+}
+
+impl BatchOrder {
+    /// A shuffled order of `n` rows taken `batch` at a time.
+    pub fn new(n: usize, batch: usize, rng: &mut StdRng) -> Self {
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(rng);
+        Self {
+            order,
+            cursor: 0,
+            batch,
+        }
+    }
+
+    /// The rows of the next batch.
+    pub fn next(&mut self, rng: &mut StdRng) -> &[usize] {
+        if self.cursor + self.batch > self.order.len() {
+            self.order.shuffle(rng);
+            self.cursor = 0;
+        }
+        let start = self.cursor;
+        self.cursor += self.batch;
+        &self.order[start..self.cursor]
+    }
+}
+
+/// The training steps through the tensor API with burn's optimisers. Returns the model (without
+/// autodiff) and the last statistics.
+fn run_eager(
+    run: &Run,
+    mut model: RqVae,
+    order: &mut BatchOrder,
+    rng: &mut StdRng,
+    observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
+) -> Result<(RqVae, QuantizeStats), RqVaeError> {
+    let opts = run.opts;
+    let mut optim = match opts.optimizer {
+        OptimizerChoice::Adam => AdamConfig::new().init(),
+        OptimizerChoice::Adagrad => AdaGradConfig::new().init(),
+    };
     let mut window: Vec<Tensor<2, Int>> = Vec::new();
     let mut last_stats = QuantizeStats::default();
     let restart_until = opts.steps * 9 / 10;
     for step in 1..=opts.steps {
         if step == 1 {
-            observe(RqVaeEvent::Phase(crate::device::first_steps_phase(device)));
+            observe(RqVaeEvent::Phase(crate::device::first_steps_phase(
+                run.device,
+            )));
         } else if step == 2 {
             observe(RqVaeEvent::Phase("training".into()));
         }
-        let x = next_batch(&mut rng).autodiff();
+        let x = run.data.gather(order.next(rng), run.device).autodiff();
         let out = model.forward(x);
         let quant_total = out
             .quant_losses
@@ -202,13 +269,13 @@ pub fn train(
                     .iter()
                     .map(|r| r.clone().without_autodiff())
                     .collect();
-                model = restart_dead_codes(model, &codes, &residuals, opts, &mut rng)?;
+                model = restart_dead_codes(model, &codes, &residuals, opts, rng)?;
             }
         }
         let report = step % opts.log_every == 0 || step == opts.steps;
         if report {
             let mut stats = catalogue_stats(
-                &assign_codes(&model.valid(), &data)?,
+                &assign_codes(&model.valid(), run.data)?,
                 opts.levels,
                 opts.codebook_size,
             );
@@ -236,15 +303,7 @@ pub fn train(
             return Err(RqVaeError::Cancelled);
         }
     }
-    let model = model.valid();
-    let codes = assign_codes(&model, &data)?;
-    Ok(TrainedRqVae {
-        model,
-        config,
-        standardizer,
-        stats: last_stats,
-        codes,
-    })
+    Ok((model.valid(), last_stats))
 }
 
 /// Sets each codebook to the k-means centroids of its level's residuals on `batch`
@@ -292,6 +351,40 @@ fn set_codebook(mut model: RqVae, level: usize, value: Tensor<2>) -> RqVae {
     model
 }
 
+/// For each level, whether any row of `codes` (`[rows, levels]`) chose each of its `k` codes.
+fn used_codes(codes: &[u32], levels: usize, k: usize) -> Vec<Vec<bool>> {
+    let mut used = vec![vec![false; k]; levels];
+    for row in codes.chunks_exact(levels.max(1)) {
+        for (level, &c) in row.iter().enumerate() {
+            if let Some(u) = used[level].get_mut(c as usize) {
+                *u = true;
+            }
+        }
+    }
+    used
+}
+
+/// Sets every unused code of `codebook` (`[codes, d]`, row-major; `used` per code) to a random
+/// row of `residual` (`[rows, d]`) plus a little noise.
+pub(super) fn reseed(
+    codebook: &mut [f32],
+    used: &[bool],
+    residual: &[f32],
+    d: usize,
+    rng: &mut StdRng,
+) {
+    let rows = residual.len() / d.max(1);
+    if rows == 0 {
+        return;
+    }
+    for code in (0..used.len()).filter(|&c| !used[c]) {
+        let r = rng.random_range(0..rows);
+        for j in 0..d {
+            codebook[code * d + j] = residual[r * d + j] + 0.01 * (rng.random::<f32>() - 0.5);
+        }
+    }
+}
+
 /// Re-seeds every code no batch row chose during the window (`codes`: `[rows, levels]`) with a
 /// random residual of the current batch plus a little noise.
 fn restart_dead_codes(
@@ -302,25 +395,13 @@ fn restart_dead_codes(
     rng: &mut StdRng,
 ) -> Result<RqVae, RqVaeError> {
     let (k, d, levels) = (opts.codebook_size, opts.latent_dim, opts.levels);
-    for level in 0..levels {
-        let mut used = vec![false; k];
-        for row in codes.chunks_exact(levels) {
-            if let Some(u) = used.get_mut(row[level] as usize) {
-                *u = true;
-            }
-        }
+    for (level, used) in used_codes(codes, levels, k).into_iter().enumerate() {
         if used.iter().all(|&u| u) {
             continue;
         }
         let res = read_f32(residuals[level].clone())?;
-        let rows = res.len() / d;
         let mut cb = read_f32(model.codebooks[level].val().without_autodiff())?;
-        for code in (0..k).filter(|&c| !used[c]) {
-            let r = rng.random_range(0..rows);
-            for j in 0..d {
-                cb[code * d + j] = res[r * d + j] + 0.01 * (rng.random::<f32>() - 0.5);
-            }
-        }
+        reseed(&mut cb, &used, &res, d, rng);
         let device = residuals[level].device();
         let value = Tensor::<2>::from_data(TensorData::new(cb, [k, d]), &device);
         model = set_codebook(model, level, value);

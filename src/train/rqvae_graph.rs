@@ -1,0 +1,452 @@
+//! The RQ-VAE training step on state that stays in place, so that it can be recorded once as a
+//! device graph and replayed ([`super::graph_capture`]).
+//!
+//! Training runs in segments: stretches of steps with nothing changed from the host in between
+//! (the loop ends one where it restarts dead codes). A segment uploads its batch schedule
+//! (`[steps, batch]` row indices) once; each step reads its row through a device counter. The
+//! first [`WARMUP`] steps of a segment run eagerly (they allocate what the recording reuses), the
+//! next is recorded, and every later one is a replay. Weights, Adam's moments, Adam's step count,
+//! the schedule counter and the code usage are all updated in place, so the recorded launches keep
+//! reading and writing the same buffers. Where the backend has no graph support (the CPU) every
+//! step runs eagerly through the same code.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::prelude::*;
+use burn::tensor::{Gradients, IndexingUpdateOp};
+
+use super::device_adam::DeviceAdam;
+use super::graph_capture::{self, Recorded};
+use crate::rqvae::RqVae;
+
+/// How [`GraphMode::Off`]'s reason starts when the backend cannot record (the CPU).
+pub const NO_GRAPH_SUPPORT: &str = "no graph support";
+
+/// Eager steps at the start of each segment before the recording.
+pub const WARMUP: usize = 3;
+
+/// What one step returns, read by the loop between steps.
+#[derive(Debug, Clone)]
+pub struct StepOutputs {
+    /// Mean squared reconstruction error, `[1]`.
+    pub recon: Tensor<1>,
+    /// Codebook + β·commitment loss per level, each `[1]`.
+    pub quant: Vec<Tensor<1>>,
+    /// Input residual of each level, each `[batch, latent_dim]`.
+    pub residuals: Vec<Tensor<2>>,
+}
+
+/// Everything a step reads and updates in place.
+struct State {
+    /// Every float parameter, flat, in the module's visiting order.
+    params: Vec<Tensor<1>>,
+    /// Adam's first moments, like `params`.
+    m: Vec<Tensor<1>>,
+    /// Adam's second moments, like `params`.
+    v: Vec<Tensor<1>>,
+    /// Steps taken, `[1]` (always present; an `Option` only so that updates can move it).
+    t: Option<Tensor<1>>,
+}
+
+/// One segment's inputs.
+struct Segment {
+    /// Batch row indices, `[steps, batch]`.
+    schedule: Tensor<2, Int>,
+    /// The next schedule row, `[1]` (always present, like [`State::t`]).
+    cursor: Option<Tensor<1, Int>>,
+    /// How often each code was chosen this segment, `[levels * codebook_size]` (level-major;
+    /// always present, like [`State::t`]).
+    usage: Option<Tensor<1>>,
+    /// Steps in the segment.
+    len: usize,
+    /// Steps taken in the segment.
+    done: usize,
+    /// The recorded step and its outputs, once recorded.
+    recorded: Option<(Recorded, StepOutputs)>,
+    /// Replays so far.
+    replays: usize,
+}
+
+/// Whether steps may be recorded, and what stopped them if not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GraphMode {
+    /// Record each segment and replay it.
+    On,
+    /// Every step runs eagerly, for this reason.
+    Off(String),
+}
+
+/// An RQ-VAE trained by replayed steps.
+pub struct GraphTrainer {
+    device: Device,
+    /// The model's structure; its own weights are never read.
+    template: RqVae,
+    state: State,
+    adam: DeviceAdam,
+    /// The catalogue, `[rows, input_dim]`.
+    data: Tensor<2>,
+    batch: usize,
+    levels: usize,
+    codebook_size: usize,
+    /// `level · codebook_size` per level, `[1, levels]`.
+    offsets: Tensor<2, Int>,
+    segment: Option<Segment>,
+    mode: GraphMode,
+    /// Steps taken in all, to check the device's count after the first replay.
+    steps: usize,
+    checked: bool,
+}
+
+/// Replaces each float parameter by a view of the next flat tensor.
+struct Load<'a> {
+    flat: &'a [Tensor<1>],
+    next: usize,
+    track: bool,
+}
+
+impl ModuleMapper for Load<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some(flat) = self.flat.get(self.next) else {
+            return param;
+        };
+        self.next += 1;
+        let dims = param.val().dims();
+        let view = flat.clone().reshape(dims);
+        let view = if self.track {
+            view.autodiff().require_grad()
+        } else {
+            view
+        };
+        param.map(|_| view)
+    }
+}
+
+/// Collects each float parameter's value or gradient, flat, in visiting order.
+struct Collect<'a> {
+    grads: Option<&'a mut Gradients>,
+    out: Vec<Tensor<1>>,
+}
+
+impl ModuleVisitor for Collect<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let value = param.val();
+        let n = value.shape().num_elements();
+        let t = match self.grads.as_deref_mut() {
+            Some(grads) => value
+                .grad_remove(grads)
+                .unwrap_or_else(|| value.clone().inner().zeros_like()),
+            None => value.inner(),
+        };
+        self.out.push(t.reshape([n]));
+    }
+}
+
+/// Writes `value` (`[n]`) into the buffer of the tensor in `slot` and keeps that tensor. burn's
+/// slice assignment writes in place when nothing else references the tensor; returns 1 when
+/// something does (the write then goes to a copy), else 0.
+fn commit<K>(slot: &mut Option<Tensor<1, K>>, value: Tensor<1, K>) -> usize
+where
+    K: burn::tensor::kind::Basic,
+{
+    let Some(t) = slot.take() else {
+        return 0;
+    };
+    let shared = usize::from(!t.can_mut());
+    let [n] = t.dims();
+    *slot = Some(t.slice_assign([0..n], value));
+    shared
+}
+
+fn device_err(e: impl std::fmt::Display) -> String {
+    format!("device read-back failed: {e}")
+}
+
+impl GraphTrainer {
+    /// Takes over `model`'s weights (copied into fresh buffers) with new Adam moments at learning
+    /// rate `lr`, to train on `data` (`[rows, input_dim]`) in batches of `batch` rows.
+    pub fn new(
+        model: &RqVae,
+        data: Tensor<2>,
+        batch: usize,
+        codebook_size: usize,
+        lr: f64,
+    ) -> Result<Self, String> {
+        let device = data.device();
+        let template = model.valid();
+        let mut collect = Collect {
+            grads: None,
+            out: Vec::new(),
+        };
+        template.visit(&mut collect);
+        // Fresh buffers that nothing else references, so that every update can be in place.
+        let params = collect
+            .out
+            .into_iter()
+            .map(|p| {
+                let [n] = p.dims();
+                let host = p.into_data();
+                Tensor::<1>::from_data(host, &device).reshape([n])
+            })
+            .collect::<Vec<_>>();
+        let zeros = |p: &Tensor<1>| Tensor::<1>::zeros(p.dims(), &device);
+        let levels = template.levels();
+        let offsets = Tensor::<1, Int>::arange(0..levels as i64, &device)
+            .mul_scalar(codebook_size as i64)
+            .reshape([1, levels]);
+        let mode = match std::env::var("TIGER_GRAPH").as_deref() {
+            Ok("off") => GraphMode::Off("TIGER_GRAPH=off".into()),
+            _ => GraphMode::On,
+        };
+        Ok(Self {
+            state: State {
+                m: params.iter().map(zeros).collect(),
+                v: params.iter().map(zeros).collect(),
+                t: Some(Tensor::<1>::zeros([1], &device)),
+                params,
+            },
+            device,
+            template,
+            adam: DeviceAdam::new(lr),
+            data,
+            batch,
+            levels,
+            codebook_size,
+            offsets,
+            segment: None,
+            mode,
+            steps: 0,
+            checked: false,
+        })
+    }
+
+    /// Runs every later step eagerly (for comparisons).
+    pub fn force_eager(&mut self) {
+        self.mode = GraphMode::Off("asked for".into());
+    }
+
+    /// Whether steps are recorded and replayed.
+    pub fn mode(&self) -> &GraphMode {
+        &self.mode
+    }
+
+    /// Starts a segment whose steps take the rows `rows` (`steps × batch` indices, step-major).
+    /// Ends the previous segment and drops its recording.
+    pub fn begin_segment(&mut self, rows: &[usize]) {
+        self.segment = None;
+        let len = rows.len() / self.batch.max(1);
+        let host: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+        let d = &self.device;
+        self.segment = Some(Segment {
+            schedule: Tensor::<2, Int>::from_data(TensorData::new(host, [len, self.batch]), d),
+            cursor: Some(Tensor::<1, Int>::zeros([1], d)),
+            usage: Some(Tensor::<1>::zeros([self.levels * self.codebook_size], d)),
+            len,
+            done: 0,
+            recorded: None,
+            replays: 0,
+        });
+    }
+
+    /// Takes the segment's next step: eagerly during the warm-up, then by recording and replaying.
+    pub fn step(&mut self) -> Result<StepOutputs, String> {
+        let Some(mut seg) = self.segment.take() else {
+            return Err("no segment begun".into());
+        };
+        if seg.done >= seg.len {
+            self.segment = Some(seg);
+            return Err("the segment's steps are all taken".into());
+        }
+        let graph = self.mode == GraphMode::On && seg.len > WARMUP;
+        if graph && seg.done == 0 {
+            if let Err(e) = graph_capture::prepare(&self.device) {
+                self.mode = GraphMode::Off(format!("{NO_GRAPH_SUPPORT}: {e}"));
+            }
+        }
+        let graph = graph && self.mode == GraphMode::On;
+        let out = if !graph || seg.done < WARMUP {
+            Ok(self.eager_step(&mut seg))
+        } else if seg.recorded.is_none() {
+            self.record_and_run(&mut seg)
+        } else {
+            self.replay(&mut seg)
+        };
+        seg.done += 1;
+        self.steps += 1;
+        self.segment = Some(seg);
+        out
+    }
+
+    fn record_and_run(&mut self, seg: &mut Segment) -> Result<StepOutputs, String> {
+        let device = self.device.clone();
+        match graph_capture::record(&device, || self.eager_step(seg)) {
+            Ok((recorded, out)) => {
+                seg.recorded = Some((recorded, out));
+                self.replay(seg)
+            }
+            Err(e) => {
+                // Nothing recorded ran; the state's buffers were updated in place by launches
+                // that never executed, so they still hold the last eager step's values.
+                self.mode = GraphMode::Off(format!("recording the step failed: {e}"));
+                Ok(self.eager_step(seg))
+            }
+        }
+    }
+
+    fn replay(&mut self, seg: &mut Segment) -> Result<StepOutputs, String> {
+        let Some((recorded, out)) = &seg.recorded else {
+            return Err("nothing recorded".into());
+        };
+        // SAFETY: the recording's state, inputs and outputs are all owned by `self` (state) and
+        // `seg` (schedule, cursor, usage, outputs) and live until the segment ends.
+        unsafe { recorded.replay() }?;
+        seg.replays += 1;
+        // A write that missed its buffer shows from the second replay on, which reads again
+        // what the first should have overwritten: Adam's count then stops going up.
+        if !self.checked && seg.replays == 2 {
+            self.checked = true;
+            let counted = self.fingerprint()?.first().copied().unwrap_or(0.0);
+            let expected = self.steps as f32 + 1.0;
+            if counted != expected {
+                return Err(format!(
+                    "a replayed step did not update its state in place (Adam's step count is \
+                     {counted}, expected {expected}); set TIGER_GRAPH=off"
+                ));
+            }
+        }
+        Ok(out.clone())
+    }
+
+    /// Adam's step count, the segment's schedule row, then the sum of every parameter, first
+    /// moment and second moment, read back (a summary of the state, for checks and tests).
+    pub fn fingerprint(&self) -> Result<Vec<f32>, String> {
+        let s = &self.state;
+        let mut parts: Vec<Tensor<1>> = s.t.iter().cloned().collect();
+        if let Some(c) = self.segment.as_ref().and_then(|g| g.cursor.clone()) {
+            parts.push(c.float());
+        }
+        for t in s.params.iter().chain(&s.m).chain(&s.v) {
+            parts.push(t.clone().sum());
+        }
+        Tensor::cat(parts, 0)
+            .try_into_vec_as::<f32>()
+            .map_err(device_err)
+    }
+
+    /// One training step through the ordinary tensor API. Every state tensor is written back into
+    /// its own buffer ([`commit`]); during the warm-up steps this also checks that nothing else
+    /// holds one, which would turn the write into a copy the next replay never reads.
+    fn eager_step(&mut self, seg: &mut Segment) -> StepOutputs {
+        let mut shared = 0;
+        let cursor = seg
+            .cursor
+            .clone()
+            .unwrap_or_else(|| Tensor::<1, Int>::zeros([1], &self.device));
+        let idx = seg
+            .schedule
+            .clone()
+            .select(0, cursor.clone())
+            .reshape([self.batch]);
+        shared += commit(&mut seg.cursor, cursor.add_scalar(1));
+        let x = self.data.clone().select(0, idx).autodiff();
+        let model = self.template.clone().map(&mut Load {
+            flat: &self.state.params,
+            next: 0,
+            track: true,
+        });
+        let out = model.forward(x);
+        let loss = out
+            .quant_losses
+            .iter()
+            .fold(out.recon_loss.clone(), |a, b| a + b.clone());
+        let mut grads = loss.backward();
+        let mut collect = Collect {
+            grads: Some(&mut grads),
+            out: Vec::new(),
+        };
+        model.visit(&mut collect);
+        let grad_list = collect.out;
+        drop((grads, loss, model));
+        let outputs = StepOutputs {
+            recon: out.recon_loss.inner(),
+            quant: out.quant_losses.into_iter().map(|l| l.inner()).collect(),
+            residuals: out.residuals.into_iter().map(|r| r.inner()).collect(),
+        };
+        let flat_codes = (out.codes + self.offsets.clone()).reshape([self.batch * self.levels]);
+        let ones = Tensor::<1>::ones([self.batch * self.levels], &self.device);
+        if let Some(usage) = seg.usage.clone() {
+            let counted = usage.scatter(0, flat_codes, ones, IndexingUpdateOp::Add);
+            shared += commit(&mut seg.usage, counted);
+        }
+        let s = &mut self.state;
+        let Some(t) = s.t.clone().map(|t| t.add_scalar(1.0)) else {
+            return outputs;
+        };
+        let f = self.adam.factors(&t);
+        shared += commit(&mut s.t, t);
+        let (params, m, v) = (
+            std::mem::take(&mut s.params),
+            std::mem::take(&mut s.m),
+            std::mem::take(&mut s.v),
+        );
+        for (((p, m), v), g) in params.into_iter().zip(m).zip(v).zip(grad_list) {
+            let (p2, m2, v2) = self.adam.update(p.clone(), g, m.clone(), v.clone(), &f);
+            let (mut p, mut m, mut v) = (Some(p), Some(m), Some(v));
+            shared += commit(&mut p, p2) + commit(&mut m, m2) + commit(&mut v, v2);
+            s.params.extend(p);
+            s.m.extend(m);
+            s.v.extend(v);
+        }
+        if shared > 0 && self.mode == GraphMode::On {
+            self.mode = GraphMode::Off(format!(
+                "{shared} state tensors are referenced elsewhere, so a replay could not update \
+                 them in place"
+            ));
+        }
+        outputs
+    }
+
+    /// The model with the current weights (no autodiff), sharing the trainer's buffers: drop it
+    /// before the next step.
+    pub fn model(&self) -> RqVae {
+        self.template.clone().map(&mut Load {
+            flat: &self.state.params,
+            next: 0,
+            track: false,
+        })
+    }
+
+    /// How often each code was chosen in this segment, `levels × codebook_size` counts.
+    pub fn usage(&self) -> Result<Vec<f32>, String> {
+        let Some(seg) = &self.segment else {
+            return Ok(vec![0.0; self.levels * self.codebook_size]);
+        };
+        let Some(usage) = &seg.usage else {
+            return Err("the segment has no usage counts".into());
+        };
+        usage.clone().try_into_vec_as::<f32>().map_err(device_err)
+    }
+
+    /// Replaces codebook `level` with `values` (`codebook_size × latent_dim`, row-major). Ends the
+    /// segment: call [`Self::begin_segment`] before the next step.
+    pub fn set_codebook(&mut self, level: usize, values: Vec<f32>) -> Result<(), String> {
+        self.segment = None;
+        let index = self.codebook_index(level)?;
+        let n = values.len();
+        let expected = self.state.params[index].dims()[0];
+        if n != expected {
+            return Err(format!("codebook {level}: {n} values, expected {expected}"));
+        }
+        self.state.params[index] =
+            Tensor::<1>::from_data(TensorData::new(values, [n]), &self.device);
+        Ok(())
+    }
+
+    /// Where codebook `level` sits among the flat parameters: the model visits its encoder, then
+    /// its decoder, then its codebooks, so the codebooks are the last `levels` entries.
+    fn codebook_index(&self, level: usize) -> Result<usize, String> {
+        let count = self.state.params.len();
+        if level >= self.levels || count < self.levels {
+            return Err(format!("no codebook {level}"));
+        }
+        Ok(count - self.levels + level)
+    }
+}

@@ -1,0 +1,149 @@
+//! The RQ-VAE training loop over recorded and replayed steps ([`super::rqvae_graph`]): segments
+//! end where dead codes are restarted, statistics are read between steps.
+
+use rand::rngs::StdRng;
+
+use super::rqvae_graph::{GraphMode, GraphTrainer, NO_GRAPH_SUPPORT, StepOutputs};
+use super::rqvae_loop::{
+    BatchOrder, Flow, RqVaeError, RqVaeEvent, Run, assign_codes, read_f32, reseed,
+};
+use crate::rqvae::{QuantizeStats, RqVae, catalogue_stats};
+
+/// Longest segment when no restart ends one sooner (its schedule is `steps × batch` indices).
+const MAX_SEGMENT: usize = 1000;
+
+/// Trains `model`'s weights (k-means initialised or not) with Adam by replayed steps. Returns the
+/// model (without autodiff) and the last statistics.
+pub(super) fn run(
+    run: &Run,
+    model: &RqVae,
+    order: &mut BatchOrder,
+    rng: &mut StdRng,
+    observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
+) -> Result<(RqVae, QuantizeStats), RqVaeError> {
+    let opts = run.opts;
+    let Some(data) = run.data.chunks().first().cloned() else {
+        return Err(RqVaeError::Options("the catalogue is empty".into()));
+    };
+    let mut trainer = GraphTrainer::new(model, data, run.batch, opts.codebook_size, opts.lr)
+        .map_err(RqVaeError::Device)?;
+    let restart = opts.dead_code_restart;
+    let restart_until = opts.steps * 9 / 10;
+    let mut last_stats = QuantizeStats::default();
+    let mut step = 0;
+    let mut reported: Option<String> = None;
+    while step < opts.steps {
+        let next_restart = if restart > 0 {
+            Some((step / restart + 1) * restart).filter(|&s| s <= restart_until)
+        } else {
+            None
+        };
+        let end = next_restart.unwrap_or((step + MAX_SEGMENT).min(opts.steps));
+        let mut rows = Vec::with_capacity((end - step) * run.batch);
+        for _ in step..end {
+            rows.extend_from_slice(order.next(rng));
+        }
+        trainer.begin_segment(&rows);
+        for s in step + 1..=end {
+            if s == 1 {
+                observe(RqVaeEvent::Phase(crate::device::first_steps_phase(
+                    run.device,
+                )));
+            }
+            let out = trainer.step().map_err(RqVaeError::Device)?;
+            let phase = training_phase(trainer.mode());
+            if s >= 2 && reported.as_ref() != Some(&phase) {
+                observe(RqVaeEvent::Phase(phase.clone()));
+                reported = Some(phase);
+            }
+            if Some(s) == next_restart {
+                restart_dead_codes(&mut trainer, &out, run, rng)?;
+            }
+            if s % opts.log_every == 0 || s == opts.steps {
+                last_stats = stats(&trainer, &out, run, s)?;
+                if observe(RqVaeEvent::Stats(last_stats.clone())) == Flow::Cancel {
+                    return Err(RqVaeError::Cancelled);
+                }
+            }
+            if observe(RqVaeEvent::Step {
+                step: s,
+                steps: opts.steps,
+            }) == Flow::Cancel
+            {
+                return Err(RqVaeError::Cancelled);
+            }
+        }
+        step = end;
+    }
+    Ok((trainer.model(), last_stats))
+}
+
+/// The phase shown while training: whether steps are replayed, and why not where that is news.
+pub fn training_phase(mode: &GraphMode) -> String {
+    match mode {
+        GraphMode::On => "training (steps replayed from a recorded device graph)".into(),
+        GraphMode::Off(why) if why.starts_with(NO_GRAPH_SUPPORT) => "training".into(),
+        GraphMode::Off(why) => format!("training step by step ({why})"),
+    }
+}
+
+/// Losses of `out` and codebook statistics of the whole catalogue after step `step`.
+fn stats(
+    trainer: &GraphTrainer,
+    out: &StepOutputs,
+    run: &Run,
+    step: usize,
+) -> Result<QuantizeStats, RqVaeError> {
+    let opts = run.opts;
+    let codes = assign_codes(&trainer.model(), run.data)?;
+    let mut stats = catalogue_stats(&codes, opts.levels, opts.codebook_size);
+    let recon = read_f32(out.recon.clone())?
+        .first()
+        .copied()
+        .unwrap_or(f32::NAN) as f64;
+    if !recon.is_finite() {
+        return Err(RqVaeError::Diverged { step, loss: recon });
+    }
+    stats.step = step;
+    stats.recon_loss = recon;
+    stats.quant_loss = out
+        .quant
+        .iter()
+        .map(|l| read_f32(l.clone()).map(|v| v.first().copied().unwrap_or(f32::NAN) as f64))
+        .collect::<Result<_, _>>()?;
+    Ok(stats)
+}
+
+/// Re-seeds the codes no step of the segment chose from the last step's residuals (see the
+/// tensor-API loop's restart, which does the same from a window of codes).
+fn restart_dead_codes(
+    trainer: &mut GraphTrainer,
+    out: &StepOutputs,
+    run: &Run,
+    rng: &mut StdRng,
+) -> Result<(), RqVaeError> {
+    let (k, d) = (run.opts.codebook_size, run.opts.latent_dim);
+    let usage = trainer.usage().map_err(RqVaeError::Device)?;
+    let model = trainer.model();
+    let mut fresh = Vec::new();
+    for (level, counts) in usage.chunks_exact(k.max(1)).enumerate() {
+        let used: Vec<bool> = counts.iter().map(|&c| c > 0.0).collect();
+        if used.iter().all(|&u| u) {
+            continue;
+        }
+        let (Some(res), Some(cb)) = (out.residuals.get(level), model.codebooks.get(level)) else {
+            continue;
+        };
+        let res = read_f32(res.clone())?;
+        let mut cb = read_f32(cb.val())?;
+        reseed(&mut cb, &used, &res, d, rng);
+        fresh.push((level, cb));
+    }
+    drop(model);
+    for (level, cb) in fresh {
+        trainer
+            .set_codebook(level, cb)
+            .map_err(RqVaeError::Device)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! The RQ-VAE step recorded once and replayed gives the same training as the same step run
+//! eagerly, on burn-wgpu (Mesa's software Vulkan in CI). Set TIGER_REQUIRE_WGPU=1 to fail rather
+//! than skip when no adapter exists.
+
+mod common;
+
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use tiger_explorer::rqvae::RqVaeConfig;
+use tiger_explorer::train::rqvae_graph::{GraphMode, GraphTrainer};
+
+fn losses(graph: bool, gpu: &Device) -> (Vec<f32>, Vec<f32>, GraphMode) {
+    gpu.seed(11);
+    let config = RqVaeConfig::new(24)
+        .with_hidden_dims(vec![32, 16])
+        .with_latent_dim(8)
+        .with_codebook_size(16);
+    let model = config.init(gpu);
+    let data = Tensor::<2>::random([200, 24], Distribution::Normal(0.0, 1.0), gpu);
+    let mut trainer = GraphTrainer::new(&model, data, 32, 16, 1e-2).unwrap();
+    if !graph {
+        trainer.force_eager();
+    }
+    let rows: Vec<usize> = (0..12 * 32).map(|i| (i * 37) % 200).collect();
+    trainer.begin_segment(&rows);
+    let mut out = Vec::new();
+    for _ in 0..12 {
+        let o = trainer.step().unwrap();
+        out.push(o.recon.try_into_vec_as::<f32>().unwrap()[0]);
+    }
+    let usage = trainer.usage().unwrap();
+    (out, usage, trainer.mode().clone())
+}
+
+#[test]
+fn replayed_steps_train_like_eager_ones() {
+    let Some(gpu) = common::gpu_or_skip() else {
+        return;
+    };
+    let (eager, eager_usage, _) = losses(false, &gpu);
+    let (replayed, usage, mode) = losses(true, &gpu);
+    println!("eager {eager:?}\nreplayed {replayed:?}\nmode {mode:?}");
+    assert_eq!(mode, GraphMode::On);
+    assert_eq!(eager, replayed);
+    assert_eq!(eager_usage, usage);
+}
