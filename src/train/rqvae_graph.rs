@@ -10,11 +10,11 @@
 //! reading and writing the same buffers. Where the backend has no graph support (the CPU) every
 //! step runs eagerly through the same code.
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
-use burn::tensor::{Gradients, IndexingUpdateOp};
+use burn::tensor::IndexingUpdateOp;
 
 use super::device_adam::DeviceAdam;
+use super::flat_params;
 use super::graph_capture::{self, Recorded};
 use crate::rqvae::RqVae;
 
@@ -96,50 +96,6 @@ pub struct GraphTrainer {
     checked: bool,
 }
 
-/// Replaces each float parameter by a view of the next flat tensor.
-struct Load<'a> {
-    flat: &'a [Tensor<1>],
-    next: usize,
-    track: bool,
-}
-
-impl ModuleMapper for Load<'_> {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let Some(flat) = self.flat.get(self.next) else {
-            return param;
-        };
-        self.next += 1;
-        let dims = param.val().dims();
-        let view = flat.clone().reshape(dims);
-        let view = if self.track {
-            view.autodiff().require_grad()
-        } else {
-            view
-        };
-        param.map(|_| view)
-    }
-}
-
-/// Collects each float parameter's value or gradient, flat, in visiting order.
-struct Collect<'a> {
-    grads: Option<&'a mut Gradients>,
-    out: Vec<Tensor<1>>,
-}
-
-impl ModuleVisitor for Collect<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let value = param.val();
-        let n = value.shape().num_elements();
-        let t = match self.grads.as_deref_mut() {
-            Some(grads) => value
-                .grad_remove(grads)
-                .unwrap_or_else(|| value.clone().inner().zeros_like()),
-            None => value.inner(),
-        };
-        self.out.push(t.reshape([n]));
-    }
-}
-
 /// Writes `value` (`[n]`) into the buffer of the tensor in `slot` and keeps that tensor. burn's
 /// slice assignment writes in place when nothing else references the tensor; returns 1 when
 /// something does (the write then goes to a copy), else 0.
@@ -172,14 +128,8 @@ impl GraphTrainer {
     ) -> Result<Self, String> {
         let device = data.device();
         let template = model.valid();
-        let mut collect = Collect {
-            grads: None,
-            out: Vec::new(),
-        };
-        template.visit(&mut collect);
         // Fresh buffers that nothing else references, so that every update can be in place.
-        let params = collect
-            .out
+        let params = flat_params::values(&template)
             .into_iter()
             .map(|p| {
                 let [n] = p.dims();
@@ -347,23 +297,14 @@ impl GraphTrainer {
             .reshape([self.batch]);
         shared += commit(&mut seg.cursor, cursor.add_scalar(1));
         let x = self.data.clone().select(0, idx).autodiff();
-        let model = self.template.clone().map(&mut Load {
-            flat: &self.state.params,
-            next: 0,
-            track: true,
-        });
+        let model = flat_params::load(self.template.clone(), &self.state.params, true);
         let out = model.forward(x);
         let loss = out
             .quant_losses
             .iter()
             .fold(out.recon_loss.clone(), |a, b| a + b.clone());
         let mut grads = loss.backward();
-        let mut collect = Collect {
-            grads: Some(&mut grads),
-            out: Vec::new(),
-        };
-        model.visit(&mut collect);
-        let grad_list = collect.out;
+        let grad_list = flat_params::grads(&model, &mut grads);
         drop((grads, loss, model));
         let outputs = StepOutputs {
             recon: out.recon_loss.inner(),
@@ -407,11 +348,7 @@ impl GraphTrainer {
     /// The model with the current weights (no autodiff), sharing the trainer's buffers: drop it
     /// before the next step.
     pub fn model(&self) -> RqVae {
-        self.template.clone().map(&mut Load {
-            flat: &self.state.params,
-            next: 0,
-            track: false,
-        })
+        flat_params::load(self.template.clone(), &self.state.params, false)
     }
 
     /// How often each code was chosen in this segment, `levels × codebook_size` counts.

@@ -4,9 +4,8 @@
 use rand::rngs::StdRng;
 
 use super::rqvae_graph::{GraphMode, GraphTrainer, NO_GRAPH_SUPPORT, StepOutputs};
-use super::rqvae_loop::{
-    BatchOrder, Flow, RqVaeError, RqVaeEvent, Run, assign_codes, read_f32, reseed,
-};
+use super::rqvae_loop::{BatchOrder, Flow, RqVaeError, RqVaeEvent, Run, assign_codes, read_f32};
+use super::rqvae_restart::reseed;
 use crate::rqvae::{QuantizeStats, RqVae, catalogue_stats};
 
 /// Longest segment when no restart ends one sooner (its schedule is `steps × batch` indices).

@@ -5,7 +5,7 @@ use burn::optim::{AdaGradConfig, AdamConfig, GradientsParams};
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 
 use crate::config::{OptimizerChoice, QuantizeOptions};
 use crate::embed::Embeddings;
@@ -269,7 +269,8 @@ fn run_eager(
                     .iter()
                     .map(|r| r.clone().without_autodiff())
                     .collect();
-                model = restart_dead_codes(model, &codes, &residuals, opts, rng)?;
+                model =
+                    super::rqvae_restart::restart_dead_codes(model, &codes, &residuals, opts, rng)?;
             }
         }
         let report = step % opts.log_every == 0 || step == opts.steps;
@@ -338,7 +339,7 @@ fn kmeans_init(
 
 /// Replaces codebook `level` with `value` (`[codes, dim]`), keeping its parameter id so the
 /// optimiser state stays attached.
-fn set_codebook(mut model: RqVae, level: usize, value: Tensor<2>) -> RqVae {
+pub(super) fn set_codebook(mut model: RqVae, level: usize, value: Tensor<2>) -> RqVae {
     let param = model.codebooks[level].clone();
     let device = param.val().device();
     let value = value.to_device(&device);
@@ -349,62 +350,4 @@ fn set_codebook(mut model: RqVae, level: usize, value: Tensor<2>) -> RqVae {
     };
     model.codebooks[level] = param.map(|_| value);
     model
-}
-
-/// For each level, whether any row of `codes` (`[rows, levels]`) chose each of its `k` codes.
-fn used_codes(codes: &[u32], levels: usize, k: usize) -> Vec<Vec<bool>> {
-    let mut used = vec![vec![false; k]; levels];
-    for row in codes.chunks_exact(levels.max(1)) {
-        for (level, &c) in row.iter().enumerate() {
-            if let Some(u) = used[level].get_mut(c as usize) {
-                *u = true;
-            }
-        }
-    }
-    used
-}
-
-/// Sets every unused code of `codebook` (`[codes, d]`, row-major; `used` per code) to a random
-/// row of `residual` (`[rows, d]`) plus a little noise.
-pub(super) fn reseed(
-    codebook: &mut [f32],
-    used: &[bool],
-    residual: &[f32],
-    d: usize,
-    rng: &mut StdRng,
-) {
-    let rows = residual.len() / d.max(1);
-    if rows == 0 {
-        return;
-    }
-    for code in (0..used.len()).filter(|&c| !used[c]) {
-        let r = rng.random_range(0..rows);
-        for j in 0..d {
-            codebook[code * d + j] = residual[r * d + j] + 0.01 * (rng.random::<f32>() - 0.5);
-        }
-    }
-}
-
-/// Re-seeds every code no batch row chose during the window (`codes`: `[rows, levels]`) with a
-/// random residual of the current batch plus a little noise.
-fn restart_dead_codes(
-    mut model: RqVae,
-    codes: &[u32],
-    residuals: &[Tensor<2>],
-    opts: &QuantizeOptions,
-    rng: &mut StdRng,
-) -> Result<RqVae, RqVaeError> {
-    let (k, d, levels) = (opts.codebook_size, opts.latent_dim, opts.levels);
-    for (level, used) in used_codes(codes, levels, k).into_iter().enumerate() {
-        if used.iter().all(|&u| u) {
-            continue;
-        }
-        let res = read_f32(residuals[level].clone())?;
-        let mut cb = read_f32(model.codebooks[level].val().without_autodiff())?;
-        reseed(&mut cb, &used, &res, d, rng);
-        let device = residuals[level].device();
-        let value = Tensor::<2>::from_data(TensorData::new(cb, [k, d]), &device);
-        model = set_codebook(model, level, value);
-    }
-    Ok(model)
 }
