@@ -9,6 +9,7 @@ pub mod infer;
 pub mod launch;
 pub mod matmul;
 pub mod ratio;
+pub mod replay_probe;
 pub mod sampler;
 pub mod scaling;
 pub mod threads;

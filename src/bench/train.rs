@@ -29,12 +29,11 @@ pub fn rqvae(
     let warmup = warmup.max(1);
     let steps = steps.div_ceil(warmup).max(1) * warmup;
     let emb = synthetic_embeddings(items, dim, 7);
-    // No dead-code restart: it is a periodic host-side repair, not part of a training step, and
-    // the PyTorch reference (bench/torch_reference.py) leaves it out too.
+    // Dead-code restarts as `opts` says: `bench run` turns them off by default (a periodic
+    // host-side repair, not part of a training step; the PyTorch reference leaves it out too).
     let opts = QuantizeOptions {
         steps: warmup + steps,
         log_every: warmup,
-        dead_code_restart: 0,
         ..opts.clone()
     };
     let device = &chosen.device;

@@ -34,6 +34,23 @@ pub enum BenchTarget {
     /// `burn / torch` for each training workload, from `bench run --json` and
     /// `bench/torch_reference.py --json` output of the same device call.
     Ratio(RatioArgs),
+    /// Speed of TIGER's seq2seq training step recorded as a device graph and replayed, against
+    /// the eager step (a bound on what recording it would gain; numerics not kept).
+    ReplayProbe(ReplayArgs),
+}
+
+/// Arguments of `bench replay-probe`.
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// Timed steps of each kind.
+    #[arg(long, default_value_t = 100)]
+    steps: usize,
+    /// Histories per batch.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Compute device.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    device: DeviceChoice,
 }
 
 /// Arguments of `bench ratio`.
@@ -128,6 +145,31 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
         }
         BenchTarget::Matmul(args) => bench_probe::matmul(args),
         BenchTarget::Ratio(args) => ratio(args),
+        BenchTarget::ReplayProbe(args) => {
+            let chosen = super::device(args.device);
+            println!("device: {}", chosen.description);
+            let opts = Seq2SeqOptions::default();
+            // The paper's shapes: 20 items of 4 tokens and a user token; 3 x 256 codes, a
+            // collision token range and the specials (about the sample's vocabulary).
+            let p = tiger_explorer::bench::replay_probe::seq2seq(
+                &chosen.device,
+                &opts,
+                1100,
+                81,
+                4,
+                args.batch,
+                args.steps,
+            )
+            .map_err(|e| anyhow::anyhow!("replay probe failed: {e}"))?;
+            println!(
+                "t5 batch {}: eager {:.2} steps/s, replayed {}",
+                args.batch,
+                p.eager,
+                p.replay
+                    .map_or("- (no graph support)".into(), |r| format!("{r:.2} steps/s"))
+            );
+            Ok(())
+        }
         BenchTarget::Launch(args) => {
             let chosen = super::device(args.device);
             println!("device: {}", chosen.description);

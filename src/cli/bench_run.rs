@@ -70,6 +70,11 @@ pub struct RunArgs {
     /// sweep shows whether a step is bound by the GPU's arithmetic or by a fixed per-step cost.
     #[arg(long)]
     batch: Option<usize>,
+    /// Re-seed the RQ-VAE's dead codes every N steps (0 = never, the default here; `quantize`
+    /// uses 100). Measures the app's training path, which records its step again after every
+    /// restart.
+    #[arg(long, default_value_t = 0)]
+    dead_code_restart: usize,
     /// Print one JSON line per result instead of a table.
     #[arg(long)]
     json: bool,
@@ -95,6 +100,7 @@ pub(super) fn run_workloads(args: RunArgs) -> anyhow::Result<()> {
     }
     let chosen = super::device(args.device);
     let (mut q, mut t) = shapes(args.tiny);
+    q.dead_code_restart = args.dead_code_restart;
     if let Some(batch) = args.batch {
         anyhow::ensure!(batch > 0, "--batch must be at least 1");
         q.batch_size = batch;

@@ -1,6 +1,8 @@
 //! T5's bucketed relative position bias: a learned scalar per head for each bucket of the distance
 //! between key and query positions (exact for short distances, logarithmic beyond).
 
+use std::sync::{Arc, Mutex};
+
 use burn::nn::{Embedding, EmbeddingConfig};
 use burn::prelude::*;
 
@@ -39,7 +41,14 @@ pub struct RelativeBias {
     num_buckets: usize,
     max_distance: usize,
     heads: usize,
+    /// Bucket indices already uploaded, per query count, key count and device: built once, so
+    /// that a training step uploads nothing (a step recorded as a device graph cannot upload).
+    #[module(skip)]
+    buckets: BucketCache,
 }
+
+/// Shared between clones of the module (the graph trainer rebuilds the model every step).
+type BucketCache = Arc<Mutex<Vec<(usize, usize, Device, Tensor<1, Int>)>>>;
 
 impl RelativeBias {
     /// A bias with `num_buckets` buckets up to `max_distance`, one value per head.
@@ -56,6 +65,7 @@ impl RelativeBias {
             num_buckets,
             max_distance,
             heads,
+            buckets: BucketCache::default(),
         }
     }
 
@@ -80,6 +90,23 @@ impl RelativeBias {
 
     /// Bias for `tq` queries over `tk` keys → `[1, heads, tq, tk]`.
     pub fn forward(&self, tq: usize, tk: usize, device: &Device) -> Tensor<4> {
+        let idx = self.bucket_index(tq, tk, device);
+        crate::row_lookup::one_hot_rows(self.table.weight.val(), idx)
+            .reshape([tq, tk, self.heads])
+            .permute([2, 0, 1])
+            .unsqueeze_dim::<4>(0)
+    }
+
+    /// The bucket of every (query, key) pair, `[tq * tk]`, from the cache or uploaded once.
+    fn bucket_index(&self, tq: usize, tk: usize, device: &Device) -> Tensor<1, Int> {
+        let mut cache = self.buckets.lock().ok();
+        if let Some(hit) = cache.as_ref().and_then(|c| {
+            c.iter()
+                .find(|(q, k, d, _)| *q == tq && *k == tk && d == device)
+                .map(|(_, _, _, t)| t.clone())
+        }) {
+            return hit;
+        }
         let mut idx = Vec::with_capacity(tq * tk);
         for q in 0..tq {
             for k in 0..tk {
@@ -92,10 +119,10 @@ impl RelativeBias {
             }
         }
         let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [tq * tk]), device);
-        crate::row_lookup::one_hot_rows(self.table.weight.val(), idx)
-            .reshape([tq, tk, self.heads])
-            .permute([2, 0, 1])
-            .unsqueeze_dim::<4>(0)
+        if let Some(cache) = cache.as_mut() {
+            cache.push((tq, tk, device.clone(), idx.clone()));
+        }
+        idx
     }
 }
 

@@ -3,9 +3,9 @@
 
 use burn::optim::{AdaGradConfig, AdamConfig, GradientsParams};
 use burn::prelude::*;
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
 
 use crate::config::{OptimizerChoice, QuantizeOptions};
 use crate::embed::Embeddings;
