@@ -282,3 +282,42 @@ fn bench_run_profile_writes_profiles_or_says_which_build_can() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_run_with_dead_code_restarts_and_the_replay_probe_run_on_the_cpu() {
+    let rows = json_lines(
+        &bin()
+            .args(TINY_RUN)
+            .args(["--steps", "6", "--json", "--only", "rqvae"])
+            .args(["--dead-code-restart", "3"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0]["rate"].as_f64().unwrap() > 0.0, "{:?}", rows[0]);
+
+    let out = bin()
+        .args([
+            "bench",
+            "replay-probe",
+            "--device",
+            "cpu",
+            "--batch",
+            "2",
+            "--steps",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // burn's CPU backend cannot record: the probe says so instead of timing replays.
+    assert!(
+        text.contains("eager") && text.contains("not supported"),
+        "{text}"
+    );
+}

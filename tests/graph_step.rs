@@ -9,14 +9,14 @@ use burn::tensor::Distribution;
 use tiger_explorer::rqvae::RqVaeConfig;
 use tiger_explorer::train::rqvae_graph::{GraphMode, GraphTrainer};
 
-fn losses(graph: bool, gpu: &Device) -> (Vec<f32>, Vec<f32>, GraphMode) {
-    gpu.seed(11);
+fn losses(graph: bool, device: &Device) -> (Vec<f32>, Vec<f32>, GraphMode) {
+    device.seed(11);
     let config = RqVaeConfig::new(24)
         .with_hidden_dims(vec![32, 16])
         .with_latent_dim(8)
         .with_codebook_size(16);
-    let model = config.init(gpu);
-    let data = Tensor::<2>::random([200, 24], Distribution::Normal(0.0, 1.0), gpu);
+    let model = config.init(device);
+    let data = Tensor::<2>::random([200, 24], Distribution::Normal(0.0, 1.0), device);
     let mut trainer = GraphTrainer::new(&model, data, 32, 16, 1e-2).unwrap();
     if !graph {
         trainer.force_eager();
@@ -43,4 +43,17 @@ fn replayed_steps_train_like_eager_ones() {
     assert_eq!(mode, GraphMode::On);
     assert_eq!(eager, replayed);
     assert_eq!(eager_usage, usage);
+}
+
+/// On the CPU nothing is recorded: every step runs through the tensor API, and says why.
+#[test]
+fn the_cpu_steps_eagerly() {
+    let (losses, usage, mode) = losses(true, &Device::flex());
+    assert!(
+        matches!(&mode, GraphMode::Off(why) if why.contains("no graph support")),
+        "{mode:?}"
+    );
+    assert!(losses.iter().all(|l| l.is_finite()));
+    // 12 steps of 32 rows, 3 levels: every row counted once per level.
+    assert_eq!(usage.iter().sum::<f32>(), (12 * 32 * 3) as f32);
 }

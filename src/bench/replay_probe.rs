@@ -15,12 +15,12 @@ use crate::train::options::Seq2SeqOptions;
 use crate::train::seq2seq_loop::model_config;
 
 /// Steps per second of the eager step and of its replays.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ReplayProbe {
     /// Eager steps per second.
     pub eager: f64,
-    /// Replays per second; `None` when the backend cannot record.
-    pub replay: Option<f64>,
+    /// Replays per second, or why the step could not be recorded.
+    pub replay: Result<f64, String>,
 }
 
 fn ints(shape: [usize; 2], high: usize, device: &Device) -> Tensor<2, Int> {
@@ -77,11 +77,21 @@ pub fn seq2seq(
     }
     read(last.ok_or("no steps")?)?;
     let eager = steps as f64 / t.elapsed().as_secs_f64();
-    crate::train::graph_capture::prepare(device)?;
-    for _ in 0..3 {
-        read(step())?;
-    }
-    let (recorded, out) = crate::train::graph_capture::record(device, &mut step)?;
+    let recorded = crate::train::graph_capture::prepare(device).and_then(|()| {
+        for _ in 0..3 {
+            read(step())?;
+        }
+        crate::train::graph_capture::record(device, &mut step)
+    });
+    let (recorded, out) = match recorded {
+        Ok(r) => r,
+        Err(why) => {
+            return Ok(ReplayProbe {
+                eager,
+                replay: Err(why),
+            });
+        }
+    };
     let t = Instant::now();
     for _ in 0..steps {
         // SAFETY: `step` owns every tensor the recording reads and writes and outlives the
@@ -91,6 +101,6 @@ pub fn seq2seq(
     read(out)?;
     Ok(ReplayProbe {
         eager,
-        replay: Some(steps as f64 / t.elapsed().as_secs_f64()),
+        replay: Ok(steps as f64 / t.elapsed().as_secs_f64()),
     })
 }

@@ -165,8 +165,10 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
                 "t5 batch {}: eager {:.2} steps/s, replayed {}",
                 args.batch,
                 p.eager,
-                p.replay
-                    .map_or("- (no graph support)".into(), |r| format!("{r:.2} steps/s"))
+                match &p.replay {
+                    Ok(r) => format!("{r:.2} steps/s"),
+                    Err(why) => format!("- ({why})"),
+                }
             );
             Ok(())
         }

@@ -128,7 +128,31 @@ impl RelativeBias {
 
 #[cfg(test)]
 mod tests {
-    use super::bucket;
+    use super::*;
+
+    /// The bias of a shape is built once and reused, also by clones of the module; each new
+    /// shape adds one entry.
+    #[test]
+    fn bucket_indices_are_uploaded_once_per_shape() {
+        let device = Device::flex();
+        let rel = RelativeBias::new(2, 8, 16, true, &device);
+        let first: Vec<f32> = rel.forward(3, 5, &device).try_into_vec_as().unwrap();
+        let again: Vec<f32> = rel
+            .clone()
+            .forward(3, 5, &device)
+            .try_into_vec_as()
+            .unwrap();
+        assert_eq!(first, again);
+        let count = || rel.buckets.lock().map(|c| c.len()).unwrap_or(0);
+        assert_eq!(count(), 1);
+        rel.forward(4, 4, &device);
+        assert_eq!(count(), 2);
+        let want: Vec<i64> = (0..3i64)
+            .flat_map(|q| (0..5i64).map(move |k| bucket(k - q, true, 8, 16) as i64))
+            .collect();
+        let got: Vec<i64> = rel.bucket_index(3, 5, &device).try_into_vec_as().unwrap();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn buckets_match_the_t5_scheme() {

@@ -143,6 +143,9 @@ impl GraphTrainer {
             .mul_scalar(codebook_size as i64)
             .reshape([1, levels]);
         let mode = match std::env::var("TIGER_GRAPH").as_deref() {
+            _ if !crate::device::is_gpu(&device) => {
+                GraphMode::Off(format!("{NO_GRAPH_SUPPORT} on the CPU"))
+            }
             Ok("off") => GraphMode::Off("TIGER_GRAPH=off".into()),
             _ => GraphMode::On,
         };
