@@ -32,13 +32,20 @@ fn losses(graph: bool, device: &Device) -> (Vec<f32>, Vec<f32>, GraphMode) {
     (out, usage, trainer.mode().clone())
 }
 
+/// Both GPU checks in one test: the wgpu runtime is set up once per process, so two tests would
+/// race to create it.
 #[test]
-fn replayed_steps_train_like_eager_ones() {
+fn on_wgpu() {
     let Some(gpu) = common::gpu_or_skip() else {
         return;
     };
-    let (eager, eager_usage, _) = losses(false, &gpu);
-    let (replayed, usage, mode) = losses(true, &gpu);
+    replayed_steps_train_like_eager_ones(&gpu);
+    a_cancelled_segment_leaves_the_next_run_recording(&gpu);
+}
+
+fn replayed_steps_train_like_eager_ones(gpu: &Device) {
+    let (eager, eager_usage, _) = losses(false, gpu);
+    let (replayed, usage, mode) = losses(true, gpu);
     println!("eager {eager:?}\nreplayed {replayed:?}\nmode {mode:?}");
     assert_eq!(mode, GraphMode::On);
     assert_eq!(eager, replayed);
@@ -56,4 +63,26 @@ fn the_cpu_steps_eagerly() {
     assert!(losses.iter().all(|l| l.is_finite()));
     // 12 steps of 32 rows, 3 levels: every row counted once per level.
     assert_eq!(usage.iter().sum::<f32>(), (12 * 32 * 3) as f32);
+}
+
+/// A segment dropped between preparing and recording (a cancelled run) gives the stream back: the
+/// next trainer on this thread still records and replays.
+fn a_cancelled_segment_leaves_the_next_run_recording(gpu: &Device) {
+    let config = RqVaeConfig::new(8)
+        .with_hidden_dims(vec![8])
+        .with_latent_dim(4)
+        .with_codebook_size(8);
+    let data = Tensor::<2>::random([64, 8], Distribution::Normal(0.0, 1.0), gpu);
+    let rows: Vec<usize> = (0..10 * 16).map(|i| i % 64).collect();
+    let mut first = GraphTrainer::new(&config.init(gpu), data.clone(), 16, 8, 1e-2).unwrap();
+    first.begin_segment(&rows);
+    first.step().unwrap();
+    first.step().unwrap();
+    drop(first);
+    let mut second = GraphTrainer::new(&config.init(gpu), data, 16, 8, 1e-2).unwrap();
+    second.begin_segment(&rows);
+    for _ in 0..6 {
+        second.step().unwrap();
+    }
+    assert_eq!(second.mode(), &GraphMode::On);
 }

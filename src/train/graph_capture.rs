@@ -25,6 +25,14 @@ pub fn prepare(device: &Device) -> Result<(), String> {
     Dispatch::graph_prepare(device.as_dispatch()).map_err(|e| e.to_string())
 }
 
+/// Gives the device's stream back after [`prepare`] when nothing will be recorded (a prepared
+/// capture that never opens holds the stream, and the next `prepare` on it would be refused).
+pub fn abandon(device: &Device) {
+    // Closing from the prepared state unwinds it; its error (there is no graph) is the expected
+    // answer.
+    let _ = Dispatch::graph_stop_capture(device.as_dispatch());
+}
+
 /// Records the launches `step` makes, without executing them. Returns the graph and what `step`
 /// returned, whose buffers each replay overwrites. On an error the step's launches did not run.
 pub fn record<T>(device: &Device, step: impl FnOnce() -> T) -> Result<(Recorded, T), String> {

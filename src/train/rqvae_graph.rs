@@ -6,7 +6,8 @@
 //! (`[steps, batch]` row indices) once; each step reads its row through a device counter. The
 //! first [`WARMUP`] steps of a segment run eagerly (they allocate what the recording reuses), the
 //! next is recorded, and every later one is a replay. Weights, Adam's moments, Adam's step count,
-//! the schedule counter and the code usage are all updated in place, so the recorded launches keep
+//! the schedule counter and the code usage (counted across segments until the loop resets it) are
+//! all updated in place, so the recorded launches keep
 //! reading and writing the same buffers. Where the backend has no graph support (the CPU) every
 //! step runs eagerly through the same code.
 
@@ -45,6 +46,9 @@ struct State {
     v: Vec<Tensor<1>>,
     /// Steps taken, `[1]` (always present; an `Option` only so that updates can move it).
     t: Option<Tensor<1>>,
+    /// How often each code was chosen since the last [`GraphTrainer::reset_usage`],
+    /// `[levels * codebook_size]` (level-major; always present, like `t`).
+    usage: Option<Tensor<1>>,
 }
 
 /// One segment's inputs.
@@ -53,9 +57,6 @@ struct Segment {
     schedule: Tensor<2, Int>,
     /// The next schedule row, `[1]` (always present, like [`State::t`]).
     cursor: Option<Tensor<1, Int>>,
-    /// How often each code was chosen this segment, `[levels * codebook_size]` (level-major;
-    /// always present, like [`State::t`]).
-    usage: Option<Tensor<1>>,
     /// Steps in the segment.
     len: usize,
     /// Steps taken in the segment.
@@ -64,6 +65,18 @@ struct Segment {
     recorded: Option<(Recorded, StepOutputs)>,
     /// Replays so far.
     replays: usize,
+    /// The device, when its allocator was prepared for a recording.
+    prepared: Option<Device>,
+}
+
+impl Drop for Segment {
+    /// A segment that ends between preparing and recording (a cancel, an error) gives the
+    /// device's stream back, or the next recording on this thread would be refused.
+    fn drop(&mut self) {
+        if let (Some(device), None) = (&self.prepared, &self.recorded) {
+            graph_capture::abandon(device);
+        }
+    }
 }
 
 /// Whether steps may be recorded, and what stopped them if not.
@@ -154,6 +167,7 @@ impl GraphTrainer {
                 m: params.iter().map(zeros).collect(),
                 v: params.iter().map(zeros).collect(),
                 t: Some(Tensor::<1>::zeros([1], &device)),
+                usage: Some(Tensor::<1>::zeros([levels * codebook_size], &device)),
                 params,
             },
             device,
@@ -191,11 +205,11 @@ impl GraphTrainer {
         self.segment = Some(Segment {
             schedule: Tensor::<2, Int>::from_data(TensorData::new(host, [len, self.batch]), d),
             cursor: Some(Tensor::<1, Int>::zeros([1], d)),
-            usage: Some(Tensor::<1>::zeros([self.levels * self.codebook_size], d)),
             len,
             done: 0,
             recorded: None,
             replays: 0,
+            prepared: None,
         });
     }
 
@@ -210,8 +224,9 @@ impl GraphTrainer {
         }
         let graph = self.mode == GraphMode::On && seg.len > WARMUP;
         if graph && seg.done == 0 {
-            if let Err(e) = graph_capture::prepare(&self.device) {
-                self.mode = GraphMode::Off(format!("{NO_GRAPH_SUPPORT}: {e}"));
+            match graph_capture::prepare(&self.device) {
+                Ok(()) => seg.prepared = Some(self.device.clone()),
+                Err(e) => self.mode = GraphMode::Off(format!("preparing a recording failed: {e}")),
             }
         }
         let graph = graph && self.mode == GraphMode::On;
@@ -231,6 +246,12 @@ impl GraphTrainer {
     fn record_and_run(&mut self, seg: &mut Segment) -> Result<StepOutputs, String> {
         let device = self.device.clone();
         match graph_capture::record(&device, || self.eager_step(seg)) {
+            // The recording's own run found state referenced elsewhere (the warm-up steps did
+            // not): its writes went to copies that never ran, so the state cannot be trusted.
+            Ok(_) if self.mode != GraphMode::On => Err(format!(
+                "recording the step left its state inconsistent ({:?}); set TIGER_GRAPH=off",
+                self.mode
+            )),
             Ok((recorded, out)) => {
                 seg.recorded = Some((recorded, out));
                 self.replay(seg)
@@ -316,11 +337,11 @@ impl GraphTrainer {
         };
         let flat_codes = (out.codes + self.offsets.clone()).reshape([self.batch * self.levels]);
         let ones = Tensor::<1>::ones([self.batch * self.levels], &self.device);
-        if let Some(usage) = seg.usage.clone() {
-            let counted = usage.scatter(0, flat_codes, ones, IndexingUpdateOp::Add);
-            shared += commit(&mut seg.usage, counted);
-        }
         let s = &mut self.state;
+        if let Some(usage) = s.usage.clone() {
+            let counted = usage.scatter(0, flat_codes, ones, IndexingUpdateOp::Add);
+            shared += commit(&mut s.usage, counted);
+        }
         let Some(t) = s.t.clone().map(|t| t.add_scalar(1.0)) else {
             return outputs;
         };
@@ -354,15 +375,23 @@ impl GraphTrainer {
         flat_params::load(self.template.clone(), &self.state.params, false)
     }
 
-    /// How often each code was chosen in this segment, `levels × codebook_size` counts.
+    /// How often each code was chosen since the last [`Self::reset_usage`] (or the start),
+    /// `levels × codebook_size` counts.
     pub fn usage(&self) -> Result<Vec<f32>, String> {
-        let Some(seg) = &self.segment else {
-            return Ok(vec![0.0; self.levels * self.codebook_size]);
-        };
-        let Some(usage) = &seg.usage else {
-            return Err("the segment has no usage counts".into());
+        let Some(usage) = &self.state.usage else {
+            return Err("the trainer has no usage counts".into());
         };
         usage.clone().try_into_vec_as::<f32>().map_err(device_err)
+    }
+
+    /// Starts counting code usage afresh. Ends the segment: call [`Self::begin_segment`] before
+    /// the next step.
+    pub fn reset_usage(&mut self) {
+        self.segment = None;
+        self.state.usage = Some(Tensor::<1>::zeros(
+            [self.levels * self.codebook_size],
+            &self.device,
+        ));
     }
 
     /// Replaces codebook `level` with `values` (`codebook_size × latent_dim`, row-major). Ends the

@@ -8,8 +8,11 @@ use super::rqvae_loop::{BatchOrder, Flow, RqVaeError, RqVaeEvent, Run, assign_co
 use super::rqvae_restart::reseed;
 use crate::rqvae::{QuantizeStats, RqVae, catalogue_stats};
 
-/// Longest segment when no restart ends one sooner (its schedule is `steps × batch` indices).
+/// Longest segment when no restart ends one sooner.
 const MAX_SEGMENT: usize = 1000;
+
+/// Largest batch schedule of a segment (`steps × batch` indices of 8 bytes).
+const MAX_SCHEDULE_BYTES: usize = 64 << 20;
 
 /// Trains `model`'s weights (k-means initialised or not) with Adam by replayed steps. Returns the
 /// model (without autodiff) and the last statistics.
@@ -37,7 +40,11 @@ pub(super) fn run(
         } else {
             None
         };
-        let end = next_restart.unwrap_or((step + MAX_SEGMENT).min(opts.steps));
+        let longest = (MAX_SCHEDULE_BYTES / (8 * run.batch.max(1))).clamp(1, MAX_SEGMENT);
+        let end = next_restart
+            .unwrap_or(opts.steps)
+            .min(step + longest)
+            .min(opts.steps);
         let mut rows = Vec::with_capacity((end - step) * run.batch);
         for _ in step..end {
             rows.extend_from_slice(order.next(rng));
@@ -57,6 +64,7 @@ pub(super) fn run(
             }
             if Some(s) == next_restart {
                 restart_dead_codes(&mut trainer, &out, run, rng)?;
+                trainer.reset_usage();
             }
             if s % opts.log_every == 0 || s == opts.steps {
                 last_stats = stats(&trainer, &out, run, s)?;
