@@ -69,7 +69,7 @@ impl DeviceAdam {
 mod tests {
     use super::*;
     use burn::module::Param;
-    use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+    use burn::optim::{AdamConfig, GradientsParams};
     use burn::tensor::Tolerance;
 
     #[derive(burn::module::Module, Debug)]
