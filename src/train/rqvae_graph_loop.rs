@@ -4,9 +4,9 @@
 use rand::rngs::StdRng;
 
 use super::rqvae_graph::{GraphMode, GraphTrainer, NO_GRAPH_SUPPORT, StepOutputs};
-use super::rqvae_loop::{BatchOrder, Flow, RqVaeError, RqVaeEvent, Run, assign_codes, read_f32};
+use super::rqvae_loop::{BatchOrder, Flow, RqVaeError, RqVaeEvent, Run, read_f32, step_stats};
 use super::rqvae_restart::reseed;
-use crate::rqvae::{QuantizeStats, RqVae, catalogue_stats};
+use crate::rqvae::{QuantizeStats, RqVae};
 
 /// Longest segment when no restart ends one sooner.
 const MAX_SEGMENT: usize = 1000;
@@ -101,24 +101,7 @@ fn stats(
     run: &Run,
     step: usize,
 ) -> Result<QuantizeStats, RqVaeError> {
-    let opts = run.opts;
-    let codes = assign_codes(&trainer.model(), run.data)?;
-    let mut stats = catalogue_stats(&codes, opts.levels, opts.codebook_size);
-    let recon = read_f32(out.recon.clone())?
-        .first()
-        .copied()
-        .unwrap_or(f32::NAN) as f64;
-    if !recon.is_finite() {
-        return Err(RqVaeError::Diverged { step, loss: recon });
-    }
-    stats.step = step;
-    stats.recon_loss = recon;
-    stats.quant_loss = out
-        .quant
-        .iter()
-        .map(|l| read_f32(l.clone()).map(|v| v.first().copied().unwrap_or(f32::NAN) as f64))
-        .collect::<Result<_, _>>()?;
-    Ok(stats)
+    step_stats(&trainer.model(), run, out.recon.clone(), &out.quant, step)
 }
 
 /// Re-seeds the codes no step of the segment chose from the last step's residuals (see the

@@ -181,6 +181,33 @@ pub fn train(
     })
 }
 
+/// Losses of a step (`recon` and each level's `quant`, each `[1]`) and codebook statistics of the
+/// whole catalogue under `model`, after step `step`; a loss that is not finite is an error.
+pub(super) fn step_stats(
+    model: &RqVae,
+    run: &Run,
+    recon: Tensor<1>,
+    quant: &[Tensor<1>],
+    step: usize,
+) -> Result<QuantizeStats, RqVaeError> {
+    let first = |t: Tensor<1>| -> Result<f64, RqVaeError> {
+        Ok(read_f32(t)?.first().copied().unwrap_or(f32::NAN) as f64)
+    };
+    let codes = assign_codes(model, run.data)?;
+    let mut stats = catalogue_stats(&codes, run.opts.levels, run.opts.codebook_size);
+    let recon = first(recon)?;
+    if !recon.is_finite() {
+        return Err(RqVaeError::Diverged { step, loss: recon });
+    }
+    stats.step = step;
+    stats.recon_loss = recon;
+    stats.quant_loss = quant
+        .iter()
+        .map(|l| first(l.clone()))
+        .collect::<Result<_, _>>()?;
+    Ok(stats)
+}
+
 /// What both training paths share.
 pub(super) struct Run<'a> {
     /// The standardised catalogue.
@@ -275,22 +302,18 @@ fn run_eager(
         }
         let report = step % opts.log_every == 0 || step == opts.steps;
         if report {
-            let mut stats = catalogue_stats(
-                &assign_codes(&model.valid(), run.data)?,
-                opts.levels,
-                opts.codebook_size,
-            );
-            let recon = read_f32(out.recon_loss.without_autodiff())?[0] as f64;
-            if !recon.is_finite() {
-                return Err(RqVaeError::Diverged { step, loss: recon });
-            }
-            stats.step = step;
-            stats.recon_loss = recon;
-            stats.quant_loss = out
+            let quant: Vec<Tensor<1>> = out
                 .quant_losses
                 .into_iter()
-                .map(|l| read_f32(l.without_autodiff()).map(|v| v[0] as f64))
-                .collect::<Result<_, _>>()?;
+                .map(|l| l.without_autodiff())
+                .collect();
+            let stats = step_stats(
+                &model.valid(),
+                run,
+                out.recon_loss.without_autodiff(),
+                &quant,
+                step,
+            )?;
             last_stats = stats.clone();
             if observe(RqVaeEvent::Stats(stats)) == Flow::Cancel {
                 return Err(RqVaeError::Cancelled);
