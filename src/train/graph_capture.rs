@@ -12,6 +12,18 @@ use burn::prelude::*;
 use burn_backend::{Backend, BackendGraph};
 use burn_dispatch::Dispatch;
 
+/// How [`GraphMode::Off`]'s reason starts when the backend cannot record (the CPU).
+pub const NO_GRAPH_SUPPORT: &str = "no graph support";
+
+/// Whether steps may be recorded, and what stopped them if not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GraphMode {
+    /// Record the step once and replay it.
+    On,
+    /// Every step runs eagerly, for this reason.
+    Off(String),
+}
+
 /// A recorded graph and the device it replays on.
 pub struct Recorded {
     device: Device,
@@ -20,7 +32,7 @@ pub struct Recorded {
 
 /// Puts the device's allocator into the mode a capture needs. The warm-up runs that must come
 /// before [`record`] (they allocate every buffer the recording will reuse) follow this call.
-/// Errors on backends without graph support (burn's CPU backend).
+/// On a backend without graph support (burn's CPU backend) it does nothing, and [`record`] fails.
 pub fn prepare(device: &Device) -> Result<(), String> {
     Dispatch::graph_prepare(device.as_dispatch()).map_err(|e| e.to_string())
 }
@@ -60,4 +72,20 @@ impl Recorded {
         unsafe { Dispatch::graph_replay(self.device.as_dispatch(), &self.graph) }
             .map_err(|e| e.to_string())
     }
+}
+
+/// Writes `value` (`[n]`) into the buffer of the tensor in `slot` and keeps that tensor. burn's
+/// slice assignment writes in place when nothing else references the tensor; returns 1 when
+/// something does (the write then goes to a copy), else 0.
+pub fn write_back<K>(slot: &mut Option<Tensor<1, K>>, value: Tensor<1, K>) -> usize
+where
+    K: burn::tensor::kind::Basic,
+{
+    let Some(t) = slot.take() else {
+        return 0;
+    };
+    let shared = usize::from(!t.can_mut());
+    let [n] = t.dims();
+    *slot = Some(t.slice_assign([0..n], value));
+    shared
 }

@@ -16,11 +16,9 @@ use burn::tensor::IndexingUpdateOp;
 
 use super::device_adam::DeviceAdam;
 use super::flat_params;
-use super::graph_capture::{self, Recorded};
+use super::graph_capture::{self, Recorded, write_back};
+pub use super::graph_capture::{GraphMode, NO_GRAPH_SUPPORT};
 use crate::rqvae::RqVae;
-
-/// How [`GraphMode::Off`]'s reason starts when the backend cannot record (the CPU).
-pub const NO_GRAPH_SUPPORT: &str = "no graph support";
 
 /// Eager steps at the start of each segment before the recording.
 pub const WARMUP: usize = 3;
@@ -79,15 +77,6 @@ impl Drop for Segment {
     }
 }
 
-/// Whether steps may be recorded, and what stopped them if not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GraphMode {
-    /// Record each segment and replay it.
-    On,
-    /// Every step runs eagerly, for this reason.
-    Off(String),
-}
-
 /// An RQ-VAE trained by replayed steps.
 pub struct GraphTrainer {
     device: Device,
@@ -107,22 +96,6 @@ pub struct GraphTrainer {
     /// Steps taken in all, to check the device's count after the first replay.
     steps: usize,
     checked: bool,
-}
-
-/// Writes `value` (`[n]`) into the buffer of the tensor in `slot` and keeps that tensor. burn's
-/// slice assignment writes in place when nothing else references the tensor; returns 1 when
-/// something does (the write then goes to a copy), else 0.
-fn commit<K>(slot: &mut Option<Tensor<1, K>>, value: Tensor<1, K>) -> usize
-where
-    K: burn::tensor::kind::Basic,
-{
-    let Some(t) = slot.take() else {
-        return 0;
-    };
-    let shared = usize::from(!t.can_mut());
-    let [n] = t.dims();
-    *slot = Some(t.slice_assign([0..n], value));
-    shared
 }
 
 fn device_err(e: impl std::fmt::Display) -> String {
@@ -306,7 +279,7 @@ impl GraphTrainer {
     }
 
     /// One training step through the ordinary tensor API. Every state tensor is written back into
-    /// its own buffer ([`commit`]); during the warm-up steps this also checks that nothing else
+    /// its own buffer ([`write_back`]); during the warm-up steps this also checks that nothing else
     /// holds one, which would turn the write into a copy the next replay never reads.
     fn eager_step(&mut self, seg: &mut Segment) -> StepOutputs {
         let mut shared = 0;
@@ -319,7 +292,7 @@ impl GraphTrainer {
             .clone()
             .select(0, cursor.clone())
             .reshape([self.batch]);
-        shared += commit(&mut seg.cursor, cursor.add_scalar(1));
+        shared += write_back(&mut seg.cursor, cursor.add_scalar(1));
         let x = self.data.clone().select(0, idx).autodiff();
         let model = flat_params::load(self.template.clone(), &self.state.params, true);
         let out = model.forward(x);
@@ -340,13 +313,13 @@ impl GraphTrainer {
         let s = &mut self.state;
         if let Some(usage) = s.usage.clone() {
             let counted = usage.scatter(0, flat_codes, ones, IndexingUpdateOp::Add);
-            shared += commit(&mut s.usage, counted);
+            shared += write_back(&mut s.usage, counted);
         }
         let Some(t) = s.t.clone().map(|t| t.add_scalar(1.0)) else {
             return outputs;
         };
         let f = self.adam.factors(&t);
-        shared += commit(&mut s.t, t);
+        shared += write_back(&mut s.t, t);
         let (params, m, v) = (
             std::mem::take(&mut s.params),
             std::mem::take(&mut s.m),
@@ -355,7 +328,7 @@ impl GraphTrainer {
         for (((p, m), v), g) in params.into_iter().zip(m).zip(v).zip(grad_list) {
             let (p2, m2, v2) = self.adam.update(p.clone(), g, m.clone(), v.clone(), &f);
             let (mut p, mut m, mut v) = (Some(p), Some(m), Some(v));
-            shared += commit(&mut p, p2) + commit(&mut m, m2) + commit(&mut v, v2);
+            shared += write_back(&mut p, p2) + write_back(&mut m, m2) + write_back(&mut v, v2);
             s.params.extend(p);
             s.m.extend(m);
             s.v.extend(v);
