@@ -6,10 +6,16 @@ mod common;
 
 use burn::prelude::*;
 use burn::tensor::Distribution;
+use tiger_explorer::config::OptimizerChoice;
 use tiger_explorer::rqvae::RqVaeConfig;
+use tiger_explorer::train::device_optim::DeviceOptimizer;
 use tiger_explorer::train::rqvae_graph::{GraphMode, GraphTrainer};
 
-fn losses(graph: bool, device: &Device) -> (Vec<f32>, Vec<f32>, GraphMode) {
+fn adam() -> DeviceOptimizer {
+    DeviceOptimizer::new(OptimizerChoice::Adam, 1e-2)
+}
+
+fn losses(graph: bool, device: &Device, optim: DeviceOptimizer) -> (Vec<f32>, Vec<f32>, GraphMode) {
     device.seed(11);
     let config = RqVaeConfig::new(24)
         .with_hidden_dims(vec![32, 16])
@@ -17,7 +23,7 @@ fn losses(graph: bool, device: &Device) -> (Vec<f32>, Vec<f32>, GraphMode) {
         .with_codebook_size(16);
     let model = config.init(device);
     let data = Tensor::<2>::random([200, 24], Distribution::Normal(0.0, 1.0), device);
-    let mut trainer = GraphTrainer::new(&model, data, 32, 16, 1e-2).unwrap();
+    let mut trainer = GraphTrainer::new(&model, data, 32, 16, optim).unwrap();
     if !graph {
         trainer.force_eager();
     }
@@ -39,13 +45,14 @@ fn on_wgpu() {
     let Some(gpu) = common::gpu_or_skip() else {
         return;
     };
-    replayed_steps_train_like_eager_ones(&gpu);
+    replayed_steps_train_like_eager_ones(&gpu, adam());
+    replayed_steps_train_like_eager_ones(&gpu, DeviceOptimizer::new(OptimizerChoice::Adagrad, 0.1));
     a_cancelled_segment_leaves_the_next_run_recording(&gpu);
 }
 
-fn replayed_steps_train_like_eager_ones(gpu: &Device) {
-    let (eager, eager_usage, _) = losses(false, gpu);
-    let (replayed, usage, mode) = losses(true, gpu);
+fn replayed_steps_train_like_eager_ones(gpu: &Device, optim: DeviceOptimizer) {
+    let (eager, eager_usage, _) = losses(false, gpu, optim);
+    let (replayed, usage, mode) = losses(true, gpu, optim);
     println!("eager {eager:?}\nreplayed {replayed:?}\nmode {mode:?}");
     assert_eq!(mode, GraphMode::On);
     assert_eq!(eager, replayed);
@@ -55,7 +62,7 @@ fn replayed_steps_train_like_eager_ones(gpu: &Device) {
 /// On the CPU nothing is recorded: every step runs through the tensor API, and says why.
 #[test]
 fn the_cpu_steps_eagerly() {
-    let (losses, usage, mode) = losses(true, &Device::flex());
+    let (losses, usage, mode) = losses(true, &Device::flex(), adam());
     assert!(
         matches!(&mode, GraphMode::Off(why) if why.contains("no graph support")),
         "{mode:?}"
@@ -74,12 +81,12 @@ fn a_cancelled_segment_leaves_the_next_run_recording(gpu: &Device) {
         .with_codebook_size(8);
     let data = Tensor::<2>::random([64, 8], Distribution::Normal(0.0, 1.0), gpu);
     let rows: Vec<usize> = (0..10 * 16).map(|i| i % 64).collect();
-    let mut first = GraphTrainer::new(&config.init(gpu), data.clone(), 16, 8, 1e-2).unwrap();
+    let mut first = GraphTrainer::new(&config.init(gpu), data.clone(), 16, 8, adam()).unwrap();
     first.begin_segment(&rows);
     first.step().unwrap();
     first.step().unwrap();
     drop(first);
-    let mut second = GraphTrainer::new(&config.init(gpu), data, 16, 8, 1e-2).unwrap();
+    let mut second = GraphTrainer::new(&config.init(gpu), data, 16, 8, adam()).unwrap();
     second.begin_segment(&rows);
     for _ in 0..6 {
         second.step().unwrap();

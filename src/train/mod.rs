@@ -2,7 +2,7 @@
 
 pub mod checkpoint;
 pub mod context;
-pub mod device_adam;
+pub mod device_optim;
 pub mod device_rows;
 pub mod flat_params;
 pub mod graph_capture;

@@ -5,7 +5,7 @@
 //! (the loop ends one where it restarts dead codes). A segment uploads its batch schedule
 //! (`[steps, batch]` row indices) once; each step reads its row through a device counter. The
 //! first [`WARMUP`] steps of a segment run eagerly (they allocate what the recording reuses), the
-//! next is recorded, and every later one is a replay. Weights, Adam's moments, Adam's step count,
+//! next is recorded, and every later one is a replay. Weights, the optimiser's state, the step count,
 //! the schedule counter and the code usage (counted across segments until the loop resets it) are
 //! all updated in place, so the recorded launches keep
 //! reading and writing the same buffers. Where the backend has no graph support (the CPU) every
@@ -14,7 +14,7 @@
 use burn::prelude::*;
 use burn::tensor::IndexingUpdateOp;
 
-use super::device_adam::DeviceAdam;
+use super::device_optim::DeviceOptimizer;
 use super::flat_params;
 use super::graph_capture::{self, Recorded, write_back};
 pub use super::graph_capture::{GraphMode, NO_GRAPH_SUPPORT};
@@ -38,9 +38,10 @@ pub struct StepOutputs {
 struct State {
     /// Every float parameter, flat, in the module's visiting order.
     params: Vec<Tensor<1>>,
-    /// Adam's first moments, like `params`.
+    /// The optimiser's first state (Adam's first moments, Adagrad's sums of squares), like
+    /// `params`.
     m: Vec<Tensor<1>>,
-    /// Adam's second moments, like `params`.
+    /// Adam's second moments, like `params` (unused by Adagrad).
     v: Vec<Tensor<1>>,
     /// Steps taken, `[1]` (always present; an `Option` only so that updates can move it).
     t: Option<Tensor<1>>,
@@ -83,7 +84,7 @@ pub struct GraphTrainer {
     /// The model's structure; its own weights are never read.
     template: RqVae,
     state: State,
-    adam: DeviceAdam,
+    optim: DeviceOptimizer,
     /// The catalogue, `[rows, input_dim]`.
     data: Tensor<2>,
     batch: usize,
@@ -103,14 +104,14 @@ fn device_err(e: impl std::fmt::Display) -> String {
 }
 
 impl GraphTrainer {
-    /// Takes over `model`'s weights (copied into fresh buffers) with new Adam moments at learning
-    /// rate `lr`, to train on `data` (`[rows, input_dim]`) in batches of `batch` rows.
+    /// Takes over `model`'s weights (copied into fresh buffers) with fresh state for `optim`, to
+    /// train on `data` (`[rows, input_dim]`) in batches of `batch` rows.
     pub fn new(
         model: &RqVae,
         data: Tensor<2>,
         batch: usize,
         codebook_size: usize,
-        lr: f64,
+        optim: DeviceOptimizer,
     ) -> Result<Self, String> {
         let device = data.device();
         let template = model.valid();
@@ -145,7 +146,7 @@ impl GraphTrainer {
             },
             device,
             template,
-            adam: DeviceAdam::new(lr),
+            optim,
             data,
             batch,
             levels,
@@ -247,14 +248,14 @@ impl GraphTrainer {
         unsafe { recorded.replay() }?;
         seg.replays += 1;
         // A write that missed its buffer shows from the second replay on, which reads again
-        // what the first should have overwritten: Adam's count then stops going up.
+        // what the first should have overwritten: the step count then stops going up.
         if !self.checked && seg.replays == 2 {
             self.checked = true;
             let counted = self.fingerprint()?.first().copied().unwrap_or(0.0);
             let expected = self.steps as f32 + 1.0;
             if counted != expected {
                 return Err(format!(
-                    "a replayed step did not update its state in place (Adam's step count is \
+                    "a replayed step did not update its state in place (the step count is \
                      {counted}, expected {expected}); set TIGER_GRAPH=off"
                 ));
             }
@@ -262,8 +263,8 @@ impl GraphTrainer {
         Ok(out.clone())
     }
 
-    /// Adam's step count, the segment's schedule row, then the sum of every parameter, first
-    /// moment and second moment, read back (a summary of the state, for checks and tests).
+    /// The step count, the segment's schedule row, then the sum of every parameter and of each
+    /// of the optimiser's two states, read back (a summary of the state, for checks and tests).
     pub fn fingerprint(&self) -> Result<Vec<f32>, String> {
         let s = &self.state;
         let mut parts: Vec<Tensor<1>> = s.t.iter().cloned().collect();
@@ -318,7 +319,7 @@ impl GraphTrainer {
         let Some(t) = s.t.clone().map(|t| t.add_scalar(1.0)) else {
             return outputs;
         };
-        let f = self.adam.factors(&t);
+        let step = self.optim.begin_step(&t);
         shared += write_back(&mut s.t, t);
         let (params, m, v) = (
             std::mem::take(&mut s.params),
@@ -326,9 +327,12 @@ impl GraphTrainer {
             std::mem::take(&mut s.v),
         );
         for (((p, m), v), g) in params.into_iter().zip(m).zip(v).zip(grad_list) {
-            let (p2, m2, v2) = self.adam.update(p.clone(), g, m.clone(), v.clone(), &f);
+            let (p2, m2, v2) = step.update(p.clone(), g, m.clone(), v.clone());
             let (mut p, mut m, mut v) = (Some(p), Some(m), Some(v));
-            shared += write_back(&mut p, p2) + write_back(&mut m, m2) + write_back(&mut v, v2);
+            shared += write_back(&mut p, p2) + write_back(&mut m, m2);
+            if let Some(v2) = v2 {
+                shared += write_back(&mut v, v2);
+            }
             s.params.extend(p);
             s.m.extend(m);
             s.v.extend(v);

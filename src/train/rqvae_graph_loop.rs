@@ -3,6 +3,7 @@
 
 use rand::rngs::StdRng;
 
+use super::device_optim::DeviceOptimizer;
 use super::rqvae_graph::{GraphMode, GraphTrainer, NO_GRAPH_SUPPORT, StepOutputs};
 use super::rqvae_loop::{BatchOrder, Flow, RqVaeError, RqVaeEvent, Run, read_f32, step_stats};
 use super::rqvae_restart::reseed;
@@ -14,7 +15,7 @@ const MAX_SEGMENT: usize = 1000;
 /// Largest batch schedule of a segment (`steps × batch` indices of 8 bytes).
 const MAX_SCHEDULE_BYTES: usize = 64 << 20;
 
-/// Trains `model`'s weights (k-means initialised or not) with Adam by replayed steps. Returns the
+/// Trains `model`'s weights (k-means initialised or not) by replayed steps. Returns the
 /// model (without autodiff) and the last statistics.
 pub(super) fn run(
     run: &Run,
@@ -27,7 +28,8 @@ pub(super) fn run(
     let Some(data) = run.data.chunks().first().cloned() else {
         return Err(RqVaeError::Options("the catalogue is empty".into()));
     };
-    let mut trainer = GraphTrainer::new(model, data, run.batch, opts.codebook_size, opts.lr)
+    let optim = DeviceOptimizer::new(opts.optimizer, opts.lr);
+    let mut trainer = GraphTrainer::new(model, data, run.batch, opts.codebook_size, optim)
         .map_err(RqVaeError::Device)?;
     let restart = opts.dead_code_restart;
     let restart_until = opts.steps * 9 / 10;

@@ -157,9 +157,9 @@ pub fn train(
         model = kmeans_init(model, first, opts)?;
     }
 
-    // Adam on a catalogue in one buffer: the step is recorded once per segment and replayed
-    // (rqvae_graph). Adagrad, or a catalogue in several buffers, steps through the tensor API.
-    let graphed = opts.optimizer == OptimizerChoice::Adam && data.chunks().len() == 1;
+    // A catalogue in one buffer: the step is recorded once per segment and replayed
+    // (rqvae_graph). A catalogue in several buffers steps through the tensor API.
+    let graphed = data.chunks().len() == 1;
     let run = Run {
         data: &data,
         opts,
