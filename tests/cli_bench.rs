@@ -295,6 +295,9 @@ fn bench_run_with_dead_code_restarts_and_the_replay_probe_run_on_the_cpu() {
     );
     assert_eq!(rows.len(), 1);
     assert!(rows[0]["rate"].as_f64().unwrap() > 0.0, "{:?}", rows[0]);
+    // The row says which path the steps took: the CPU cannot record, so plain training.
+    let shape = rows[0]["shape"].as_str().unwrap();
+    assert!(shape.contains("; training;"), "{shape}");
 
     let out = bin()
         .args([

@@ -43,6 +43,8 @@ pub fn rqvae(
     let mut clock: Option<ThreadClock> = None;
     let mut timed: Option<Timed> = None;
     let mut profile = sampler::WorkloadProfile::start("rqvae");
+    // The last phase names the path the steps took (replayed, or step by step and why).
+    let mut path = String::from("training");
     rqvae_loop::train(&emb, &opts, device, &mut |e| {
         // Only where the loop has read losses back anyway: on a fusion backend a memory report
         // drains the queue of recorded operations, which at every step would cut fusion short.
@@ -50,6 +52,7 @@ pub fn rqvae(
             peak.sample(device);
         }
         match e {
+            RqVaeEvent::Phase(p) if p.starts_with("training") => path = p,
             RqVaeEvent::Step { step: 1, .. } => {
                 first = Some(start.elapsed().as_secs_f64());
                 profile.first_step();
@@ -80,7 +83,7 @@ pub fn rqvae(
         first,
         &peak,
         format!(
-            "{items} x {dim} -> {:?} -> {}, {} x {} codes, batch {}, {:?}, {steps} timed steps after {warmup}; {}",
+            "{items} x {dim} -> {:?} -> {}, {} x {} codes, batch {}, {:?}, {steps} timed steps after {warmup}; {path}; {}",
             opts.hidden_dims,
             opts.latent_dim,
             opts.levels,
