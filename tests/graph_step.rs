@@ -23,7 +23,7 @@ fn losses(graph: bool, device: &Device, optim: DeviceOptimizer) -> (Vec<f32>, Ve
         .with_codebook_size(16);
     let model = config.init(device);
     let data = Tensor::<2>::random([200, 24], Distribution::Normal(0.0, 1.0), device);
-    let mut trainer = GraphTrainer::new(&model, data, 32, 16, optim).unwrap();
+    let mut trainer = GraphTrainer::new(&model, data, 32, 16, optim);
     if !graph {
         trainer.force_eager();
     }
@@ -81,12 +81,12 @@ fn a_cancelled_segment_leaves_the_next_run_recording(gpu: &Device) {
         .with_codebook_size(8);
     let data = Tensor::<2>::random([64, 8], Distribution::Normal(0.0, 1.0), gpu);
     let rows: Vec<usize> = (0..10 * 16).map(|i| i % 64).collect();
-    let mut first = GraphTrainer::new(&config.init(gpu), data.clone(), 16, 8, adam()).unwrap();
+    let mut first = GraphTrainer::new(&config.init(gpu), data.clone(), 16, 8, adam());
     first.begin_segment(&rows);
     first.step().unwrap();
     first.step().unwrap();
     drop(first);
-    let mut second = GraphTrainer::new(&config.init(gpu), data, 16, 8, adam()).unwrap();
+    let mut second = GraphTrainer::new(&config.init(gpu), data, 16, 8, adam());
     second.begin_segment(&rows);
     for _ in 0..6 {
         second.step().unwrap();

@@ -112,7 +112,7 @@ impl GraphTrainer {
         batch: usize,
         codebook_size: usize,
         optim: DeviceOptimizer,
-    ) -> Result<Self, String> {
+    ) -> Self {
         let device = data.device();
         let template = model.valid();
         // Fresh buffers that nothing else references, so that every update can be in place.
@@ -136,7 +136,7 @@ impl GraphTrainer {
             Ok("off") => GraphMode::Off("TIGER_GRAPH=off".into()),
             _ => GraphMode::On,
         };
-        Ok(Self {
+        Self {
             state: State {
                 m: params.iter().map(zeros).collect(),
                 v: params.iter().map(zeros).collect(),
@@ -156,7 +156,7 @@ impl GraphTrainer {
             mode,
             steps: 0,
             checked: false,
-        })
+        }
     }
 
     /// Runs every later step eagerly (for comparisons).

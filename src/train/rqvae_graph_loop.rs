@@ -29,8 +29,7 @@ pub(super) fn run(
         return Err(RqVaeError::Options("the catalogue is empty".into()));
     };
     let optim = DeviceOptimizer::new(opts.optimizer, opts.lr);
-    let mut trainer = GraphTrainer::new(model, data, run.batch, opts.codebook_size, optim)
-        .map_err(RqVaeError::Device)?;
+    let mut trainer = GraphTrainer::new(model, data, run.batch, opts.codebook_size, optim);
     let restart = opts.dead_code_restart;
     let restart_until = opts.steps * 9 / 10;
     let mut last_stats = QuantizeStats::default();
