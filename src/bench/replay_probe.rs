@@ -7,12 +7,12 @@
 use std::time::Instant;
 
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
 use crate::train::options::Seq2SeqOptions;
-use crate::train::seq2seq_loop::model_config;
+use crate::train::seq2seq_loop::{model_config, new_optim};
 
 /// Steps per second of the eager step and of its replays.
 #[derive(Debug, Clone)]
@@ -44,10 +44,7 @@ pub fn seq2seq(
     let mask = Tensor::<2, Int>::ones([batch, src_len], device);
     let tgt_in = ints([batch, tgt_len], vocab, device);
     let labels = ints([batch, tgt_len], vocab, device);
-    let optim = AdamWConfig::new()
-        .with_weight_decay(opts.weight_decay as f32)
-        .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
-        .init();
+    let optim = new_optim(opts);
     let loss_fn = CrossEntropyLossConfig::new().init(&ad);
     let mut state = Some((model, optim));
     let mut step = move || -> Tensor<1> {

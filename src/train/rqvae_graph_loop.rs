@@ -5,8 +5,8 @@ use rand::rngs::StdRng;
 
 use super::device_optim::DeviceOptimizer;
 use super::rqvae_graph::{GraphMode, GraphTrainer, NO_GRAPH_SUPPORT, StepOutputs};
-use super::rqvae_loop::{BatchOrder, Flow, RqVaeError, RqVaeEvent, Run, read_f32, step_stats};
-use super::rqvae_restart::reseed;
+use super::rqvae_loop::{BatchOrder, Flow, RqVaeError, RqVaeEvent, Run, step_stats};
+use super::rqvae_restart::{reseeded, used_from_counts};
 use crate::rqvae::{QuantizeStats, RqVae};
 
 /// Longest segment when no restart ends one sooner.
@@ -105,32 +105,21 @@ fn stats(
     step_stats(&trainer.model(), run, out.recon.clone(), &out.quant, step)
 }
 
-/// Re-seeds the codes no step of the segment chose from the last step's residuals (see the
-/// tensor-API loop's restart, which does the same from a window of codes).
+/// Re-seeds the codes no step since the last restart chose, from the last step's residuals (as
+/// the tensor-API loop does from a window of codes).
 fn restart_dead_codes(
     trainer: &mut GraphTrainer,
     out: &StepOutputs,
     run: &Run,
     rng: &mut StdRng,
 ) -> Result<(), RqVaeError> {
-    let (k, d) = (run.opts.codebook_size, run.opts.latent_dim);
-    let usage = trainer.usage().map_err(RqVaeError::Device)?;
-    let model = trainer.model();
-    let mut fresh = Vec::new();
-    for (level, counts) in usage.chunks_exact(k.max(1)).enumerate() {
-        let used: Vec<bool> = counts.iter().map(|&c| c > 0.0).collect();
-        if used.iter().all(|&u| u) {
-            continue;
-        }
-        let (Some(res), Some(cb)) = (out.residuals.get(level), model.codebooks.get(level)) else {
-            continue;
-        };
-        let res = read_f32(res.clone())?;
-        let mut cb = read_f32(cb.val())?;
-        reseed(&mut cb, &used, &res, d, rng);
-        fresh.push((level, cb));
-    }
-    drop(model);
+    let used = used_from_counts(
+        &trainer.usage().map_err(RqVaeError::Device)?,
+        run.opts.codebook_size,
+    );
+    let codebooks: Vec<_> = trainer.model().codebooks.iter().map(|c| c.val()).collect();
+    let fresh = reseeded(&used, &out.residuals, &codebooks, run.opts.latent_dim, rng)?;
+    drop(codebooks);
     for (level, cb) in fresh {
         trainer
             .set_codebook(level, cb)

@@ -106,7 +106,7 @@ pub fn model_config(opts: &Seq2SeqOptions, vocab_size: usize) -> Seq2SeqConfig {
 }
 
 /// AdamW with the options' weight decay and gradient-norm clipping at 1.
-fn new_optim(opts: &Seq2SeqOptions) -> burn::optim::ModuleOptimizer {
+pub fn new_optim(opts: &Seq2SeqOptions) -> burn::optim::ModuleOptimizer {
     AdamWConfig::new()
         .with_weight_decay(opts.weight_decay as f32)
         .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
