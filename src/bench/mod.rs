@@ -4,6 +4,7 @@
 //! table row and as JSON. Every timed window ends with a read-back from the device, so queued GPU
 //! work is inside the measurement.
 
+pub mod attention;
 pub mod cycles;
 pub mod infer;
 pub mod launch;

@@ -26,6 +26,8 @@ pub enum BenchTarget {
     Cycles(bench_probe::CyclesArgs),
     /// The matrix products of a training step alone: forward, weight gradient whole or split.
     Matmul(bench_probe::MatmulArgs),
+    /// The attention core of a training step alone, forward and backward, at T5's shapes.
+    Attention(bench_probe::AttentionArgs),
     /// Frame rate of the embedding map's WGSL point renderer, drawn offscreen on the GPU.
     Map(MapArgs),
     /// Fixed costs of one small launch and of a read-back (what single-query beam search is
@@ -144,6 +146,7 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
             bench_probe::cycles(args, shapes)
         }
         BenchTarget::Matmul(args) => bench_probe::matmul(args),
+        BenchTarget::Attention(args) => bench_probe::attention(args),
         BenchTarget::Ratio(args) => ratio(args),
         BenchTarget::ReplayProbe(args) => {
             let chosen = super::device(args.device);

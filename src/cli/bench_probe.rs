@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use tiger_explorer::bench::{cycles, matmul};
+use tiger_explorer::bench::{attention, cycles, matmul};
 use tiger_explorer::config::QuantizeOptions;
 use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::train::options::Seq2SeqOptions;
@@ -33,6 +33,26 @@ pub struct MatmulArgs {
     /// One JSON object per case.
     #[arg(long)]
     json: bool,
+}
+
+/// Options of `bench attention`.
+#[derive(clap::Args, Debug)]
+pub struct AttentionArgs {
+    /// Histories per batch.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Source length (history tokens plus the user token).
+    #[arg(long, default_value_t = 81)]
+    src: usize,
+    /// Target length.
+    #[arg(long, default_value_t = 4)]
+    tgt: usize,
+    /// Timed calls per case.
+    #[arg(long, default_value_t = 20)]
+    reps: usize,
+    /// Device.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    device: DeviceChoice,
 }
 
 /// Options of `bench cycles`.
@@ -159,6 +179,22 @@ pub fn matmul(args: MatmulArgs) -> anyhow::Result<()> {
             }
         },
     )
+    .map_err(anyhow::Error::msg)?;
+    Ok(())
+}
+
+/// `bench attention`: the attention core of a training step, timed alone.
+pub fn attention(args: AttentionArgs) -> anyhow::Result<()> {
+    let chosen = super::device(args.device);
+    let sizes = [args.batch, args.src, args.tgt];
+    if sizes.iter().any(|&n| n == 0 || n > 4096) || args.reps == 0 {
+        anyhow::bail!("--batch, --src and --tgt must be 1..4096 and --reps at least 1");
+    }
+    println!("device: {}", chosen.description);
+    let shapes = attention::t5_shapes(args.batch, args.src, args.tgt);
+    attention::run(&chosen.device, &shapes, args.reps, |r| {
+        println!("{:<60} {:>9.3} ms {:>8.2} TFLOP/s", r.case, r.ms, r.tflops);
+    })
     .map_err(anyhow::Error::msg)?;
     Ok(())
 }

@@ -98,20 +98,40 @@ impl Attention {
             let out = self.forward_kv(query.reshape([kb, g * tq, d_model]), k, v, bias);
             return out.reshape([b, tq, d_model]);
         }
-        let tk = k.dims()[2];
         let (h, dh) = (self.heads, self.d_head);
         let q = linear::forward(&self.q, query)
             .reshape([b, tq, h, dh])
             .swap_dims(1, 2);
-        let scores = q.matmul(k.transpose()).div_scalar((dh as f32).sqrt());
-        let [bb, bh, bq, bk] = bias.dims();
-        let bias = if [bb, bh, bq, bk] == [b, h, tq, tk] {
-            bias
-        } else {
-            bias.expand([b, h, tq, tk])
-        };
-        let weights = self.dropout.forward(activation::softmax(scores + bias, 3));
-        let out = weights.matmul(v).swap_dims(1, 2).reshape([b, tq, h * dh]);
+        let out = attend(q, k, v, bias, &self.dropout)
+            .swap_dims(1, 2)
+            .reshape([b, tq, h * dh]);
         linear::forward(&self.o, out)
     }
+}
+
+/// The attention core: scaled dot-product scores plus `bias`, softmax over keys, dropout on the
+/// weights, weighted sum of the values. `q`: `[batch, heads, tq, d_head]`, `k`, `v`: `[batch,
+/// heads, tk, d_head]`, `bias` broadcastable to `[batch, heads, tq, tk]` → `[batch, heads, tq,
+/// d_head]`.
+pub fn attend(
+    q: Tensor<4>,
+    k: Tensor<4>,
+    v: Tensor<4>,
+    bias: Tensor<4>,
+    dropout: &Dropout,
+) -> Tensor<4> {
+    if let Some(out) = super::flash::attend(&q, &k, &v, &bias, dropout) {
+        return out;
+    }
+    let [b, h, tq, dh] = q.dims();
+    let tk = k.dims()[2];
+    let scores = q.matmul(k.transpose()).div_scalar((dh as f32).sqrt());
+    let [bb, bh, bq, bk] = bias.dims();
+    let bias = if [bb, bh, bq, bk] == [b, h, tq, tk] {
+        bias
+    } else {
+        bias.expand([b, h, tq, tk])
+    };
+    let weights = dropout.forward(activation::softmax(scores + bias, 3));
+    weights.matmul(v)
 }

@@ -3,6 +3,7 @@
 pub mod attention;
 pub mod batch;
 pub mod evaluate;
+pub mod flash;
 pub mod fused_layer;
 pub mod linear;
 pub mod model;

@@ -35,7 +35,7 @@ mod ops;
 mod path;
 mod rows;
 mod select;
-mod switch;
+pub(crate) mod switch;
 
 pub use ops::FusedRowOps;
 pub use path::{FusedMemory, FusedModel};

@@ -1,0 +1,199 @@
+//! The kernels launched on burn's cube backend: layouts read from the tensors' strides (a copy
+//! only where a row is not four-float aligned), outputs allocated contiguous.
+
+use burn::backend::tensor::FloatTensor;
+use burn::tensor::Shape;
+use burn_cubecl::CubeBackend;
+use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
+use cubecl::prelude::*;
+
+use super::kernels::{
+    Consts, ROWS, RowLayoutLaunch, SizesLaunch, backward_key_kernel, backward_query_kernel,
+    forward_kernel,
+};
+use super::ops::{FlashAttention, FlashKernels, rows_shape};
+
+type CubeTensor = FloatTensor<CubeBackend>;
+
+fn empty(like: &CubeTensor, shape: Shape) -> CubeTensor {
+    empty_device_contiguous_dtype(like.client.clone(), like.device.clone(), shape, like.dtype)
+}
+
+/// `t` (`[batch, heads, len, d]`) with rows the kernels can read as four-float vectors, and where
+/// they are.
+fn rows(t: CubeTensor) -> (CubeTensor, [u32; 3]) {
+    let ok = |t: &CubeTensor| {
+        let s = t.meta.strides();
+        s[3] == 1 && s[..3].iter().all(|x| x % 4 == 0)
+    };
+    let t = if ok(&t) { t } else { into_contiguous(t) };
+    let s = t.meta.strides();
+    let layout = [(s[0] / 4) as u32, (s[1] / 4) as u32, (s[2] / 4) as u32];
+    (t, layout)
+}
+
+fn lay([sb, sh, si]: [u32; 3]) -> RowLayoutLaunch {
+    RowLayoutLaunch::new(sb, sh, si)
+}
+
+/// The launch sizes, with `bias`'s strides (0 where it broadcasts).
+fn sizes(q: &CubeTensor, k: &CubeTensor, bias: &CubeTensor) -> [u32; 7] {
+    let [_, heads, tq, _] = q.meta.shape().dims::<4>();
+    let tk = k.meta.shape()[2];
+    let shape = bias.meta.shape();
+    let strides = bias.meta.strides();
+    let st = |x: usize| if shape[x] == 1 { 0 } else { strides[x] as u32 };
+    [
+        heads as u32,
+        tq as u32,
+        tk as u32,
+        st(0),
+        st(1),
+        st(2),
+        st(3),
+    ]
+}
+
+fn sz([heads, tq, tk, bb, bh, bq, bk]: [u32; 7]) -> SizesLaunch {
+    SizesLaunch::new(heads, tq, tk, bb, bh, bq, bk)
+}
+
+fn consts(d: usize, threshold: usize) -> Consts {
+    Consts {
+        d4: d / 4,
+        dropout: threshold > 0,
+        threshold: threshold.min(u32::MAX as usize) as u32,
+    }
+}
+
+fn grid(len: usize, batch_heads: usize) -> CubeCount {
+    CubeCount::Static(len.div_ceil(ROWS) as u32, batch_heads as u32, 1)
+}
+
+impl FlashKernels for CubeBackend {
+    fn flash_forward(
+        q: CubeTensor,
+        k: CubeTensor,
+        v: CubeTensor,
+        bias: CubeTensor,
+        seed: CubeTensor,
+        threshold: usize,
+    ) -> (CubeTensor, CubeTensor) {
+        let [b, h, tq, d] = q.meta.shape().dims::<4>();
+        let out = empty(&q, rows_shape(q.meta.shape()));
+        let lse = empty(&q, Shape::new([b, h, tq]));
+        if b * h * tq == 0 {
+            return (out, lse);
+        }
+        let size = sizes(&q, &k, &bias);
+        let (q, qa) = rows(q);
+        let (k, ka) = rows(k);
+        let (v, va) = rows(v);
+        forward_kernel::launch(
+            &out.client,
+            grid(tq, b * h),
+            CubeDim::new_1d(ROWS as u32),
+            q.into_tensor_arg(),
+            k.into_tensor_arg(),
+            v.into_tensor_arg(),
+            bias.into_tensor_arg(),
+            into_contiguous(seed).into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            lse.clone().into_tensor_arg(),
+            lay(qa),
+            lay(ka),
+            lay(va),
+            sz(size),
+            consts(d, threshold),
+            burn::backend::cubecl::dtype_to_storage_type(out.dtype),
+        );
+        (out, lse)
+    }
+
+    fn flash_backward(
+        q: CubeTensor,
+        k: CubeTensor,
+        v: CubeTensor,
+        bias: CubeTensor,
+        seed: CubeTensor,
+        out: CubeTensor,
+        lse: CubeTensor,
+        dout: CubeTensor,
+        threshold: usize,
+    ) -> (CubeTensor, CubeTensor, CubeTensor, CubeTensor) {
+        let [b, h, tq, d] = q.meta.shape().dims::<4>();
+        let tk = k.meta.shape()[2];
+        let dq = empty(&q, rows_shape(q.meta.shape()));
+        let dk = empty(&k, rows_shape(k.meta.shape()));
+        let dv = empty(&k, rows_shape(k.meta.shape()));
+        let ds = empty(&q, Shape::new([b, h, tq, tk]));
+        if b * h * tq * tk == 0 {
+            return (dq, dk, dv, ds);
+        }
+        let pd = empty(&q, Shape::new([b, h, tq, tk]));
+        let size = sizes(&q, &k, &bias);
+        let c = consts(d, threshold);
+        let dtype = burn::backend::cubecl::dtype_to_storage_type(q.dtype);
+        let (q, qa) = rows(q);
+        let (k, ka) = rows(k);
+        let (v, va) = rows(v);
+        let (out, oa) = rows(out);
+        let (dout, ga) = rows(dout);
+        let client = q.client.clone();
+        backward_query_kernel::launch(
+            &client,
+            grid(tq, b * h),
+            CubeDim::new_1d(ROWS as u32),
+            q.clone().into_tensor_arg(),
+            k.into_tensor_arg(),
+            v.into_tensor_arg(),
+            bias.into_tensor_arg(),
+            into_contiguous(seed).into_tensor_arg(),
+            out.into_tensor_arg(),
+            dout.clone().into_tensor_arg(),
+            into_contiguous(lse).into_tensor_arg(),
+            ds.clone().into_tensor_arg(),
+            pd.clone().into_tensor_arg(),
+            dq.clone().into_tensor_arg(),
+            lay(qa),
+            lay(ka),
+            lay(va),
+            lay(oa),
+            lay(ga),
+            sz(size),
+            c,
+            dtype,
+        );
+        backward_key_kernel::launch(
+            &client,
+            grid(tk, b * h),
+            CubeDim::new_1d(ROWS as u32),
+            q.into_tensor_arg(),
+            dout.into_tensor_arg(),
+            ds.clone().into_tensor_arg(),
+            pd.into_tensor_arg(),
+            dk.clone().into_tensor_arg(),
+            dv.clone().into_tensor_arg(),
+            lay(qa),
+            lay(ga),
+            sz(size),
+            c,
+            dtype,
+        );
+        (dq, dk, dv, ds)
+    }
+}
+
+impl FlashAttention for CubeBackend {
+    fn flash_attention(
+        q: CubeTensor,
+        k: CubeTensor,
+        v: CubeTensor,
+        bias: CubeTensor,
+        seed: CubeTensor,
+        threshold: usize,
+    ) -> CubeTensor {
+        Self::flash_forward(q, k, v, bias, seed, threshold).0
+    }
+}

@@ -1,0 +1,396 @@
+//! The training attention kernels (CubeCL): forward with an online softmax, and the backward in
+//! two passes (per query row, then per key row). A thread owns one row and keeps its vectors in
+//! registers; keys/values (forward, first backward pass) or queries (second backward pass) stream
+//! through shared memory in tiles of [`TILE`] rows. Dropout on the attention weights draws its
+//! mask from a hash of the call's seed and the weight's index, so the backward pass regenerates
+//! the forward's mask instead of storing it.
+
+use cubecl::prelude::*;
+
+/// Four floats, the unit the kernels read and accumulate.
+pub type F4<F> = Vector<F, Const<4>>;
+
+/// Rows of keys (or queries) per shared-memory tile.
+pub const TILE: usize = 32;
+
+/// Threads (rows) per workgroup.
+pub const ROWS: usize = 64;
+
+/// Where the rows of a `[batch, heads, len, d_head]` tensor are, in four-float vectors: row `i`
+/// of head `h` of batch `b` starts at `b·sb + h·sh + i·si` (its `d_head / 4` vectors contiguous).
+#[derive(CubeType, CubeLaunch, Clone, Copy, Debug)]
+pub struct RowLayout {
+    /// Batch stride.
+    pub sb: u32,
+    /// Head stride.
+    pub sh: u32,
+    /// Row stride.
+    pub si: u32,
+}
+
+/// Runtime sizes of a launch: heads, query and key lengths, and the bias strides in floats
+/// (0 on a broadcast dimension) for batch, head, query, key.
+#[derive(CubeType, CubeLaunch, Clone, Copy, Debug)]
+pub struct Sizes {
+    /// Heads.
+    pub heads: u32,
+    /// Query rows.
+    pub tq: u32,
+    /// Key rows.
+    pub tk: u32,
+    /// Bias stride over the batch.
+    pub bb: u32,
+    /// Bias stride over heads.
+    pub bh: u32,
+    /// Bias stride over query rows.
+    pub bq: u32,
+    /// Bias stride over keys.
+    pub bk: u32,
+}
+
+/// Compile-time shape of a launch: the head width and dropout.
+#[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct Consts {
+    /// Vectors per head (`d_head / 4`).
+    pub d4: usize,
+    /// Dropout on: weights whose hash is below `threshold` are dropped.
+    pub dropout: bool,
+    /// `p · 2³²` for dropout probability `p`.
+    pub threshold: u32,
+}
+
+/// A 32-bit integer hash (a multiply–xorshift mixer with good avalanche).
+#[cube]
+pub fn mix(x: u32) -> u32 {
+    let mut h = x;
+    h ^= h >> 16;
+    h *= 0x7feb_352d;
+    h ^= h >> 15;
+    h *= 0x846c_a68b;
+    h ^= h >> 16;
+    h
+}
+
+/// Whether weight `(bh, i, j)` survives dropout under `seed`.
+#[cube]
+pub fn kept(seed: u32, bh: u32, i: u32, j: u32, tq: u32, tk: u32, #[comptime] c: Consts) -> bool {
+    let idx = (bh * tq + i) * tk + j;
+    mix(idx ^ mix(seed)) >= c.threshold
+}
+
+/// Horizontal sum of a vector.
+#[cube]
+fn hsum<F: Float>(v: F4<F>) -> F {
+    (v.extract(0usize) + v.extract(1usize)) + (v.extract(2usize) + v.extract(3usize))
+}
+
+/// Loads rows `r0 .. r0 + TILE` (those below `len`; row `r` at vector `base + r · si`) of `src`
+/// into `dst` (`TILE · d4` vectors), all threads sharing the work.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn load_tile<F: Float>(
+    src: &Tensor<F4<F>>,
+    base: u32,
+    si: u32,
+    r0: u32,
+    len: u32,
+    dst: &mut Shared<[F4<F>]>,
+    #[comptime] d4: usize,
+) {
+    let mut e = UNIT_POS_X as usize;
+    while e < TILE * d4 {
+        let r = r0 + (e / d4) as u32;
+        if r < len {
+            dst[e] = src[(base + r * si) as usize + e % d4];
+        }
+        e += ROWS;
+    }
+}
+
+/// Forward: `out[b, i, h] = Σ_j drop(softmax_j(q_i·k_j / √d + bias_ij)) v_j` for every query row
+/// `i` of `q` (`[batch, heads, tq, d]` as `qa` says), keys and values `[batch, heads, tk, d]`,
+/// `bias` broadcast by its strides; `out` is `[batch, tq, heads, d]` contiguous and `lse`
+/// `[batch, heads, tq]` the log-sum-exp of each row's scores (for the backward). `seed[0]` seeds
+/// the dropout mask. Grid: `(⌈tq / ROWS⌉, batch · heads)`, [`ROWS`] threads.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn forward_kernel<F: Float>(
+    q: &Tensor<F4<F>>,
+    k: &Tensor<F4<F>>,
+    v: &Tensor<F4<F>>,
+    bias: &Tensor<F>,
+    seed: &Tensor<F>,
+    out: &mut Tensor<F4<F>>,
+    lse: &mut Tensor<F>,
+    qa: RowLayout,
+    ka: RowLayout,
+    va: RowLayout,
+    sizes: Sizes,
+    #[comptime] c: Consts,
+    #[define(F)] _dtype: ElemType,
+) {
+    let scale = F::new(comptime!(1.0f32 / ((4 * c.d4) as f32).sqrt()));
+    let bh = CUBE_POS_Y;
+    let b = bh / sizes.heads;
+    let h = bh % sizes.heads;
+    let i = CUBE_POS_X * ROWS as u32 + UNIT_POS_X;
+    let active = i < sizes.tq;
+    let s0 = u32::cast_from(seed[0]);
+    let inv_keep = F::new(1.0) / (F::new(1.0) - F::cast_from(c.threshold) / F::new(4294967296.0));
+    let mut qr = Array::<F4<F>>::new(c.d4);
+    let mut acc = Array::<F4<F>>::new(c.d4);
+    #[unroll]
+    for x in 0..c.d4 {
+        acc[x] = F4::<F>::new(F::new(0.0));
+        qr[x] = F4::<F>::new(F::new(0.0));
+    }
+    if active {
+        let base = (b * qa.sb + h * qa.sh + i * qa.si) as usize;
+        #[unroll]
+        for x in 0..c.d4 {
+            qr[x] = q[base + x] * F4::<F>::new(scale);
+        }
+    }
+    let boff = b * sizes.bb + h * sizes.bh + i * sizes.bq;
+    let mut m = F::new(-3.0e38);
+    let mut l = F::new(0.0);
+    let mut ks = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
+    let mut vs = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
+    let mut j0 = 0u32;
+    while j0 < sizes.tk {
+        load_tile::<F>(k, b * ka.sb + h * ka.sh, ka.si, j0, sizes.tk, &mut ks, c.d4);
+        load_tile::<F>(v, b * va.sb + h * va.sh, va.si, j0, sizes.tk, &mut vs, c.d4);
+        sync_cube();
+        if active {
+            let n = (sizes.tk - j0).min(TILE as u32);
+            for jj in 0..n {
+                let j = j0 + jj;
+                let row = jj as usize * c.d4;
+                let mut s4 = F4::<F>::new(F::new(0.0));
+                #[unroll]
+                for x in 0..c.d4 {
+                    s4 += qr[x] * ks[row + x];
+                }
+                let s = hsum::<F>(s4) + bias[(boff + j * sizes.bk) as usize];
+                if s > m {
+                    let corr = (m - s).exp();
+                    l *= corr;
+                    #[unroll]
+                    for x in 0..c.d4 {
+                        acc[x] *= F4::<F>::new(corr);
+                    }
+                    m = s;
+                }
+                let p = (s - m).exp();
+                l += p;
+                let mut w = p;
+                if comptime!(c.dropout) {
+                    w = select(
+                        kept(s0, bh, i, j, sizes.tq, sizes.tk, c),
+                        p * inv_keep,
+                        F::new(0.0),
+                    );
+                }
+                #[unroll]
+                for x in 0..c.d4 {
+                    acc[x] += F4::<F>::new(w) * vs[row + x];
+                }
+            }
+        }
+        sync_cube();
+        j0 += TILE as u32;
+    }
+    if active {
+        let inv = F::new(1.0) / l;
+        let base = (((b * sizes.tq + i) * sizes.heads + h) as usize) * c.d4;
+        #[unroll]
+        for x in 0..c.d4 {
+            out[base + x] = acc[x] * F4::<F>::new(inv);
+        }
+        lse[(bh * sizes.tq + i) as usize] = m + l.ln();
+    }
+}
+
+/// Backward, per query row: with `dout` the gradient of `out` (both `[batch, heads, tq, d]`, as
+/// `oa` and `ga` say) and `lse` from the forward, writes the score gradients `ds[b, h, i, j] = P_ij ·
+/// (dP_ij − Σ_d dout_i·out_i)` (`[batch, heads, tq, tk]`, also the bias gradient), the dropped,
+/// rescaled weights `pd` (same shape, for the value gradient), and the query gradient `dq`
+/// (`[batch, tq, heads, d]`). Grid as [`forward_kernel`].
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn backward_query_kernel<F: Float>(
+    q: &Tensor<F4<F>>,
+    k: &Tensor<F4<F>>,
+    v: &Tensor<F4<F>>,
+    bias: &Tensor<F>,
+    seed: &Tensor<F>,
+    out: &Tensor<F4<F>>,
+    dout: &Tensor<F4<F>>,
+    lse: &Tensor<F>,
+    ds: &mut Tensor<F>,
+    pd: &mut Tensor<F>,
+    dq: &mut Tensor<F4<F>>,
+    qa: RowLayout,
+    ka: RowLayout,
+    va: RowLayout,
+    oa: RowLayout,
+    ga: RowLayout,
+    sizes: Sizes,
+    #[comptime] c: Consts,
+    #[define(F)] _dtype: ElemType,
+) {
+    let scale = F::new(comptime!(1.0f32 / ((4 * c.d4) as f32).sqrt()));
+    let bh = CUBE_POS_Y;
+    let b = bh / sizes.heads;
+    let h = bh % sizes.heads;
+    let i = CUBE_POS_X * ROWS as u32 + UNIT_POS_X;
+    let active = i < sizes.tq;
+    let s0 = u32::cast_from(seed[0]);
+    let inv_keep = F::new(1.0) / (F::new(1.0) - F::cast_from(c.threshold) / F::new(4294967296.0));
+    let mut qr = Array::<F4<F>>::new(c.d4);
+    let mut dor = Array::<F4<F>>::new(c.d4);
+    let mut dqa = Array::<F4<F>>::new(c.d4);
+    #[unroll]
+    for x in 0..c.d4 {
+        qr[x] = F4::<F>::new(F::new(0.0));
+        dor[x] = F4::<F>::new(F::new(0.0));
+        dqa[x] = F4::<F>::new(F::new(0.0));
+    }
+    let obase = (((b * sizes.tq + i) * sizes.heads + h) as usize) * c.d4;
+    let mut delta = F::new(0.0);
+    let mut li = F::new(0.0);
+    if active {
+        let base = (b * qa.sb + h * qa.sh + i * qa.si) as usize;
+        let ob = (b * oa.sb + h * oa.sh + i * oa.si) as usize;
+        let gb = (b * ga.sb + h * ga.sh + i * ga.si) as usize;
+        let mut d4 = F4::<F>::new(F::new(0.0));
+        #[unroll]
+        for x in 0..c.d4 {
+            qr[x] = q[base + x] * F4::<F>::new(scale);
+            dor[x] = dout[gb + x];
+            d4 += dor[x] * out[ob + x];
+        }
+        delta = hsum::<F>(d4);
+        li = lse[(bh * sizes.tq + i) as usize];
+    }
+    let boff = b * sizes.bb + h * sizes.bh + i * sizes.bq;
+    let srow = (bh * sizes.tq + i) * sizes.tk;
+    let mut ks = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
+    let mut vs = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
+    let mut j0 = 0u32;
+    while j0 < sizes.tk {
+        load_tile::<F>(k, b * ka.sb + h * ka.sh, ka.si, j0, sizes.tk, &mut ks, c.d4);
+        load_tile::<F>(v, b * va.sb + h * va.sh, va.si, j0, sizes.tk, &mut vs, c.d4);
+        sync_cube();
+        if active {
+            let n = (sizes.tk - j0).min(TILE as u32);
+            for jj in 0..n {
+                let j = j0 + jj;
+                let row = jj as usize * c.d4;
+                let mut s4 = F4::<F>::new(F::new(0.0));
+                let mut g4 = F4::<F>::new(F::new(0.0));
+                #[unroll]
+                for x in 0..c.d4 {
+                    s4 += qr[x] * ks[row + x];
+                    g4 += dor[x] * vs[row + x];
+                }
+                let p = (hsum::<F>(s4) + bias[(boff + j * sizes.bk) as usize] - li).exp();
+                let mut dp = hsum::<F>(g4);
+                let mut pdrop = p;
+                if comptime!(c.dropout) {
+                    let keep = kept(s0, bh, i, j, sizes.tq, sizes.tk, c);
+                    dp = select(keep, dp * inv_keep, F::new(0.0));
+                    pdrop = select(keep, p * inv_keep, F::new(0.0));
+                }
+                let g = p * (dp - delta);
+                ds[(srow + j) as usize] = g;
+                pd[(srow + j) as usize] = pdrop;
+                #[unroll]
+                for x in 0..c.d4 {
+                    dqa[x] += F4::<F>::new(g) * ks[row + x];
+                }
+            }
+        }
+        sync_cube();
+        j0 += TILE as u32;
+    }
+    if active {
+        #[unroll]
+        for x in 0..c.d4 {
+            dq[obase + x] = dqa[x] * F4::<F>::new(scale);
+        }
+    }
+}
+
+/// Backward, per key row: `dk_j = Σ_i ds_ij q_i / √d` and `dv_j = Σ_i pd_ij dout_i` from the
+/// first pass's `ds` and `pd` (`q`, `dout` as `qa`, `ga` say); `dk`, `dv` are `[batch, tk, heads, d]` contiguous. Grid `(⌈tk /
+/// ROWS⌉, batch · heads)`, [`ROWS`] threads.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn backward_key_kernel<F: Float>(
+    q: &Tensor<F4<F>>,
+    dout: &Tensor<F4<F>>,
+    ds: &Tensor<F>,
+    pd: &Tensor<F>,
+    dk: &mut Tensor<F4<F>>,
+    dv: &mut Tensor<F4<F>>,
+    qa: RowLayout,
+    ga: RowLayout,
+    sizes: Sizes,
+    #[comptime] c: Consts,
+    #[define(F)] _dtype: ElemType,
+) {
+    let scale = F::new(comptime!(1.0f32 / ((4 * c.d4) as f32).sqrt()));
+    let bh = CUBE_POS_Y;
+    let b = bh / sizes.heads;
+    let h = bh % sizes.heads;
+    let j = CUBE_POS_X * ROWS as u32 + UNIT_POS_X;
+    let active = j < sizes.tk;
+    let mut dka = Array::<F4<F>>::new(c.d4);
+    let mut dva = Array::<F4<F>>::new(c.d4);
+    #[unroll]
+    for x in 0..c.d4 {
+        dka[x] = F4::<F>::new(F::new(0.0));
+        dva[x] = F4::<F>::new(F::new(0.0));
+    }
+    let mut qs = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
+    let mut os = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
+    let mut i0 = 0u32;
+    while i0 < sizes.tq {
+        load_tile::<F>(q, b * qa.sb + h * qa.sh, qa.si, i0, sizes.tq, &mut qs, c.d4);
+        load_tile::<F>(
+            dout,
+            b * ga.sb + h * ga.sh,
+            ga.si,
+            i0,
+            sizes.tq,
+            &mut os,
+            c.d4,
+        );
+        sync_cube();
+        if active {
+            let n = (sizes.tq - i0).min(TILE as u32);
+            for ii in 0..n {
+                let at = ((bh * sizes.tq + i0 + ii) * sizes.tk + j) as usize;
+                let g = F4::<F>::new(ds[at]);
+                let w = F4::<F>::new(pd[at]);
+                let row = ii as usize * c.d4;
+                #[unroll]
+                for x in 0..c.d4 {
+                    dka[x] += g * qs[row + x];
+                    dva[x] += w * os[row + x];
+                }
+            }
+        }
+        sync_cube();
+        i0 += TILE as u32;
+    }
+    if active {
+        let base = (((b * sizes.tk + j) * sizes.heads + h) as usize) * c.d4;
+        #[unroll]
+        for x in 0..c.d4 {
+            dk[base + x] = dka[x] * F4::<F>::new(scale);
+            dv[base + x] = dva[x];
+        }
+    }
+}

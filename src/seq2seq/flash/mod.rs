@@ -1,0 +1,106 @@
+//! Attention for training in three kernels (CubeCL) instead of the tensor path's chain of
+//! products, softmax, dropout and layout copies.
+//!
+//! The tensor path materialises the scores, the weights and the dropout mask of every head, and
+//! each of its batched products over 81 × 81 scores ran at a small fraction of the GPU
+//! (`bench attention`, `docs/benchmarks.md`). Here:
+//! - [`kernels::forward_kernel`]: a thread per query row keeps its query and output in
+//!   registers and streams the keys and values through shared memory with an online softmax;
+//!   it writes the output in `[batch, len, heads, d]` order (what the output projection reads)
+//!   and each row's log-sum-exp;
+//! - [`kernels::backward_query_kernel`] recomputes each row's weights from the log-sum-exp and
+//!   writes the score gradients (the bias gradient too) and the query gradient;
+//! - [`kernels::backward_key_kernel`] sums the key and value gradients per key row.
+//!
+//! Dropout on the weights hashes the call's seed (drawn from burn's seeded generator) with each
+//! weight's index, so the backward pass regenerates the forward's mask. The operations are burn
+//! backend extensions ([`ops`]) ordered in the fusion stream; [`autodiff`] records the backward.
+//! [`attend`] picks this path on the GPU for head widths up to 64 (a multiple of 4) unless
+//! `TIGER_FLASH=off`; the tensor path runs elsewhere.
+
+mod autodiff;
+mod backend;
+pub mod kernels;
+pub mod ops;
+
+use burn::backend::Dispatch;
+use burn::nn::Dropout;
+use burn::prelude::*;
+use burn::tensor::Distribution;
+
+use super::fused_layer::switch::Switch;
+use ops::FlashAttention;
+
+/// Environment variable that turns the fused training attention off (`off`).
+pub const SWITCH_ENV: &str = "TIGER_FLASH";
+
+static SWITCH: Switch = Switch::new(SWITCH_ENV);
+
+/// Makes [`attend`] take (or not) the fused path whatever [`SWITCH_ENV`] says (`None`: follow it
+/// again): tests compare both paths in one process.
+pub fn force(on: Option<bool>) {
+    SWITCH.force(on);
+}
+
+/// Widest head the kernels take (registers and a 16 KiB shared-memory tile).
+pub const MAX_HEAD: usize = 64;
+
+/// The attention core through the fused kernels, when they apply: `q` `[batch, heads, tq, d]`,
+/// `k`, `v` `[batch, heads, tk, d]`, `bias` broadcastable to `[batch, heads, tq, tk]` (each
+/// dimension full or 1) → `[batch, heads, tq, d]` (a view of a `[batch, tq, heads, d]` tensor).
+/// `None`: not on the GPU, switched off, or a shape the kernels do not take.
+pub fn attend(
+    q: &Tensor<4>,
+    k: &Tensor<4>,
+    v: &Tensor<4>,
+    bias: &Tensor<4>,
+    dropout: &Dropout,
+) -> Option<Tensor<4>> {
+    let device = q.device();
+    let training = dropout.training.is_enabled() && device.is_autodiff() && dropout.prob > 0.0;
+    let (seed, threshold) = if training {
+        let seed = Tensor::<1>::random([1], Distribution::Uniform(0.0, 16_777_216.0), &device);
+        (seed, threshold_of(dropout.prob))
+    } else {
+        (Tensor::<1>::zeros([1], &device), 0)
+    };
+    attend_seeded(q, k, v, bias, seed, threshold)
+}
+
+/// Dropout probability `p` as the kernels' threshold: `p · 2³²` (a weight is dropped when its
+/// hash is below it).
+pub fn threshold_of(p: f64) -> usize {
+    (p * 4_294_967_296.0).clamp(0.0, u32::MAX as f64) as usize
+}
+
+/// [`attend`] with the dropout mask's `seed` (`[1]`, an integer below 2²⁴ stored as a float) and
+/// `threshold` (see [`threshold_of`]; 0: no dropout) given.
+pub fn attend_seeded(
+    q: &Tensor<4>,
+    k: &Tensor<4>,
+    v: &Tensor<4>,
+    bias: &Tensor<4>,
+    seed: Tensor<1>,
+    threshold: usize,
+) -> Option<Tensor<4>> {
+    if !SWITCH.on() || !crate::device::is_gpu(&q.device()) {
+        return None;
+    }
+    let [b, h, tq, d] = q.dims();
+    let [kb, kh, tk, kd] = k.dims();
+    let full = [b, h, tq, tk];
+    let broadcasts = bias.dims().iter().zip(full).all(|(&n, f)| n == f || n == 1);
+    let shapes = kb == b && kh == h && kd == d && v.dims() == k.dims();
+    if !shapes || !broadcasts || d == 0 || d > MAX_HEAD || !d.is_multiple_of(4) {
+        return None;
+    }
+    let out = <Dispatch as FlashAttention>::flash_attention(
+        q.clone().into_dispatch(),
+        k.clone().into_dispatch(),
+        v.clone().into_dispatch(),
+        bias.clone().into_dispatch(),
+        seed.into_dispatch(),
+        threshold,
+    );
+    Some(Tensor::<4>::from_dispatch(out).swap_dims(1, 2))
+}

@@ -1,0 +1,83 @@
+//! The training attention as burn backend operations: the kernels themselves (forward with its
+//! log-sum-exp, backward with every gradient) on the cube and fusion backends, and the
+//! differentiable operation the model calls, which autodiff routes to [`super::autodiff`].
+
+use burn::backend::fusion::custom::TensorSpec;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, backend_extension};
+use burn::tensor::Shape;
+
+/// The kernels. `q` is `[batch, heads, tq, d]`, `k`, `v` `[batch, heads, tk, d]`, `bias`
+/// broadcastable to `[batch, heads, tq, tk]`, `seed` `[1]` (the dropout mask's seed, an integer
+/// stored as a float), `threshold` the dropout probability times 2³² (0: no dropout).
+#[backend_extension(Cube, Fusion)]
+#[allow(clippy::too_many_arguments)]
+pub trait FlashKernels: Backend {
+    /// Forward → (`out` `[batch, tq, heads, d]`, `lse` `[batch, heads, tq]`).
+    #[fusion(meta = |q, _k, _v, _b, _s, _t| (rows_spec(q), lse_spec(q)))]
+    fn flash_forward(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        seed: FloatTensor<Self>,
+        threshold: usize,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// Backward from `dout` (the gradient of `out`, given as `[batch, heads, tq, d]`) →
+    /// (`dq` `[batch, tq, heads, d]`, `dk`, `dv` `[batch, tk, heads, d]`, the score gradient
+    /// `[batch, heads, tq, tk]`, which is also the bias gradient before broadcasting).
+    #[fusion(meta = |q, k, _v, _b, _s, _o, _l, _g, _t| (rows_spec(q), rows_spec(k), rows_spec(k), score_spec(q, k)))]
+    fn flash_backward(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        seed: FloatTensor<Self>,
+        out: FloatTensor<Self>,
+        lse: FloatTensor<Self>,
+        dout: FloatTensor<Self>,
+        threshold: usize,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    );
+}
+
+/// The differentiable attention: arguments as [`FlashKernels::flash_forward`] → `out` `[batch,
+/// tq, heads, d]`.
+#[backend_extension(Cube, Fusion, Autodiff)]
+pub trait FlashAttention: Backend {
+    /// Attention with dropout on its weights; gradients for `q`, `k`, `v` and `bias`.
+    #[fusion(dtype = q, shape = rows_shape(q))]
+    fn flash_attention(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        seed: FloatTensor<Self>,
+        threshold: usize,
+    ) -> FloatTensor<Self>;
+}
+
+/// `[batch, heads, len, d]` → `[batch, len, heads, d]`.
+pub(super) fn rows_shape(x: &Shape) -> Shape {
+    Shape::new([x[0], x[2], x[1], x[3]])
+}
+
+fn rows_spec(x: &TensorSpec) -> TensorSpec {
+    TensorSpec::new(rows_shape(&x.shape), x.dtype)
+}
+
+fn lse_spec(q: &TensorSpec) -> TensorSpec {
+    TensorSpec::new(Shape::new([q.shape[0], q.shape[1], q.shape[2]]), q.dtype)
+}
+
+fn score_spec(q: &TensorSpec, k: &TensorSpec) -> TensorSpec {
+    TensorSpec::new(
+        Shape::new([q.shape[0], q.shape[1], q.shape[2], k.shape[2]]),
+        q.dtype,
+    )
+}
