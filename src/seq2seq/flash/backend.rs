@@ -127,11 +127,13 @@ impl FlashKernels for CubeBackend {
         let dq = empty(&q, rows_shape(q.meta.shape()));
         let dk = empty(&k, rows_shape(k.meta.shape()));
         let dv = empty(&k, rows_shape(k.meta.shape()));
-        let ds = empty(&q, Shape::new([b, h, tq, tk]));
+        let dbias = empty(&q, Shape::new([b, h, tq, tk]));
         if b * h * tq * tk == 0 {
-            return (dq, dk, dv, ds);
+            return (dq, dk, dv, dbias);
         }
-        let pd = empty(&q, Shape::new([b, h, tq, tk]));
+        // The first pass's score gradients and dropped weights, transposed.
+        let ds = empty(&q, Shape::new([b, h, tk, tq]));
+        let pd = empty(&q, Shape::new([b, h, tk, tq]));
         let size = sizes(&q, &k, &bias);
         let c = consts(d, threshold);
         let dtype = burn::backend::cubecl::dtype_to_storage_type(q.dtype);
@@ -171,17 +173,18 @@ impl FlashKernels for CubeBackend {
             CubeDim::new_1d(ROWS as u32),
             q.into_tensor_arg(),
             dout.into_tensor_arg(),
-            ds.clone().into_tensor_arg(),
+            ds.into_tensor_arg(),
             pd.into_tensor_arg(),
             dk.clone().into_tensor_arg(),
             dv.clone().into_tensor_arg(),
+            dbias.clone().into_tensor_arg(),
             lay(qa),
             lay(ga),
             sz(size),
             c,
             dtype,
         );
-        (dq, dk, dv, ds)
+        (dq, dk, dv, dbias)
     }
 }
 

@@ -13,8 +13,11 @@ pub type F4<F> = Vector<F, Const<4>>;
 /// Rows of keys (or queries) per shared-memory tile.
 pub const TILE: usize = 32;
 
-/// Threads (rows) per workgroup.
-pub const ROWS: usize = 64;
+/// Threads (rows) per workgroup: one warp, so that 81 rows fill 3 groups of 32 with little idle.
+pub const ROWS: usize = 32;
+
+/// Keys per step of the forward's online softmax: their maximum rescales the running sums once.
+pub const CHUNK: usize = 8;
 
 /// Where the rows of a `[batch, heads, len, d_head]` tensor are, in four-float vectors: row `i`
 /// of head `h` of batch `b` starts at `b·sb + h·sh + i·si` (its `d_head / 4` vectors contiguous).
@@ -84,7 +87,7 @@ fn hsum<F: Float>(v: F4<F>) -> F {
     (v.extract(0usize) + v.extract(1usize)) + (v.extract(2usize) + v.extract(3usize))
 }
 
-/// Loads rows `r0 .. r0 + TILE` (those below `len`; row `r` at vector `base + r · si`) of `src`
+/// Loads rows `r0 .. r0 + TILE` of `src` (row `r` at vector `base + r · si`; zeros from `len` on)
 /// into `dst` (`TILE · d4` vectors), all threads sharing the work.
 #[cube]
 #[allow(clippy::too_many_arguments)]
@@ -100,9 +103,12 @@ fn load_tile<F: Float>(
     let mut e = UNIT_POS_X as usize;
     while e < TILE * d4 {
         let r = r0 + (e / d4) as u32;
+        // Rows past the end are zeros: the forward reads whole chunks and weighs them by 0.
+        let mut x = F4::<F>::new(F::new(0.0));
         if r < len {
-            dst[e] = src[(base + r * si) as usize + e % d4];
+            x = src[(base + r * si) as usize + e % d4];
         }
+        dst[e] = x;
         e += ROWS;
     }
 }
@@ -163,38 +169,54 @@ pub fn forward_kernel<F: Float>(
         sync_cube();
         if active {
             let n = (sizes.tk - j0).min(TILE as u32);
-            for jj in 0..n {
-                let j = j0 + jj;
-                let row = jj as usize * c.d4;
-                let mut s4 = F4::<F>::new(F::new(0.0));
+            let mut c0 = 0u32;
+            while c0 < n {
+                // The chunk's scores (keys past the end: a floor that weighs 0) and maximum.
+                let mut sc = Array::<F>::new(CHUNK);
+                let mut mc = F::new(-3.0e38);
                 #[unroll]
-                for x in 0..c.d4 {
-                    s4 += qr[x] * ks[row + x];
+                for u in 0..CHUNK {
+                    let jj = c0 + u as u32;
+                    let row = jj as usize * c.d4;
+                    let mut s4 = F4::<F>::new(F::new(0.0));
+                    #[unroll]
+                    for x in 0..c.d4 {
+                        s4 += qr[x] * ks[row + x];
+                    }
+                    let jb = (j0 + jj).min(sizes.tk - 1);
+                    let s = hsum::<F>(s4) + bias[(boff + jb * sizes.bk) as usize];
+                    sc[u] = select(jj < n, s, F::new(-3.0e38));
+                    mc = select(sc[u] > mc, sc[u], mc);
                 }
-                let s = hsum::<F>(s4) + bias[(boff + j * sizes.bk) as usize];
-                if s > m {
-                    let corr = (m - s).exp();
+                if mc > m {
+                    let corr = (m - mc).exp();
                     l *= corr;
                     #[unroll]
                     for x in 0..c.d4 {
                         acc[x] *= F4::<F>::new(corr);
                     }
-                    m = s;
-                }
-                let p = (s - m).exp();
-                l += p;
-                let mut w = p;
-                if comptime!(c.dropout) {
-                    w = select(
-                        kept(s0, bh, i, j, sizes.tq, sizes.tk, c),
-                        p * inv_keep,
-                        F::new(0.0),
-                    );
+                    m = mc;
                 }
                 #[unroll]
-                for x in 0..c.d4 {
-                    acc[x] += F4::<F>::new(w) * vs[row + x];
+                for u in 0..CHUNK {
+                    let jj = c0 + u as u32;
+                    let row = jj as usize * c.d4;
+                    let p = (sc[u] - m).exp();
+                    l += p;
+                    let mut w = p;
+                    if comptime!(c.dropout) {
+                        w = select(
+                            kept(s0, bh, i, j0 + jj, sizes.tq, sizes.tk, c),
+                            p * inv_keep,
+                            F::new(0.0),
+                        );
+                    }
+                    #[unroll]
+                    for x in 0..c.d4 {
+                        acc[x] += F4::<F>::new(w) * vs[row + x];
+                    }
                 }
+                c0 += CHUNK as u32;
             }
         }
         sync_cube();
@@ -213,8 +235,8 @@ pub fn forward_kernel<F: Float>(
 
 /// Backward, per query row: with `dout` the gradient of `out` (both `[batch, heads, tq, d]`, as
 /// `oa` and `ga` say) and `lse` from the forward, writes the score gradients `ds[b, h, i, j] = P_ij ·
-/// (dP_ij − Σ_d dout_i·out_i)` (`[batch, heads, tq, tk]`, also the bias gradient), the dropped,
-/// rescaled weights `pd` (same shape, for the value gradient), and the query gradient `dq`
+/// (dP_ij − Σ_d dout_i·out_i)` (the bias gradient) and the dropped, rescaled weights `pd` (for the
+/// value gradient), both transposed (`[batch, heads, tk, tq]`), and the query gradient `dq`
 /// (`[batch, tq, heads, d]`). Grid as [`forward_kernel`].
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
@@ -274,7 +296,7 @@ pub fn backward_query_kernel<F: Float>(
         li = lse[(bh * sizes.tq + i) as usize];
     }
     let boff = b * sizes.bb + h * sizes.bh + i * sizes.bq;
-    let srow = (bh * sizes.tq + i) * sizes.tk;
+
     let mut ks = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
     let mut vs = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
     let mut j0 = 0u32;
@@ -303,8 +325,10 @@ pub fn backward_query_kernel<F: Float>(
                     pdrop = select(keep, p * inv_keep, F::new(0.0));
                 }
                 let g = p * (dp - delta);
-                ds[(srow + j) as usize] = g;
-                pd[(srow + j) as usize] = pdrop;
+                // Transposed, `[batch, heads, tk, tq]`: neighbouring threads write neighbours.
+                let at = ((bh * sizes.tk + j) * sizes.tq + i) as usize;
+                ds[at] = g;
+                pd[at] = pdrop;
                 #[unroll]
                 for x in 0..c.d4 {
                     dqa[x] += F4::<F>::new(g) * ks[row + x];
@@ -323,8 +347,9 @@ pub fn backward_query_kernel<F: Float>(
 }
 
 /// Backward, per key row: `dk_j = Σ_i ds_ij q_i / √d` and `dv_j = Σ_i pd_ij dout_i` from the
-/// first pass's `ds` and `pd` (`q`, `dout` as `qa`, `ga` say); `dk`, `dv` are `[batch, tk, heads, d]` contiguous. Grid `(⌈tk /
-/// ROWS⌉, batch · heads)`, [`ROWS`] threads.
+/// first pass's `ds` and `pd` (`q`, `dout` as `qa`, `ga` say); `dk`, `dv` are `[batch, tk, heads,
+/// d]` contiguous, and `dbias` receives `ds` untransposed (`[batch, heads, tq, tk]`). Grid `(⌈tk
+/// / ROWS⌉, batch · heads)`, [`ROWS`] threads.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn backward_key_kernel<F: Float>(
@@ -334,6 +359,7 @@ pub fn backward_key_kernel<F: Float>(
     pd: &Tensor<F>,
     dk: &mut Tensor<F4<F>>,
     dv: &mut Tensor<F4<F>>,
+    dbias: &mut Tensor<F>,
     qa: RowLayout,
     ga: RowLayout,
     sizes: Sizes,
@@ -371,8 +397,11 @@ pub fn backward_key_kernel<F: Float>(
         if active {
             let n = (sizes.tq - i0).min(TILE as u32);
             for ii in 0..n {
-                let at = ((bh * sizes.tq + i0 + ii) * sizes.tk + j) as usize;
-                let g = F4::<F>::new(ds[at]);
+                let at = ((bh * sizes.tk + j) * sizes.tq + i0 + ii) as usize;
+                let gs = ds[at];
+                // The score gradient again, untransposed: neighbouring threads write neighbours.
+                dbias[((bh * sizes.tq + i0 + ii) * sizes.tk + j) as usize] = gs;
+                let g = F4::<F>::new(gs);
                 let w = F4::<F>::new(pd[at]);
                 let row = ii as usize * c.d4;
                 #[unroll]

@@ -26,7 +26,7 @@ pub trait FlashKernels: Backend {
 
     /// Backward from `dout` (the gradient of `out`, given as `[batch, heads, tq, d]`) →
     /// (`dq` `[batch, tq, heads, d]`, `dk`, `dv` `[batch, tk, heads, d]`, the score gradient
-    /// `[batch, heads, tq, tk]`, which is also the bias gradient before broadcasting).
+    /// `[batch, heads, tq, tk]`: the bias gradient before broadcasting).
     #[fusion(meta = |q, k, _v, _b, _s, _o, _l, _g, _t| (rows_spec(q), rows_spec(k), rows_spec(k), score_spec(q, k)))]
     fn flash_backward(
         q: FloatTensor<Self>,
