@@ -9,7 +9,7 @@ use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
 
 use super::kernels::{
-    Consts, ROWS, RowLayoutLaunch, SizesLaunch, backward_key_kernel, backward_query_kernel,
+    Consts, MAX_ROWS, RowLayoutLaunch, SizesLaunch, backward_key_kernel, backward_query_kernel,
     forward_kernel,
 };
 use super::ops::{FlashAttention, FlashKernels, rows_shape};
@@ -59,16 +59,22 @@ fn sz([heads, tq, tk, bb, bh, bq, bk]: [u32; 7]) -> SizesLaunch {
     SizesLaunch::new(heads, tq, tk, bb, bh, bq, bk)
 }
 
-fn consts(d: usize, threshold: usize) -> Consts {
+/// Threads per workgroup for `len` rows: rounded up to a warp, at most [`MAX_ROWS`].
+fn rows_for(len: usize) -> usize {
+    len.div_ceil(32).clamp(1, MAX_ROWS / 32) * 32
+}
+
+fn consts(rows: usize, d: usize, threshold: usize) -> Consts {
     Consts {
+        rows,
         d4: d / 4,
         dropout: threshold > 0,
         threshold: threshold.min(u32::MAX as usize) as u32,
     }
 }
 
-fn grid(len: usize, batch_heads: usize) -> CubeCount {
-    CubeCount::Static(len.div_ceil(ROWS) as u32, batch_heads as u32, 1)
+fn grid(len: usize, rows: usize, batch_heads: usize) -> CubeCount {
+    CubeCount::Static(len.div_ceil(rows) as u32, batch_heads as u32, 1)
 }
 
 impl FlashKernels for CubeBackend {
@@ -87,13 +93,14 @@ impl FlashKernels for CubeBackend {
             return (out, lse);
         }
         let size = sizes(&q, &k, &bias);
+        let rq = rows_for(tq);
         let (q, qa) = rows(q);
         let (k, ka) = rows(k);
         let (v, va) = rows(v);
         forward_kernel::launch(
             &out.client,
-            grid(tq, b * h),
-            CubeDim::new_1d(ROWS as u32),
+            grid(tq, rq, b * h),
+            CubeDim::new_1d(rq as u32),
             q.into_tensor_arg(),
             k.into_tensor_arg(),
             v.into_tensor_arg(),
@@ -105,7 +112,7 @@ impl FlashKernels for CubeBackend {
             lay(ka),
             lay(va),
             sz(size),
-            consts(d, threshold),
+            consts(rq, d, threshold),
             burn::backend::cubecl::dtype_to_storage_type(out.dtype),
         );
         (out, lse)
@@ -127,15 +134,14 @@ impl FlashKernels for CubeBackend {
         let dq = empty(&q, rows_shape(q.meta.shape()));
         let dk = empty(&k, rows_shape(k.meta.shape()));
         let dv = empty(&k, rows_shape(k.meta.shape()));
-        let dbias = empty(&q, Shape::new([b, h, tq, tk]));
+        let ds = empty(&q, Shape::new([b, h, tq, tk]));
         if b * h * tq * tk == 0 {
-            return (dq, dk, dv, dbias);
+            return (dq, dk, dv, ds);
         }
-        // The first pass's score gradients and dropped weights, transposed.
-        let ds = empty(&q, Shape::new([b, h, tk, tq]));
-        let pd = empty(&q, Shape::new([b, h, tk, tq]));
+        // The dropped, rescaled weights, for the value gradient.
+        let pd = empty(&q, Shape::new([b, h, tq, tk]));
         let size = sizes(&q, &k, &bias);
-        let c = consts(d, threshold);
+        let (rq, rk) = (rows_for(tq), rows_for(tk));
         let dtype = burn::backend::cubecl::dtype_to_storage_type(q.dtype);
         let (q, qa) = rows(q);
         let (k, ka) = rows(k);
@@ -145,8 +151,8 @@ impl FlashKernels for CubeBackend {
         let client = q.client.clone();
         backward_query_kernel::launch(
             &client,
-            grid(tq, b * h),
-            CubeDim::new_1d(ROWS as u32),
+            grid(tq, rq, b * h),
+            CubeDim::new_1d(rq as u32),
             q.clone().into_tensor_arg(),
             k.into_tensor_arg(),
             v.into_tensor_arg(),
@@ -164,27 +170,26 @@ impl FlashKernels for CubeBackend {
             lay(oa),
             lay(ga),
             sz(size),
-            c,
+            consts(rq, d, threshold),
             dtype,
         );
         backward_key_kernel::launch(
             &client,
-            grid(tk, b * h),
-            CubeDim::new_1d(ROWS as u32),
+            grid(tk, rk, b * h),
+            CubeDim::new_1d(rk as u32),
             q.into_tensor_arg(),
             dout.into_tensor_arg(),
-            ds.into_tensor_arg(),
+            ds.clone().into_tensor_arg(),
             pd.into_tensor_arg(),
             dk.clone().into_tensor_arg(),
             dv.clone().into_tensor_arg(),
-            dbias.clone().into_tensor_arg(),
             lay(qa),
             lay(ga),
             sz(size),
-            c,
+            consts(rk, d, threshold),
             dtype,
         );
-        (dq, dk, dv, dbias)
+        (dq, dk, dv, ds)
     }
 }
 

@@ -10,11 +10,12 @@ use cubecl::prelude::*;
 /// Four floats, the unit the kernels read and accumulate.
 pub type F4<F> = Vector<F, Const<4>>;
 
-/// Rows of keys (or queries) per shared-memory tile.
-pub const TILE: usize = 32;
+/// Rows of keys (or queries) per shared-memory tile (8 KiB of keys and values at a head of 64).
+pub const TILE: usize = 16;
 
-/// Threads (rows) per workgroup: one warp, so that 81 rows fill 3 groups of 32 with little idle.
-pub const ROWS: usize = 32;
+/// Most threads (rows) per workgroup; a launch takes its row count rounded up to a warp (32), so
+/// that 81 rows fill one group of 96.
+pub const MAX_ROWS: usize = 128;
 
 /// Keys per step of the forward's online softmax: their maximum rescales the running sums once.
 pub const CHUNK: usize = 8;
@@ -51,9 +52,11 @@ pub struct Sizes {
     pub bk: u32,
 }
 
-/// Compile-time shape of a launch: the head width and dropout.
+/// Compile-time shape of a launch: threads, the head width and dropout.
 #[derive(CubeType, Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub struct Consts {
+    /// Threads (rows) per workgroup.
+    pub rows: usize,
     /// Vectors per head (`d_head / 4`).
     pub d4: usize,
     /// Dropout on: weights whose hash is below `threshold` are dropped.
@@ -99,6 +102,7 @@ fn load_tile<F: Float>(
     len: u32,
     dst: &mut Shared<[F4<F>]>,
     #[comptime] d4: usize,
+    #[comptime] rows: usize,
 ) {
     let mut e = UNIT_POS_X as usize;
     while e < TILE * d4 {
@@ -109,7 +113,7 @@ fn load_tile<F: Float>(
             x = src[(base + r * si) as usize + e % d4];
         }
         dst[e] = x;
-        e += ROWS;
+        e += rows;
     }
 }
 
@@ -117,7 +121,7 @@ fn load_tile<F: Float>(
 /// `i` of `q` (`[batch, heads, tq, d]` as `qa` says), keys and values `[batch, heads, tk, d]`,
 /// `bias` broadcast by its strides; `out` is `[batch, tq, heads, d]` contiguous and `lse`
 /// `[batch, heads, tq]` the log-sum-exp of each row's scores (for the backward). `seed[0]` seeds
-/// the dropout mask. Grid: `(⌈tq / ROWS⌉, batch · heads)`, [`ROWS`] threads.
+/// the dropout mask. Grid: `(⌈tq / rows⌉, batch · heads)`, `rows` threads.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn forward_kernel<F: Float>(
@@ -139,7 +143,7 @@ pub fn forward_kernel<F: Float>(
     let bh = CUBE_POS_Y;
     let b = bh / sizes.heads;
     let h = bh % sizes.heads;
-    let i = CUBE_POS_X * ROWS as u32 + UNIT_POS_X;
+    let i = CUBE_POS_X * c.rows as u32 + UNIT_POS_X;
     let active = i < sizes.tq;
     let s0 = u32::cast_from(seed[0]);
     let inv_keep = F::new(1.0) / (F::new(1.0) - F::cast_from(c.threshold) / F::new(4294967296.0));
@@ -164,8 +168,26 @@ pub fn forward_kernel<F: Float>(
     let mut vs = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
     let mut j0 = 0u32;
     while j0 < sizes.tk {
-        load_tile::<F>(k, b * ka.sb + h * ka.sh, ka.si, j0, sizes.tk, &mut ks, c.d4);
-        load_tile::<F>(v, b * va.sb + h * va.sh, va.si, j0, sizes.tk, &mut vs, c.d4);
+        load_tile::<F>(
+            k,
+            b * ka.sb + h * ka.sh,
+            ka.si,
+            j0,
+            sizes.tk,
+            &mut ks,
+            c.d4,
+            c.rows,
+        );
+        load_tile::<F>(
+            v,
+            b * va.sb + h * va.sh,
+            va.si,
+            j0,
+            sizes.tk,
+            &mut vs,
+            c.d4,
+            c.rows,
+        );
         sync_cube();
         if active {
             let n = (sizes.tk - j0).min(TILE as u32);
@@ -236,7 +258,7 @@ pub fn forward_kernel<F: Float>(
 /// Backward, per query row: with `dout` the gradient of `out` (both `[batch, heads, tq, d]`, as
 /// `oa` and `ga` say) and `lse` from the forward, writes the score gradients `ds[b, h, i, j] = P_ij ·
 /// (dP_ij − Σ_d dout_i·out_i)` (the bias gradient) and the dropped, rescaled weights `pd` (for the
-/// value gradient), both transposed (`[batch, heads, tk, tq]`), and the query gradient `dq`
+/// value gradient), both `[batch, heads, tq, tk]`, and the query gradient `dq`
 /// (`[batch, tq, heads, d]`). Grid as [`forward_kernel`].
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
@@ -265,7 +287,7 @@ pub fn backward_query_kernel<F: Float>(
     let bh = CUBE_POS_Y;
     let b = bh / sizes.heads;
     let h = bh % sizes.heads;
-    let i = CUBE_POS_X * ROWS as u32 + UNIT_POS_X;
+    let i = CUBE_POS_X * c.rows as u32 + UNIT_POS_X;
     let active = i < sizes.tq;
     let s0 = u32::cast_from(seed[0]);
     let inv_keep = F::new(1.0) / (F::new(1.0) - F::cast_from(c.threshold) / F::new(4294967296.0));
@@ -301,8 +323,26 @@ pub fn backward_query_kernel<F: Float>(
     let mut vs = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
     let mut j0 = 0u32;
     while j0 < sizes.tk {
-        load_tile::<F>(k, b * ka.sb + h * ka.sh, ka.si, j0, sizes.tk, &mut ks, c.d4);
-        load_tile::<F>(v, b * va.sb + h * va.sh, va.si, j0, sizes.tk, &mut vs, c.d4);
+        load_tile::<F>(
+            k,
+            b * ka.sb + h * ka.sh,
+            ka.si,
+            j0,
+            sizes.tk,
+            &mut ks,
+            c.d4,
+            c.rows,
+        );
+        load_tile::<F>(
+            v,
+            b * va.sb + h * va.sh,
+            va.si,
+            j0,
+            sizes.tk,
+            &mut vs,
+            c.d4,
+            c.rows,
+        );
         sync_cube();
         if active {
             let n = (sizes.tk - j0).min(TILE as u32);
@@ -325,8 +365,7 @@ pub fn backward_query_kernel<F: Float>(
                     pdrop = select(keep, p * inv_keep, F::new(0.0));
                 }
                 let g = p * (dp - delta);
-                // Transposed, `[batch, heads, tk, tq]`: neighbouring threads write neighbours.
-                let at = ((bh * sizes.tk + j) * sizes.tq + i) as usize;
+                let at = ((bh * sizes.tq + i) * sizes.tk + j) as usize;
                 ds[at] = g;
                 pd[at] = pdrop;
                 #[unroll]
@@ -348,8 +387,8 @@ pub fn backward_query_kernel<F: Float>(
 
 /// Backward, per key row: `dk_j = Σ_i ds_ij q_i / √d` and `dv_j = Σ_i pd_ij dout_i` from the
 /// first pass's `ds` and `pd` (`q`, `dout` as `qa`, `ga` say); `dk`, `dv` are `[batch, tk, heads,
-/// d]` contiguous, and `dbias` receives `ds` untransposed (`[batch, heads, tq, tk]`). Grid `(⌈tk
-/// / ROWS⌉, batch · heads)`, [`ROWS`] threads.
+/// d]` contiguous. Grid `(⌈tk
+/// / rows⌉, batch · heads)`, `rows` threads.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn backward_key_kernel<F: Float>(
@@ -359,7 +398,6 @@ pub fn backward_key_kernel<F: Float>(
     pd: &Tensor<F>,
     dk: &mut Tensor<F4<F>>,
     dv: &mut Tensor<F4<F>>,
-    dbias: &mut Tensor<F>,
     qa: RowLayout,
     ga: RowLayout,
     sizes: Sizes,
@@ -370,7 +408,7 @@ pub fn backward_key_kernel<F: Float>(
     let bh = CUBE_POS_Y;
     let b = bh / sizes.heads;
     let h = bh % sizes.heads;
-    let j = CUBE_POS_X * ROWS as u32 + UNIT_POS_X;
+    let j = CUBE_POS_X * c.rows as u32 + UNIT_POS_X;
     let active = j < sizes.tk;
     let mut dka = Array::<F4<F>>::new(c.d4);
     let mut dva = Array::<F4<F>>::new(c.d4);
@@ -383,7 +421,16 @@ pub fn backward_key_kernel<F: Float>(
     let mut os = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
     let mut i0 = 0u32;
     while i0 < sizes.tq {
-        load_tile::<F>(q, b * qa.sb + h * qa.sh, qa.si, i0, sizes.tq, &mut qs, c.d4);
+        load_tile::<F>(
+            q,
+            b * qa.sb + h * qa.sh,
+            qa.si,
+            i0,
+            sizes.tq,
+            &mut qs,
+            c.d4,
+            c.rows,
+        );
         load_tile::<F>(
             dout,
             b * ga.sb + h * ga.sh,
@@ -392,16 +439,14 @@ pub fn backward_key_kernel<F: Float>(
             sizes.tq,
             &mut os,
             c.d4,
+            c.rows,
         );
         sync_cube();
         if active {
             let n = (sizes.tq - i0).min(TILE as u32);
             for ii in 0..n {
-                let at = ((bh * sizes.tk + j) * sizes.tq + i0 + ii) as usize;
-                let gs = ds[at];
-                // The score gradient again, untransposed: neighbouring threads write neighbours.
-                dbias[((bh * sizes.tq + i0 + ii) * sizes.tk + j) as usize] = gs;
-                let g = F4::<F>::new(gs);
+                let at = ((bh * sizes.tq + i0 + ii) * sizes.tk + j) as usize;
+                let g = F4::<F>::new(ds[at]);
                 let w = F4::<F>::new(pd[at]);
                 let row = ii as usize * c.d4;
                 #[unroll]
