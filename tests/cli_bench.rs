@@ -324,3 +324,38 @@ fn bench_run_with_dead_code_restarts_and_the_replay_probe_run_on_the_cpu() {
         "{text}"
     );
 }
+
+#[test]
+fn bench_attention_times_each_shape_both_ways_and_refuses_empty_shapes() {
+    let out = bin()
+        .args(["bench", "attention", "--device", "cpu", "--batch", "2"])
+        .args(["--src", "9", "--tgt", "3", "--reps", "1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for case in [
+        "encoder self [2x6x9x9x64]",
+        "decoder self [2x6x3x3x64]",
+        "cross [2x6x3x9x64]",
+    ] {
+        for pass in ["forward ", "forward + backward "] {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(&format!("{case} {pass}")))
+                .unwrap_or_else(|| panic!("no '{case} {pass}' row in\n{text}"));
+            assert!(line.contains(" ms "), "{line}");
+        }
+    }
+    let out = bin()
+        .args(["bench", "attention", "--device", "cpu", "--src", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--src"), "{err}");
+}
