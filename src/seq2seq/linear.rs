@@ -29,24 +29,39 @@ pub fn parts(rows: usize) -> usize {
 /// `layer.forward(x)`; while training (autodiff) on enough rows, the weight gradient is computed
 /// in [`parts`] pieces.
 pub fn forward<const D: usize>(layer: &Linear, x: Tensor<D>) -> Tensor<D> {
+    let rows: usize = x.dims()[..D - 1].iter().product();
+    if parts(rows) == 1 || !x.is_autodiff() {
+        return layer.forward(x);
+    }
+    let y = forward_weight(layer.weight.val(), x);
+    match &layer.bias {
+        Some(bias) => {
+            let d_out = bias.dims()[0];
+            let mut shape = [1; D];
+            shape[D - 1] = d_out;
+            y + bias.val().reshape(shape)
+        }
+        None => y,
+    }
+}
+
+/// `x` (`[..., d_in]`) times `weight` (`[d_in, d_out]`) → `[..., d_out]`, with the weight gradient
+/// in [`parts`] pieces while training on enough rows: [`forward`] without a bias, for a weight
+/// made of several layers' weights side by side (one product instead of one per layer).
+pub fn forward_weight<const D: usize>(weight: Tensor<2>, x: Tensor<D>) -> Tensor<D> {
     let dims = x.dims();
     let d_in = dims[D - 1];
     let rows: usize = dims[..D - 1].iter().product();
-    let s = parts(rows);
-    if s == 1 || !x.is_autodiff() {
-        return layer.forward(x);
-    }
-    let weight = layer.weight.val();
     let d_out = weight.dims()[1];
-    let mut y = x
-        .reshape([s, rows / s, d_in])
-        .matmul(weight.unsqueeze_dim::<3>(0));
-    if let Some(bias) = &layer.bias {
-        y = y + bias.val().reshape([1, 1, d_out]);
-    }
+    let s = parts(rows);
     let mut out = dims;
     out[D - 1] = d_out;
-    y.reshape(out)
+    if s == 1 || !x.is_autodiff() {
+        return x.reshape([rows, d_in]).matmul(weight).reshape(out);
+    }
+    x.reshape([s, rows / s, d_in])
+        .matmul(weight.unsqueeze_dim::<3>(0))
+        .reshape(out)
 }
 
 #[cfg(test)]

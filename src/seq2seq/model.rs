@@ -192,7 +192,7 @@ impl Seq2Seq {
             let h = layer.norm1.forward(x.clone());
             x = x + layer
                 .dropout
-                .forward(layer.attn.forward(h.clone(), h, bias.clone()));
+                .forward(layer.attn.forward_self(h, bias.clone()));
             let h = layer.norm2.forward(x.clone());
             x = x + layer.dropout.forward(layer.ff.forward(h));
         }
@@ -214,11 +214,29 @@ impl Seq2Seq {
     /// d_model]`), each `[batch, heads, src, d_head]`. Beam search computes them once per query
     /// batch instead of at every step, and does not repeat them per beam: the decoder batch may be
     /// any multiple of `batch` (see [`Seq2Seq::decode_kv`]).
+    /// All layers' projections are one product (their weights side by side).
     pub fn cross_kv(&self, memory: Tensor<3>) -> Vec<(Tensor<4>, Tensor<4>)> {
-        self.decoder
-            .iter()
-            .map(|layer| layer.cross_attn.project_memory(memory.clone()))
-            .collect()
+        let Some(first) = self.decoder.first() else {
+            return Vec::new();
+        };
+        let [b, s, _] = memory.dims();
+        let (h, dh) = first.cross_attn.head_shape();
+        let n = self.decoder.len();
+        let w = Tensor::cat(
+            self.decoder
+                .iter()
+                .map(|layer| layer.cross_attn.kv_weight())
+                .collect(),
+            1,
+        );
+        let kv = linear::forward_weight(w, memory).reshape([b, s, 2 * n, h, dh]);
+        let part = |i: usize| {
+            kv.clone()
+                .narrow(2, i, 1)
+                .reshape([b, s, h, dh])
+                .swap_dims(1, 2)
+        };
+        (0..n).map(|l| (part(2 * l), part(2 * l + 1))).collect()
     }
 
     /// Decoder logits like [`Seq2Seq::decode`], with the cross-attention keys and values of
@@ -280,7 +298,7 @@ impl Seq2Seq {
             let h = layer.norm1.forward(x.clone());
             x = x + layer
                 .dropout
-                .forward(layer.self_attn.forward(h.clone(), h, self_bias.clone()));
+                .forward(layer.self_attn.forward_self(h, self_bias.clone()));
             let h = layer.norm2.forward(x.clone());
             x = x + layer.dropout.forward(layer.cross_attn.forward_kv(
                 h,

@@ -23,6 +23,8 @@ mod backend;
 pub mod kernels;
 pub mod ops;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use burn::backend::Dispatch;
 use burn::nn::Dropout;
 use burn::prelude::*;
@@ -35,6 +37,15 @@ use ops::FlashAttention;
 pub const SWITCH_ENV: &str = "TIGER_FLASH";
 
 static SWITCH: Switch = Switch::new(SWITCH_ENV);
+
+/// Calls that took the fused path, since the process started.
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// How many attention calls have taken the fused path in this process (tests check that a
+/// model's training really ran through the kernels).
+pub fn calls() -> u64 {
+    CALLS.load(Ordering::Relaxed)
+}
 
 /// Makes [`attend`] take (or not) the fused path whatever [`SWITCH_ENV`] says (`None`: follow it
 /// again): tests compare both paths in one process.
@@ -94,6 +105,7 @@ pub fn attend_seeded(
     if !shapes || !broadcasts || d == 0 || d > MAX_HEAD || !d.is_multiple_of(4) {
         return None;
     }
+    CALLS.fetch_add(1, Ordering::Relaxed);
     let out = <Dispatch as FlashAttention>::flash_attention(
         q.clone().into_dispatch(),
         k.clone().into_dispatch(),
