@@ -114,6 +114,45 @@ fn check(gpu: &Device, dims: [usize; 5], p: f64) {
     for ((f, w), n) in fused.iter().zip(&want).zip(names) {
         close(f, w, 2e-4, &format!("{dims:?} p {p}: {n}"));
     }
+    if tq != tk {
+        return;
+    }
+    // Self-attention over one packed projection `[b, t, 3, h, d]`: one gradient for all three.
+    let qkv0 = Tensor::<5>::random([b, tq, 3, h, d], Distribution::Normal(0.0, 1.0), &ad);
+    let run = |fused: bool| {
+        let qkv = qkv0.clone().require_grad();
+        let rel = rel0.clone().require_grad();
+        let bias = rel.clone() + mask.clone();
+        let out = if fused {
+            let seed = Tensor::<1>::from_floats([seed as f32], &ad);
+            flash::attend_packed_seeded(&qkv, &bias, seed, threshold).expect("packed path applies")
+        } else {
+            let part = |i: usize| {
+                qkv.clone()
+                    .narrow(2, i, 1)
+                    .reshape([b, tq, h, d])
+                    .swap_dims(1, 2)
+            };
+            let dm = (p > 0.0).then(|| {
+                (
+                    host_mask([b, h, tq, tk], seed, threshold as u32, &ad),
+                    p as f32,
+                )
+            });
+            reference(part(0), part(1), part(2), bias, dm)
+        };
+        let grads = (out.clone() * g.clone()).sum().backward();
+        let dqkv = qkv
+            .grad(&grads)
+            .expect("gradient")
+            .reshape([b, tq * 3, h, d]);
+        [out.inner(), dqkv, rel.grad(&grads).expect("gradient")]
+    };
+    let fused = run(true);
+    let want = run(false);
+    for ((f, w), n) in fused.iter().zip(&want).zip(["output", "dqkv", "dbias"]) {
+        close(f, w, 2e-4, &format!("{dims:?} p {p} packed: {n}"));
+    }
 }
 
 /// Every check in one test: the wgpu runtime is set up once per process, so two tests would race
@@ -128,6 +167,8 @@ fn on_wgpu() {
     check(&gpu, [2, 3, 150, 45, 8], 0.3);
     check(&gpu, [3, 2, 4, 33, 16], 0.1);
     check(&gpu, [3, 2, 5, 5, 64], 0.1);
+    check(&gpu, [2, 3, 37, 37, 8], 0.0);
+    check(&gpu, [2, 3, 150, 150, 8], 0.2);
     the_training_dropout_drops_about_p(&gpu);
     the_tensor_path_runs_when_switched_off(&gpu);
 }

@@ -73,15 +73,16 @@ impl Attention {
             1,
         );
         let qkv = linear::forward_weight(w, x).reshape([b, t, 3, h, dh]);
-        let part = |i: usize| {
-            qkv.clone()
-                .narrow(2, i, 1)
-                .reshape([b, t, h, dh])
-                .swap_dims(1, 2)
-        };
-        let out = attend(part(0), part(1), part(2), bias, &self.dropout)
-            .swap_dims(1, 2)
-            .reshape([b, t, h * dh]);
+        let out = super::flash::attend_packed(&qkv, &bias, &self.dropout).unwrap_or_else(|| {
+            let part = |i: usize| {
+                qkv.clone()
+                    .narrow(2, i, 1)
+                    .reshape([b, t, h, dh])
+                    .swap_dims(1, 2)
+            };
+            attend(part(0), part(1), part(2), bias, &self.dropout)
+        });
+        let out = out.swap_dims(1, 2).reshape([b, t, h * dh]);
         linear::forward(&self.o, out)
     }
 
@@ -103,16 +104,6 @@ impl Attention {
     /// `[kb, heads, tk, d_head]` with `batch` a multiple `g` of `kb` (query rows `i·g .. (i+1)·g`
     /// attend to memory `i`: the beams of one history share its keys and values, which are then
     /// never repeated), `bias` broadcastable to `[kb, heads, g·tq, tk]` → `[batch, tq, d_model]`.
-    /// The key and value projection weights side by side, `[d_model, 2 · heads · d_head]`.
-    pub(super) fn kv_weight(&self) -> Tensor<2> {
-        Tensor::cat(vec![self.k.weight.val(), self.v.weight.val()], 1)
-    }
-
-    /// Heads and their width.
-    pub(super) fn head_shape(&self) -> (usize, usize) {
-        (self.heads, self.d_head)
-    }
-
     /// The projection weights `[q, k, v, o]` as stored (`[in, out]`), for the fused decoder layer.
     pub(super) fn weights(&self) -> [Tensor<2>; 4] {
         [&self.q, &self.k, &self.v, &self.o].map(|l| l.weight.val())

@@ -214,29 +214,11 @@ impl Seq2Seq {
     /// d_model]`), each `[batch, heads, src, d_head]`. Beam search computes them once per query
     /// batch instead of at every step, and does not repeat them per beam: the decoder batch may be
     /// any multiple of `batch` (see [`Seq2Seq::decode_kv`]).
-    /// All layers' projections are one product (their weights side by side).
     pub fn cross_kv(&self, memory: Tensor<3>) -> Vec<(Tensor<4>, Tensor<4>)> {
-        let Some(first) = self.decoder.first() else {
-            return Vec::new();
-        };
-        let [b, s, _] = memory.dims();
-        let (h, dh) = first.cross_attn.head_shape();
-        let n = self.decoder.len();
-        let w = Tensor::cat(
-            self.decoder
-                .iter()
-                .map(|layer| layer.cross_attn.kv_weight())
-                .collect(),
-            1,
-        );
-        let kv = linear::forward_weight(w, memory).reshape([b, s, 2 * n, h, dh]);
-        let part = |i: usize| {
-            kv.clone()
-                .narrow(2, i, 1)
-                .reshape([b, s, h, dh])
-                .swap_dims(1, 2)
-        };
-        (0..n).map(|l| (part(2 * l), part(2 * l + 1))).collect()
+        self.decoder
+            .iter()
+            .map(|layer| layer.cross_attn.project_memory(memory.clone()))
+            .collect()
     }
 
     /// Decoder logits like [`Seq2Seq::decode`], with the cross-attention keys and values of

@@ -9,29 +9,54 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, broadcast_shape};
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::Shape;
+use burn::tensor::{Shape, Slice};
 use burn_backend::TensorMetadata;
 
-use super::ops::{FlashAttention, FlashKernels};
+use super::ops::{FlashAttention, FlashKernels, unpack};
 
-/// The recorded backward step of one attention call.
+/// What a backward step needs besides its inputs' checkpoints: the bias's shape (its gradient is
+/// summed over the dimensions it was broadcast on), the seed, the forward's output (`[batch, tq,
+/// heads, d]`) and log-sum-exp, and the dropout threshold.
+#[derive(Clone, Debug)]
+struct Saved<B: FlashKernels> {
+    bias_shape: Shape,
+    seed: FloatTensor<B>,
+    out: FloatTensor<B>,
+    lse: FloatTensor<B>,
+    threshold: usize,
+}
+
+impl<B: FlashKernels> Saved<B> {
+    /// The backward kernels' arguments after `q, k, v, bias`: the seed, the output and its
+    /// gradient as `[batch, heads, tq, d]`, the log-sum-exp.
+    fn args(self, dout: FloatTensor<B>) -> [FloatTensor<B>; 4] {
+        [
+            self.seed,
+            B::float_swap_dims(self.out, 1, 2),
+            self.lse,
+            B::float_swap_dims(dout, 1, 2),
+        ]
+    }
+}
+
+/// Registers the bias gradient `ds` (`[batch, heads, tq, tk]`), summed to the bias's shape.
+fn bias_grad<B: FlashKernels>(
+    grads: &mut Gradients,
+    parent: Option<NodeId>,
+    ds: FloatTensor<B>,
+    shape: &Shape,
+) {
+    if let Some(id) = parent {
+        grads.register::<B>(id, broadcast_shape::<B>(ds, shape));
+    }
+}
+
+/// The backward step of attention over separate queries, keys and values.
 #[derive(Debug)]
 struct FlashBackward;
 
-/// What the backward needs: the inputs' checkpoints, the bias's shape (its gradient is summed
-/// over the dimensions it was broadcast on), the seed, the forward's output and log-sum-exp, and
-/// the dropout threshold.
-type State<B> = (
-    [NodeId; 4],
-    Shape,
-    FloatTensor<B>,
-    FloatTensor<B>,
-    FloatTensor<B>,
-    usize,
-);
-
 impl<B: FlashKernels> Backward<B, 4> for FlashBackward {
-    type State = State<B>;
+    type State = ([NodeId; 4], Saved<B>);
 
     fn backward(
         self,
@@ -41,29 +66,66 @@ impl<B: FlashKernels> Backward<B, 4> for FlashBackward {
     ) {
         let [pq, pk, pv, pb] = ops.parents;
         let dout = grads.consume::<B>(&ops.node);
-        let ([iq, ik, iv, ib], bias_shape, seed, out, lse, threshold) = ops.state;
+        let ([iq, ik, iv, ib], saved) = ops.state;
         let q: FloatTensor<B> = checkpointer.retrieve_node_output(iq);
         let k: FloatTensor<B> = checkpointer.retrieve_node_output(ik);
         let v: FloatTensor<B> = checkpointer.retrieve_node_output(iv);
         let bias: FloatTensor<B> = checkpointer.retrieve_node_output(ib);
-        // The output was `[batch, tq, heads, d]`; the kernels read the gradient as `[batch,
-        // heads, tq, d]`, and return `dq`, `dk`, `dv` as `[batch, len, heads, d]`.
-        let dout = B::float_swap_dims(dout, 1, 2);
-        let out = B::float_swap_dims(out, 1, 2);
-        let (dq, dk, dv, ds) = B::flash_backward(q, k, v, bias, seed, out, lse, dout, threshold);
-        let rows = |t| B::float_swap_dims(t, 1, 2);
+        let [h, d] = [q.shape()[1], q.shape()[3]];
+        let tk = k.shape()[2];
+        let b = k.shape()[0];
+        let (shape, threshold) = (saved.bias_shape.clone(), saved.threshold);
+        let [seed, out, lse, dout] = saved.args(dout);
+        let (dq, dkv, ds) = B::flash_backward(q, k, v, bias, seed, out, lse, dout, threshold);
+        // `dq` is `[batch, tq, heads, d]`, `dkv` `[batch, tk, 2, heads, d]`: back to `[batch,
+        // heads, len, d]` views.
         if let Some(p) = pq {
-            grads.register::<B>(p.id, rows(dq));
+            grads.register::<B>(p.id, B::float_swap_dims(dq, 1, 2));
         }
+        let part = |i: isize| {
+            let full = Slice::full();
+            let t = B::float_slice(
+                dkv.clone(),
+                &[full, full, Slice::new(i, Some(i + 1), 1), full, full],
+            );
+            B::float_swap_dims(B::float_reshape(t, Shape::new([b, tk, h, d])), 1, 2)
+        };
         if let Some(p) = pk {
-            grads.register::<B>(p.id, rows(dk));
+            grads.register::<B>(p.id, part(0));
         }
         if let Some(p) = pv {
-            grads.register::<B>(p.id, rows(dv));
+            grads.register::<B>(p.id, part(1));
         }
-        if let Some(p) = pb {
-            grads.register::<B>(p.id, broadcast_shape::<B>(ds, &bias_shape));
+        bias_grad::<B>(grads, pb.map(|p| p.id), ds, &shape);
+    }
+}
+
+/// The backward step of self-attention over a packed projection.
+#[derive(Debug)]
+struct PackedBackward;
+
+impl<B: FlashKernels> Backward<B, 2> for PackedBackward {
+    type State = ([NodeId; 2], Saved<B>);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [pqkv, pb] = ops.parents;
+        let dout = grads.consume::<B>(&ops.node);
+        let ([iqkv, ib], saved) = ops.state;
+        let qkv: FloatTensor<B> = checkpointer.retrieve_node_output(iqkv);
+        let bias: FloatTensor<B> = checkpointer.retrieve_node_output(ib);
+        let [q, k, v] = unpack::<B>(qkv);
+        let (shape, threshold) = (saved.bias_shape.clone(), saved.threshold);
+        let [seed, out, lse, dout] = saved.args(dout);
+        let (dqkv, ds) = B::flash_backward_packed(q, k, v, bias, seed, out, lse, dout, threshold);
+        if let Some(p) = pqkv {
+            grads.register::<B>(p.id, dqkv);
         }
+        bias_grad::<B>(grads, pb.map(|p| p.id), ds, &shape);
     }
 }
 
@@ -95,14 +157,63 @@ impl<B: FlashKernels, C: CheckpointStrategy> FlashAttention for Autodiff<B, C> {
                     seed.clone(),
                     threshold,
                 );
-                let state = (ids, bias_shape, seed, out.clone(), lse, threshold);
-                prep.finish(state, out)
+                let saved = Saved {
+                    bias_shape,
+                    seed,
+                    out: out.clone(),
+                    lse,
+                    threshold,
+                };
+                prep.finish((ids, saved), out)
             }
             OpsKind::UnTracked(prep) => {
                 let (out, _) = B::flash_forward(
                     q.into_primitive(),
                     k.into_primitive(),
                     v.into_primitive(),
+                    bias.into_primitive(),
+                    seed.into_primitive(),
+                    threshold,
+                );
+                prep.finish(out)
+            }
+        }
+    }
+
+    fn flash_attention_packed(
+        qkv: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        seed: FloatTensor<Self>,
+        threshold: usize,
+    ) -> FloatTensor<Self> {
+        let nodes = [qkv.node(), bias.node()];
+        match PackedBackward
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let ids = [prep.checkpoint(&qkv), prep.checkpoint(&bias)];
+                let bias_shape = bias.primitive().shape();
+                let seed = seed.into_primitive();
+                let [q, k, v] = unpack::<B>(qkv.into_primitive());
+                let (out, lse) =
+                    B::flash_forward(q, k, v, bias.into_primitive(), seed.clone(), threshold);
+                let saved = Saved {
+                    bias_shape,
+                    seed,
+                    out: out.clone(),
+                    lse,
+                    threshold,
+                };
+                prep.finish((ids, saved), out)
+            }
+            OpsKind::UnTracked(prep) => {
+                let [q, k, v] = unpack::<B>(qkv.into_primitive());
+                let (out, _) = B::flash_forward(
+                    q,
+                    k,
+                    v,
                     bias.into_primitive(),
                     seed.into_primitive(),
                     threshold,

@@ -9,10 +9,10 @@ use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
 
 use super::kernels::{
-    Consts, MAX_ROWS, RowLayoutLaunch, SizesLaunch, backward_key_kernel, backward_query_kernel,
-    forward_kernel,
+    Consts, MAX_ROWS, OutLayoutLaunch, RowLayoutLaunch, SizesLaunch, backward_key_kernel,
+    backward_query_kernel, forward_kernel,
 };
-use super::ops::{FlashAttention, FlashKernels, rows_shape};
+use super::ops::{FlashAttention, FlashKernels, rows_shape, unpack};
 
 type CubeTensor = FloatTensor<CubeBackend>;
 
@@ -128,69 +128,121 @@ impl FlashKernels for CubeBackend {
         lse: CubeTensor,
         dout: CubeTensor,
         threshold: usize,
-    ) -> (CubeTensor, CubeTensor, CubeTensor, CubeTensor) {
+    ) -> (CubeTensor, CubeTensor, CubeTensor) {
         let [b, h, tq, d] = q.meta.shape().dims::<4>();
         let tk = k.meta.shape()[2];
         let dq = empty(&q, rows_shape(q.meta.shape()));
-        let dk = empty(&k, rows_shape(k.meta.shape()));
-        let dv = empty(&k, rows_shape(k.meta.shape()));
-        let ds = empty(&q, Shape::new([b, h, tq, tk]));
-        if b * h * tq * tk == 0 {
-            return (dq, dk, dv, ds);
-        }
-        // The dropped, rescaled weights, for the value gradient.
-        let pd = empty(&q, Shape::new([b, h, tq, tk]));
-        let size = sizes(&q, &k, &bias);
-        let (rq, rk) = (rows_for(tq), rows_for(tk));
-        let dtype = burn::backend::cubecl::dtype_to_storage_type(q.dtype);
-        let (q, qa) = rows(q);
-        let (k, ka) = rows(k);
-        let (v, va) = rows(v);
-        let (out, oa) = rows(out);
-        let (dout, ga) = rows(dout);
-        let client = q.client.clone();
-        backward_query_kernel::launch(
-            &client,
-            grid(tq, rq, b * h),
-            CubeDim::new_1d(rq as u32),
-            q.clone().into_tensor_arg(),
-            k.into_tensor_arg(),
-            v.into_tensor_arg(),
-            bias.into_tensor_arg(),
-            into_contiguous(seed).into_tensor_arg(),
-            out.into_tensor_arg(),
-            dout.clone().into_tensor_arg(),
-            into_contiguous(lse).into_tensor_arg(),
-            ds.clone().into_tensor_arg(),
-            pd.clone().into_tensor_arg(),
-            dq.clone().into_tensor_arg(),
-            lay(qa),
-            lay(ka),
-            lay(va),
-            lay(oa),
-            lay(ga),
-            sz(size),
-            consts(rq, d, threshold),
-            dtype,
+        let dkv = empty(&k, Shape::new([b, tk, 2, h, d]));
+        let d4 = (d / 4) as u32;
+        let (h4, tq4, tk4) = (h as u32 * d4, tq as u32, tk as u32);
+        let qo = [0, tq4 * h4, d4, h4];
+        let ko = [0, tk4 * 2 * h4, d4, 2 * h4];
+        let vo = [h4, tk4 * 2 * h4, d4, 2 * h4];
+        let ds = backward(
+            [q, k, v, bias, seed, out, lse, dout],
+            threshold,
+            (&dq, qo),
+            (&dkv, ko, vo),
         );
-        backward_key_kernel::launch(
-            &client,
-            grid(tk, rk, b * h),
-            CubeDim::new_1d(rk as u32),
-            q.into_tensor_arg(),
-            dout.into_tensor_arg(),
-            ds.clone().into_tensor_arg(),
-            pd.into_tensor_arg(),
-            dk.clone().into_tensor_arg(),
-            dv.clone().into_tensor_arg(),
-            lay(qa),
-            lay(ga),
-            sz(size),
-            consts(rk, d, threshold),
-            dtype,
-        );
-        (dq, dk, dv, ds)
+        (dq, dkv, ds)
     }
+
+    fn flash_backward_packed(
+        q: CubeTensor,
+        k: CubeTensor,
+        v: CubeTensor,
+        bias: CubeTensor,
+        seed: CubeTensor,
+        out: CubeTensor,
+        lse: CubeTensor,
+        dout: CubeTensor,
+        threshold: usize,
+    ) -> (CubeTensor, CubeTensor) {
+        let [b, h, t, d] = q.meta.shape().dims::<4>();
+        let dqkv = empty(&q, Shape::new([b, t, 3, h, d]));
+        let d4 = (d / 4) as u32;
+        let (h4, t4) = (h as u32 * d4, t as u32);
+        let at = |part: u32| [part * h4, t4 * 3 * h4, d4, 3 * h4];
+        let ds = backward(
+            [q, k, v, bias, seed, out, lse, dout],
+            threshold,
+            (&dqkv, at(0)),
+            (&dqkv, at(1), at(2)),
+        );
+        (dqkv, ds)
+    }
+}
+
+/// The two backward launches: `dq` written into `qout` at its layout (`[off, sb, sh, si]` in
+/// four-float vectors), `dk` and `dv` into `kvout` at theirs → the score gradient `[batch, heads,
+/// tq, tk]`.
+fn backward(
+    [q, k, v, bias, seed, out, lse, dout]: [CubeTensor; 8],
+    threshold: usize,
+    (qout, qo): (&CubeTensor, [u32; 4]),
+    (kvout, ko, vo): (&CubeTensor, [u32; 4], [u32; 4]),
+) -> CubeTensor {
+    let [b, h, tq, d] = q.meta.shape().dims::<4>();
+    let tk = k.meta.shape()[2];
+    let ds = empty(&q, Shape::new([b, h, tq, tk]));
+    if b * h * tq * tk == 0 {
+        return ds;
+    }
+    // The dropped, rescaled weights, for the value gradient.
+    let pd = empty(&q, Shape::new([b, h, tq, tk]));
+    let size = sizes(&q, &k, &bias);
+    let (rq, rk) = (rows_for(tq), rows_for(tk));
+    let dtype = burn::backend::cubecl::dtype_to_storage_type(q.dtype);
+    let (q, qa) = rows(q);
+    let (k, ka) = rows(k);
+    let (v, va) = rows(v);
+    let (out, oa) = rows(out);
+    let (dout, ga) = rows(dout);
+    let place = |[off, sb, sh, si]: [u32; 4]| OutLayoutLaunch::new(off, sb, sh, si);
+    let client = q.client.clone();
+    backward_query_kernel::launch(
+        &client,
+        grid(tq, rq, b * h),
+        CubeDim::new_1d(rq as u32),
+        q.clone().into_tensor_arg(),
+        k.into_tensor_arg(),
+        v.into_tensor_arg(),
+        bias.into_tensor_arg(),
+        into_contiguous(seed).into_tensor_arg(),
+        out.into_tensor_arg(),
+        dout.clone().into_tensor_arg(),
+        into_contiguous(lse).into_tensor_arg(),
+        ds.clone().into_tensor_arg(),
+        pd.clone().into_tensor_arg(),
+        qout.clone().into_tensor_arg(),
+        lay(qa),
+        lay(ka),
+        lay(va),
+        lay(oa),
+        lay(ga),
+        place(qo),
+        sz(size),
+        consts(rq, d, threshold),
+        dtype,
+    );
+    backward_key_kernel::launch(
+        &client,
+        grid(tk, rk, b * h),
+        CubeDim::new_1d(rk as u32),
+        q.into_tensor_arg(),
+        dout.into_tensor_arg(),
+        ds.clone().into_tensor_arg(),
+        pd.into_tensor_arg(),
+        kvout.clone().into_tensor_arg(),
+        lay(qa),
+        lay(ga),
+        place(ko),
+        place(vo),
+        sz(size),
+        consts(rk, d, threshold),
+        dtype,
+    );
+    ds
 }
 
 impl FlashAttention for CubeBackend {
@@ -202,6 +254,16 @@ impl FlashAttention for CubeBackend {
         seed: CubeTensor,
         threshold: usize,
     ) -> CubeTensor {
+        Self::flash_forward(q, k, v, bias, seed, threshold).0
+    }
+
+    fn flash_attention_packed(
+        qkv: CubeTensor,
+        bias: CubeTensor,
+        seed: CubeTensor,
+        threshold: usize,
+    ) -> CubeTensor {
+        let [q, k, v] = unpack::<Self>(qkv);
         Self::flash_forward(q, k, v, bias, seed, threshold).0
     }
 }

@@ -32,6 +32,21 @@ pub struct RowLayout {
     pub si: u32,
 }
 
+/// Where a gradient kernel writes rows, in four-float vectors: row `i` of head `h` of batch `b` at
+/// `off + b·sb + h·sh + i·si` (the query, key and value gradients of a packed projection share one
+/// buffer, each at its own offset).
+#[derive(CubeType, CubeLaunch, Clone, Copy, Debug)]
+pub struct OutLayout {
+    /// First vector.
+    pub off: u32,
+    /// Batch stride.
+    pub sb: u32,
+    /// Head stride.
+    pub sh: u32,
+    /// Row stride.
+    pub si: u32,
+}
+
 /// Runtime sizes of a launch: heads, query and key lengths, and the bias strides in floats
 /// (0 on a broadcast dimension) for batch, head, query, key.
 #[derive(CubeType, CubeLaunch, Clone, Copy, Debug)]
@@ -258,8 +273,8 @@ pub fn forward_kernel<F: Float>(
 /// Backward, per query row: with `dout` the gradient of `out` (both `[batch, heads, tq, d]`, as
 /// `oa` and `ga` say) and `lse` from the forward, writes the score gradients `ds[b, h, i, j] = P_ij ·
 /// (dP_ij − Σ_d dout_i·out_i)` (the bias gradient) and the dropped, rescaled weights `pd` (for the
-/// value gradient), both `[batch, heads, tq, tk]`, and the query gradient `dq`
-/// (`[batch, tq, heads, d]`). Grid as [`forward_kernel`].
+/// value gradient), both `[batch, heads, tq, tk]`, and the query gradient into `dq` where `qo`
+/// says. Grid as [`forward_kernel`].
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn backward_query_kernel<F: Float>(
@@ -279,6 +294,7 @@ pub fn backward_query_kernel<F: Float>(
     va: RowLayout,
     oa: RowLayout,
     ga: RowLayout,
+    qo: OutLayout,
     sizes: Sizes,
     #[comptime] c: Consts,
     #[define(F)] _dtype: ElemType,
@@ -300,7 +316,6 @@ pub fn backward_query_kernel<F: Float>(
         dor[x] = F4::<F>::new(F::new(0.0));
         dqa[x] = F4::<F>::new(F::new(0.0));
     }
-    let obase = (((b * sizes.tq + i) * sizes.heads + h) as usize) * c.d4;
     let mut delta = F::new(0.0);
     let mut li = F::new(0.0);
     if active {
@@ -378,17 +393,17 @@ pub fn backward_query_kernel<F: Float>(
         j0 += TILE as u32;
     }
     if active {
+        let at = (qo.off + b * qo.sb + h * qo.sh + i * qo.si) as usize;
         #[unroll]
         for x in 0..c.d4 {
-            dq[obase + x] = dqa[x] * F4::<F>::new(scale);
+            dq[at + x] = dqa[x] * F4::<F>::new(scale);
         }
     }
 }
 
 /// Backward, per key row: `dk_j = Σ_i ds_ij q_i / √d` and `dv_j = Σ_i pd_ij dout_i` from the
-/// first pass's `ds` and `pd` (`q`, `dout` as `qa`, `ga` say); `dk`, `dv` are `[batch, tk, heads,
-/// d]` contiguous. Grid `(⌈tk
-/// / rows⌉, batch · heads)`, `rows` threads.
+/// first pass's `ds` and `pd` (`q`, `dout` as `qa`, `ga` say), written into `dkv` where `ko` and
+/// `vo` say. Grid `(⌈tk / rows⌉, batch · heads)`, `rows` threads.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn backward_key_kernel<F: Float>(
@@ -396,10 +411,11 @@ pub fn backward_key_kernel<F: Float>(
     dout: &Tensor<F4<F>>,
     ds: &Tensor<F>,
     pd: &Tensor<F>,
-    dk: &mut Tensor<F4<F>>,
-    dv: &mut Tensor<F4<F>>,
+    dkv: &mut Tensor<F4<F>>,
     qa: RowLayout,
     ga: RowLayout,
+    ko: OutLayout,
+    vo: OutLayout,
     sizes: Sizes,
     #[comptime] c: Consts,
     #[define(F)] _dtype: ElemType,
@@ -460,11 +476,12 @@ pub fn backward_key_kernel<F: Float>(
         i0 += TILE as u32;
     }
     if active {
-        let base = (((b * sizes.tk + j) * sizes.heads + h) as usize) * c.d4;
+        let kat = (ko.off + b * ko.sb + h * ko.sh + j * ko.si) as usize;
+        let vat = (vo.off + b * vo.sb + h * vo.sh + j * vo.si) as usize;
         #[unroll]
         for x in 0..c.d4 {
-            dk[base + x] = dka[x] * F4::<F>::new(scale);
-            dv[base + x] = dva[x];
+            dkv[kat + x] = dka[x] * F4::<F>::new(scale);
+            dkv[vat + x] = dva[x];
         }
     }
 }

@@ -56,6 +56,35 @@ pub fn force(on: Option<bool>) {
 /// Widest head the kernels take (registers and a 16 KiB shared-memory tile).
 pub const MAX_HEAD: usize = 64;
 
+/// Whether the kernels take these shapes on `device`: queries `[b, h, tq, d]`, keys and values
+/// `kv` (each `[b, h, tk, d]`), a bias broadcastable to `[b, h, tq, tk]` (each dimension full or
+/// 1), a head width that is a multiple of 4 up to [`MAX_HEAD`].
+fn applies(device: &Device, q: [usize; 4], kv: [usize; 4], bias: [usize; 4]) -> bool {
+    let [b, h, tq, d] = q;
+    let full = [b, h, tq, kv[2]];
+    let broadcasts = bias.iter().zip(full).all(|(&n, f)| n == f || n == 1);
+    let shapes = kv[0] == b && kv[1] == h && kv[3] == d;
+    SWITCH.on()
+        && crate::device::is_gpu(device)
+        && shapes
+        && broadcasts
+        && d > 0
+        && d <= MAX_HEAD
+        && d.is_multiple_of(4)
+}
+
+/// The dropout mask's seed and threshold for `dropout` on `device`: a fresh seed from burn's
+/// generator while training, no dropout otherwise.
+fn dropout_args(dropout: &Dropout, device: &Device) -> (Tensor<1>, usize) {
+    let training = dropout.training.is_enabled() && device.is_autodiff() && dropout.prob > 0.0;
+    if training {
+        let seed = Tensor::<1>::random([1], Distribution::Uniform(0.0, 16_777_216.0), device);
+        (seed, threshold_of(dropout.prob))
+    } else {
+        (Tensor::<1>::zeros([1], device), 0)
+    }
+}
+
 /// The attention core through the fused kernels, when they apply: `q` `[batch, heads, tq, d]`,
 /// `k`, `v` `[batch, heads, tk, d]`, `bias` broadcastable to `[batch, heads, tq, tk]` (each
 /// dimension full or 1) → `[batch, heads, tq, d]` (a view of a `[batch, tq, heads, d]` tensor).
@@ -68,14 +97,46 @@ pub fn attend(
     dropout: &Dropout,
 ) -> Option<Tensor<4>> {
     let device = q.device();
-    let training = dropout.training.is_enabled() && device.is_autodiff() && dropout.prob > 0.0;
-    let (seed, threshold) = if training {
-        let seed = Tensor::<1>::random([1], Distribution::Uniform(0.0, 16_777_216.0), &device);
-        (seed, threshold_of(dropout.prob))
-    } else {
-        (Tensor::<1>::zeros([1], &device), 0)
-    };
+    if v.dims() != k.dims() || !applies(&device, q.dims(), k.dims(), bias.dims()) {
+        return None;
+    }
+    let (seed, threshold) = dropout_args(dropout, &device);
     attend_seeded(q, k, v, bias, seed, threshold)
+}
+
+/// Self-attention over a packed projection `qkv` `[batch, t, 3, heads, d]` (queries, keys,
+/// values) through the fused kernels, when they apply; its gradient is one tensor (no slicing in
+/// the backward) → `[batch, heads, t, d]`, as [`attend`].
+pub fn attend_packed(qkv: &Tensor<5>, bias: &Tensor<4>, dropout: &Dropout) -> Option<Tensor<4>> {
+    let device = qkv.device();
+    let [b, t, parts, h, d] = qkv.dims();
+    if parts != 3 || !applies(&device, [b, h, t, d], [b, h, t, d], bias.dims()) {
+        return None;
+    }
+    let (seed, threshold) = dropout_args(dropout, &device);
+    attend_packed_seeded(qkv, bias, seed, threshold)
+}
+
+/// [`attend_packed`] with the dropout mask's `seed` and `threshold` given (see
+/// [`attend_seeded`]).
+pub fn attend_packed_seeded(
+    qkv: &Tensor<5>,
+    bias: &Tensor<4>,
+    seed: Tensor<1>,
+    threshold: usize,
+) -> Option<Tensor<4>> {
+    let [b, t, parts, h, d] = qkv.dims();
+    if parts != 3 || !applies(&qkv.device(), [b, h, t, d], [b, h, t, d], bias.dims()) {
+        return None;
+    }
+    CALLS.fetch_add(1, Ordering::Relaxed);
+    let out = <Dispatch as FlashAttention>::flash_attention_packed(
+        qkv.clone().into_dispatch(),
+        bias.clone().into_dispatch(),
+        seed.into_dispatch(),
+        threshold,
+    );
+    Some(Tensor::<4>::from_dispatch(out).swap_dims(1, 2))
 }
 
 /// Dropout probability `p` as the kernels' threshold: `p · 2³²` (a weight is dropped when its
@@ -94,15 +155,7 @@ pub fn attend_seeded(
     seed: Tensor<1>,
     threshold: usize,
 ) -> Option<Tensor<4>> {
-    if !SWITCH.on() || !crate::device::is_gpu(&q.device()) {
-        return None;
-    }
-    let [b, h, tq, d] = q.dims();
-    let [kb, kh, tk, kd] = k.dims();
-    let full = [b, h, tq, tk];
-    let broadcasts = bias.dims().iter().zip(full).all(|(&n, f)| n == f || n == 1);
-    let shapes = kb == b && kh == h && kd == d && v.dims() == k.dims();
-    if !shapes || !broadcasts || d == 0 || d > MAX_HEAD || !d.is_multiple_of(4) {
+    if v.dims() != k.dims() || !applies(&q.device(), q.dims(), k.dims(), bias.dims()) {
         return None;
     }
     CALLS.fetch_add(1, Ordering::Relaxed);

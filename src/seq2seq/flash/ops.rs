@@ -5,7 +5,8 @@
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, backend_extension};
-use burn::tensor::Shape;
+use burn::tensor::{Shape, Slice};
+use burn_backend::TensorMetadata;
 
 /// The kernels. `q` is `[batch, heads, tq, d]`, `k`, `v` `[batch, heads, tk, d]`, `bias`
 /// broadcastable to `[batch, heads, tq, tk]`, `seed` `[1]` (the dropout mask's seed, an integer
@@ -25,9 +26,10 @@ pub trait FlashKernels: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
     /// Backward from `dout` (the gradient of `out`, given as `[batch, heads, tq, d]`) →
-    /// (`dq` `[batch, tq, heads, d]`, `dk`, `dv` `[batch, tk, heads, d]`, the score gradient
-    /// `[batch, heads, tq, tk]`: the bias gradient before broadcasting).
-    #[fusion(meta = |q, k, _v, _b, _s, _o, _l, _g, _t| (rows_spec(q), rows_spec(k), rows_spec(k), score_spec(q, k)))]
+    /// (`dq` `[batch, tq, heads, d]`, the key and value gradients side by side `[batch, tk, 2,
+    /// heads, d]`, the score gradient `[batch, heads, tq, tk]`: the bias gradient before
+    /// broadcasting).
+    #[fusion(meta = |q, k, _v, _b, _s, _o, _l, _g, _t| (rows_spec(q), packed_spec(k, 2), score_spec(q, k)))]
     fn flash_backward(
         q: FloatTensor<Self>,
         k: FloatTensor<Self>,
@@ -38,12 +40,22 @@ pub trait FlashKernels: Backend {
         lse: FloatTensor<Self>,
         dout: FloatTensor<Self>,
         threshold: usize,
-    ) -> (
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-    );
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+
+    /// [`Self::flash_backward`] for self-attention whose `q`, `k`, `v` are views of one packed
+    /// projection `[batch, t, 3, heads, d]` → (its gradient, same shape, the score gradient).
+    #[fusion(meta = |q, k, _v, _b, _s, _o, _l, _g, _t| (packed_spec(q, 3), score_spec(q, k)))]
+    fn flash_backward_packed(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        seed: FloatTensor<Self>,
+        out: FloatTensor<Self>,
+        lse: FloatTensor<Self>,
+        dout: FloatTensor<Self>,
+        threshold: usize,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
 }
 
 /// The differentiable attention: arguments as [`FlashKernels::flash_forward`] → `out` `[batch,
@@ -60,6 +72,49 @@ pub trait FlashAttention: Backend {
         seed: FloatTensor<Self>,
         threshold: usize,
     ) -> FloatTensor<Self>;
+
+    /// Self-attention over a packed projection `qkv` `[batch, t, 3, heads, d]` (queries, keys,
+    /// values): as [`Self::flash_attention`], one gradient for the whole projection (no slicing
+    /// in the backward) → `[batch, t, heads, d]`.
+    #[fusion(dtype = qkv, shape = unpacked_shape(qkv))]
+    fn flash_attention_packed(
+        qkv: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        seed: FloatTensor<Self>,
+        threshold: usize,
+    ) -> FloatTensor<Self>;
+}
+
+/// `[batch, t, parts, heads, d]` → `[batch, t, heads, d]`.
+fn unpacked_shape(x: &Shape) -> Shape {
+    Shape::new([x[0], x[1], x[3], x[4]])
+}
+
+/// `[batch, heads, t, d]` → `[batch, t, parts, heads, d]`.
+fn packed_spec(x: &TensorSpec, parts: usize) -> TensorSpec {
+    let s = &x.shape;
+    TensorSpec::new(Shape::new([s[0], s[2], parts, s[1], s[3]]), x.dtype)
+}
+
+/// Views of the queries, keys and values of a packed projection `[batch, t, 3, heads, d]`, each
+/// `[batch, heads, t, d]` (no copy on the cube backend).
+pub(super) fn unpack<B: Backend>(qkv: FloatTensor<B>) -> [FloatTensor<B>; 3] {
+    let shape = qkv.shape();
+    let [b, t, _, h, d] = [shape[0], shape[1], shape[2], shape[3], shape[4]];
+    std::array::from_fn(|i| {
+        let full = Slice::full();
+        let part = B::float_slice(
+            qkv.clone(),
+            &[
+                full,
+                full,
+                Slice::new(i as isize, Some(i as isize + 1), 1),
+                full,
+                full,
+            ],
+        );
+        B::float_swap_dims(B::float_reshape(part, Shape::new([b, t, h, d])), 1, 2)
+    })
 }
 
 /// `[batch, heads, len, d]` → `[batch, len, heads, d]`.
