@@ -8,9 +8,9 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
 
+use super::backward::{backward_key_kernel, backward_query_kernel};
 use super::kernels::{
-    Consts, MAX_ROWS, OutLayoutLaunch, RowLayoutLaunch, SizesLaunch, backward_key_kernel,
-    backward_query_kernel, forward_kernel,
+    Consts, MAX_ROWS, OutLayoutLaunch, RowLayoutLaunch, SizesLaunch, forward_kernel,
 };
 use super::ops::{FlashAttention, FlashKernels, rows_shape, unpack};
 

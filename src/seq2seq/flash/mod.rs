@@ -8,9 +8,13 @@
 //!   registers and streams the keys and values through shared memory with an online softmax;
 //!   it writes the output in `[batch, len, heads, d]` order (what the output projection reads)
 //!   and each row's log-sum-exp;
-//! - [`kernels::backward_query_kernel`] recomputes each row's weights from the log-sum-exp and
+//! - [`backward::backward_query_kernel`] recomputes each row's weights from the log-sum-exp and
 //!   writes the score gradients (the bias gradient too) and the query gradient;
-//! - [`kernels::backward_key_kernel`] sums the key and value gradients per key row.
+//! - [`backward::backward_key_kernel`] sums the key and value gradients per key row.
+//!
+//! A self-attention's query, key and value projections are one product; [`attend_packed`] hands it
+//! to the kernels whole, and the backward writes its gradient into one buffer (slicing it would
+//! make autodiff add a zero-filled gradient of the whole product per slice).
 //!
 //! Dropout on the weights hashes the call's seed (drawn from burn's seeded generator) with each
 //! weight's index, so the backward pass regenerates the forward's mask. The operations are burn
@@ -20,6 +24,7 @@
 
 mod autodiff;
 mod backend;
+pub mod backward;
 pub mod kernels;
 pub mod ops;
 
@@ -53,7 +58,7 @@ pub fn force(on: Option<bool>) {
     SWITCH.force(on);
 }
 
-/// Widest head the kernels take (registers and a 16 KiB shared-memory tile).
+/// Widest head the kernels take (a thread keeps up to three rows of it in registers).
 pub const MAX_HEAD: usize = 64;
 
 /// Whether the kernels take these shapes on `device`: queries `[b, h, tq, d]`, keys and values
