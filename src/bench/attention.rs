@@ -2,13 +2,12 @@
 //! forward and backward, timed alone at the recommender's shapes: how much of the T5 step it is,
 //! and what the fused kernel changes.
 
-use std::time::Instant;
-
 use burn::nn::DropoutConfig;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use serde::Serialize;
 
+use super::matmul::time;
 use crate::seq2seq::attention::attend;
 
 /// One timed attention shape.
@@ -33,19 +32,6 @@ pub fn t5_shapes(batch: usize, src: usize, tgt: usize) -> Vec<Shape5> {
         ("decoder self", [batch, 6, tgt, tgt, 64]),
         ("cross", [batch, 6, tgt, src, 64]),
     ]
-}
-
-fn time(device: &Device, reps: usize, mut f: impl FnMut()) -> Result<f64, String> {
-    for _ in 0..3 {
-        f();
-    }
-    device.sync().map_err(|e| e.to_string())?;
-    let t = Instant::now();
-    for _ in 0..reps {
-        f();
-    }
-    device.sync().map_err(|e| e.to_string())?;
-    Ok(t.elapsed().as_secs_f64() * 1000.0 / reps as f64)
 }
 
 /// Times [`attend`] forward (inference: no gradients, no dropout), and forward + backward (training:

@@ -20,7 +20,8 @@ pub struct MatmulRow {
     pub tflops: f64,
 }
 
-fn time(device: &Device, reps: usize, mut f: impl FnMut()) -> Result<f64, String> {
+/// Milliseconds per call of `f` over `reps` calls after 3 warm-up calls, device work included.
+pub(crate) fn time(device: &Device, reps: usize, mut f: impl FnMut()) -> Result<f64, String> {
     for _ in 0..3 {
         f();
     }

@@ -9,10 +9,10 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, broadcast_shape};
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::{Shape, Slice};
+use burn::tensor::Shape;
 use burn_backend::TensorMetadata;
 
-use super::ops::{FlashAttention, FlashKernels, unpack};
+use super::ops::{FlashAttention, FlashKernels, part, unpack};
 
 /// What a backward step needs besides its inputs' checkpoints: the bias's shape (its gradient is
 /// summed over the dimensions it was broadcast on), the seed, the forward's output (`[batch, tq,
@@ -37,6 +37,24 @@ impl<B: FlashKernels> Saved<B> {
             B::float_swap_dims(dout, 1, 2),
         ]
     }
+}
+
+/// The forward kernel on `[q, k, v, bias]` → its output and what the backward needs.
+fn run_forward<B: FlashKernels>(
+    [q, k, v, bias]: [FloatTensor<B>; 4],
+    seed: FloatTensor<B>,
+    threshold: usize,
+) -> (FloatTensor<B>, Saved<B>) {
+    let bias_shape = bias.shape();
+    let (out, lse) = B::flash_forward(q, k, v, bias, seed.clone(), threshold);
+    let saved = Saved {
+        bias_shape,
+        seed,
+        out: out.clone(),
+        lse,
+        threshold,
+    };
+    (out, saved)
 }
 
 /// Registers the bias gradient `ds` (`[batch, heads, tq, tk]`), summed to the bias's shape.
@@ -71,9 +89,6 @@ impl<B: FlashKernels> Backward<B, 4> for FlashBackward {
         let k: FloatTensor<B> = checkpointer.retrieve_node_output(ik);
         let v: FloatTensor<B> = checkpointer.retrieve_node_output(iv);
         let bias: FloatTensor<B> = checkpointer.retrieve_node_output(ib);
-        let [h, d] = [q.shape()[1], q.shape()[3]];
-        let tk = k.shape()[2];
-        let b = k.shape()[0];
         let (shape, threshold) = (saved.bias_shape.clone(), saved.threshold);
         let [seed, out, lse, dout] = saved.args(dout);
         let (dq, dkv, ds) = B::flash_backward(q, k, v, bias, seed, out, lse, dout, threshold);
@@ -82,19 +97,11 @@ impl<B: FlashKernels> Backward<B, 4> for FlashBackward {
         if let Some(p) = pq {
             grads.register::<B>(p.id, B::float_swap_dims(dq, 1, 2));
         }
-        let part = |i: isize| {
-            let full = Slice::full();
-            let t = B::float_slice(
-                dkv.clone(),
-                &[full, full, Slice::new(i, Some(i + 1), 1), full, full],
-            );
-            B::float_swap_dims(B::float_reshape(t, Shape::new([b, tk, h, d])), 1, 2)
-        };
         if let Some(p) = pk {
-            grads.register::<B>(p.id, part(0));
+            grads.register::<B>(p.id, part::<B>(dkv.clone(), 0));
         }
         if let Some(p) = pv {
-            grads.register::<B>(p.id, part(1));
+            grads.register::<B>(p.id, part::<B>(dkv, 1));
         }
         bias_grad::<B>(grads, pb.map(|p| p.id), ds, &shape);
     }
@@ -139,7 +146,19 @@ impl<B: FlashKernels, C: CheckpointStrategy> FlashAttention for Autodiff<B, C> {
         threshold: usize,
     ) -> FloatTensor<Self> {
         let nodes = [q.node(), k.node(), v.node(), bias.node()];
-        match FlashBackward.prepare::<C>(nodes).compute_bound().stateful() {
+        let prep = FlashBackward.prepare::<C>(nodes).compute_bound().stateful();
+        let inputs = |q: FloatTensor<Self>,
+                      k: FloatTensor<Self>,
+                      v: FloatTensor<Self>,
+                      b: FloatTensor<Self>| {
+            [
+                q.into_primitive(),
+                k.into_primitive(),
+                v.into_primitive(),
+                b.into_primitive(),
+            ]
+        };
+        match prep {
             OpsKind::Tracked(mut prep) => {
                 let ids = [
                     prep.checkpoint(&q),
@@ -147,35 +166,13 @@ impl<B: FlashKernels, C: CheckpointStrategy> FlashAttention for Autodiff<B, C> {
                     prep.checkpoint(&v),
                     prep.checkpoint(&bias),
                 ];
-                let bias_shape = bias.primitive().shape();
-                let seed = seed.into_primitive();
-                let (out, lse) = B::flash_forward(
-                    q.into_primitive(),
-                    k.into_primitive(),
-                    v.into_primitive(),
-                    bias.into_primitive(),
-                    seed.clone(),
-                    threshold,
-                );
-                let saved = Saved {
-                    bias_shape,
-                    seed,
-                    out: out.clone(),
-                    lse,
-                    threshold,
-                };
+                let (out, saved) =
+                    run_forward::<B>(inputs(q, k, v, bias), seed.into_primitive(), threshold);
                 prep.finish((ids, saved), out)
             }
             OpsKind::UnTracked(prep) => {
-                let (out, _) = B::flash_forward(
-                    q.into_primitive(),
-                    k.into_primitive(),
-                    v.into_primitive(),
-                    bias.into_primitive(),
-                    seed.into_primitive(),
-                    threshold,
-                );
-                prep.finish(out)
+                let inputs = inputs(q, k, v, bias);
+                prep.finish(run_forward::<B>(inputs, seed.into_primitive(), threshold).0)
             }
         }
     }
@@ -187,38 +184,24 @@ impl<B: FlashKernels, C: CheckpointStrategy> FlashAttention for Autodiff<B, C> {
         threshold: usize,
     ) -> FloatTensor<Self> {
         let nodes = [qkv.node(), bias.node()];
-        match PackedBackward
+        let prep = PackedBackward
             .prepare::<C>(nodes)
             .compute_bound()
-            .stateful()
-        {
+            .stateful();
+        let inputs = |qkv: FloatTensor<Self>, bias: FloatTensor<Self>| {
+            let [q, k, v] = unpack::<B>(qkv.into_primitive());
+            [q, k, v, bias.into_primitive()]
+        };
+        match prep {
             OpsKind::Tracked(mut prep) => {
                 let ids = [prep.checkpoint(&qkv), prep.checkpoint(&bias)];
-                let bias_shape = bias.primitive().shape();
-                let seed = seed.into_primitive();
-                let [q, k, v] = unpack::<B>(qkv.into_primitive());
-                let (out, lse) =
-                    B::flash_forward(q, k, v, bias.into_primitive(), seed.clone(), threshold);
-                let saved = Saved {
-                    bias_shape,
-                    seed,
-                    out: out.clone(),
-                    lse,
-                    threshold,
-                };
+                let (out, saved) =
+                    run_forward::<B>(inputs(qkv, bias), seed.into_primitive(), threshold);
                 prep.finish((ids, saved), out)
             }
             OpsKind::UnTracked(prep) => {
-                let [q, k, v] = unpack::<B>(qkv.into_primitive());
-                let (out, _) = B::flash_forward(
-                    q,
-                    k,
-                    v,
-                    bias.into_primitive(),
-                    seed.into_primitive(),
-                    threshold,
-                );
-                prep.finish(out)
+                let inputs = inputs(qkv, bias);
+                prep.finish(run_forward::<B>(inputs, seed.into_primitive(), threshold).0)
             }
         }
     }

@@ -96,25 +96,24 @@ fn packed_spec(x: &TensorSpec, parts: usize) -> TensorSpec {
     TensorSpec::new(Shape::new([s[0], s[2], parts, s[1], s[3]]), x.dtype)
 }
 
+/// View `i` of a packed `[batch, t, parts, heads, d]` tensor as `[batch, heads, t, d]` (no copy on
+/// the cube backend).
+pub(super) fn part<B: Backend>(packed: FloatTensor<B>, i: usize) -> FloatTensor<B> {
+    let shape = packed.shape();
+    let [b, t, h, d] = [shape[0], shape[1], shape[3], shape[4]];
+    let full = Slice::full();
+    let i = i as isize;
+    let one = B::float_slice(
+        packed,
+        &[full, full, Slice::new(i, Some(i + 1), 1), full, full],
+    );
+    B::float_swap_dims(B::float_reshape(one, Shape::new([b, t, h, d])), 1, 2)
+}
+
 /// Views of the queries, keys and values of a packed projection `[batch, t, 3, heads, d]`, each
-/// `[batch, heads, t, d]` (no copy on the cube backend).
+/// `[batch, heads, t, d]`.
 pub(super) fn unpack<B: Backend>(qkv: FloatTensor<B>) -> [FloatTensor<B>; 3] {
-    let shape = qkv.shape();
-    let [b, t, _, h, d] = [shape[0], shape[1], shape[2], shape[3], shape[4]];
-    std::array::from_fn(|i| {
-        let full = Slice::full();
-        let part = B::float_slice(
-            qkv.clone(),
-            &[
-                full,
-                full,
-                Slice::new(i as isize, Some(i as isize + 1), 1),
-                full,
-                full,
-            ],
-        );
-        B::float_swap_dims(B::float_reshape(part, Shape::new([b, t, h, d])), 1, 2)
-    })
+    std::array::from_fn(|i| part::<B>(qkv.clone(), i))
 }
 
 /// `[batch, heads, len, d]` → `[batch, len, heads, d]`.
