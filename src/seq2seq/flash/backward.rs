@@ -3,10 +3,7 @@
 
 use cubecl::prelude::*;
 
-use super::kernels::{
-    Consts, F4, OutLayout, RowLayout, Sizes, TILE, add_row, dot_row, hsum, keep_scale, kept,
-    load_pair, zero_row,
-};
+use super::kernels::{Consts, F4, OutLayout, RowLayout, Sizes, TILE, hsum, kept, load_tile};
 
 /// Backward, per query row: with `dout` the gradient of `out` (both `[batch, heads, tq, d]`, as
 /// `oa` and `ga` say) and `lse` from the forward, writes the score gradients `ds[b, h, i, j] = P_ij ·
@@ -44,10 +41,16 @@ pub fn backward_query_kernel<F: Float>(
     let i = CUBE_POS_X * c.rows as u32 + UNIT_POS_X;
     let active = i < sizes.tq;
     let s0 = u32::cast_from(seed[0]);
-    let inv_keep = keep_scale::<F>(c);
-    let mut qr = zero_row::<F>(c.d4);
-    let mut dor = zero_row::<F>(c.d4);
-    let mut dqa = zero_row::<F>(c.d4);
+    let inv_keep = F::new(1.0) / (F::new(1.0) - F::cast_from(c.threshold) / F::new(4294967296.0));
+    let mut qr = Array::<F4<F>>::new(c.d4);
+    let mut dor = Array::<F4<F>>::new(c.d4);
+    let mut dqa = Array::<F4<F>>::new(c.d4);
+    #[unroll]
+    for x in 0..c.d4 {
+        qr[x] = F4::<F>::new(F::new(0.0));
+        dor[x] = F4::<F>::new(F::new(0.0));
+        dqa[x] = F4::<F>::new(F::new(0.0));
+    }
     let mut delta = F::new(0.0);
     let mut li = F::new(0.0);
     if active {
@@ -70,18 +73,41 @@ pub fn backward_query_kernel<F: Float>(
     let mut vs = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
     let mut j0 = 0u32;
     while j0 < sizes.tk {
-        let (kb, vb) = (b * ka.sb + h * ka.sh, b * va.sb + h * va.sh);
-        load_pair::<F>(
-            k, kb, ka.si, v, vb, va.si, j0, sizes.tk, &mut ks, &mut vs, c,
+        load_tile::<F>(
+            k,
+            b * ka.sb + h * ka.sh,
+            ka.si,
+            j0,
+            sizes.tk,
+            &mut ks,
+            c.d4,
+            c.rows,
         );
+        load_tile::<F>(
+            v,
+            b * va.sb + h * va.sh,
+            va.si,
+            j0,
+            sizes.tk,
+            &mut vs,
+            c.d4,
+            c.rows,
+        );
+        sync_cube();
         if active {
             let n = (sizes.tk - j0).min(TILE as u32);
             for jj in 0..n {
                 let j = j0 + jj;
                 let row = jj as usize * c.d4;
-                let s = dot_row::<F>(&qr, &ks, row, c.d4);
-                let p = (s + bias[(boff + j * sizes.bk) as usize] - li).exp();
-                let mut dp = dot_row::<F>(&dor, &vs, row, c.d4);
+                let mut s4 = F4::<F>::new(F::new(0.0));
+                let mut g4 = F4::<F>::new(F::new(0.0));
+                #[unroll]
+                for x in 0..c.d4 {
+                    s4 += qr[x] * ks[row + x];
+                    g4 += dor[x] * vs[row + x];
+                }
+                let p = (hsum::<F>(s4) + bias[(boff + j * sizes.bk) as usize] - li).exp();
+                let mut dp = hsum::<F>(g4);
                 let mut pdrop = p;
                 if comptime!(c.dropout) {
                     let keep = kept(s0, bh, i, j, sizes.tq, sizes.tk, c);
@@ -92,7 +118,10 @@ pub fn backward_query_kernel<F: Float>(
                 let at = ((bh * sizes.tq + i) * sizes.tk + j) as usize;
                 ds[at] = g;
                 pd[at] = pdrop;
-                add_row::<F>(&mut dqa, g, &ks, row, c.d4);
+                #[unroll]
+                for x in 0..c.d4 {
+                    dqa[x] += F4::<F>::new(g) * ks[row + x];
+                }
             }
         }
         sync_cube();
@@ -132,23 +161,50 @@ pub fn backward_key_kernel<F: Float>(
     let h = bh % sizes.heads;
     let j = CUBE_POS_X * c.rows as u32 + UNIT_POS_X;
     let active = j < sizes.tk;
-    let mut dka = zero_row::<F>(c.d4);
-    let mut dva = zero_row::<F>(c.d4);
+    let mut dka = Array::<F4<F>>::new(c.d4);
+    let mut dva = Array::<F4<F>>::new(c.d4);
+    #[unroll]
+    for x in 0..c.d4 {
+        dka[x] = F4::<F>::new(F::new(0.0));
+        dva[x] = F4::<F>::new(F::new(0.0));
+    }
     let mut qs = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
     let mut os = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
     let mut i0 = 0u32;
     while i0 < sizes.tq {
-        let (qb, gb) = (b * qa.sb + h * qa.sh, b * ga.sb + h * ga.sh);
-        load_pair::<F>(
-            q, qb, qa.si, dout, gb, ga.si, i0, sizes.tq, &mut qs, &mut os, c,
+        load_tile::<F>(
+            q,
+            b * qa.sb + h * qa.sh,
+            qa.si,
+            i0,
+            sizes.tq,
+            &mut qs,
+            c.d4,
+            c.rows,
         );
+        load_tile::<F>(
+            dout,
+            b * ga.sb + h * ga.sh,
+            ga.si,
+            i0,
+            sizes.tq,
+            &mut os,
+            c.d4,
+            c.rows,
+        );
+        sync_cube();
         if active {
             let n = (sizes.tq - i0).min(TILE as u32);
             for ii in 0..n {
                 let at = ((bh * sizes.tq + i0 + ii) * sizes.tk + j) as usize;
+                let g = F4::<F>::new(ds[at]);
+                let w = F4::<F>::new(pd[at]);
                 let row = ii as usize * c.d4;
-                add_row::<F>(&mut dka, ds[at], &qs, row, c.d4);
-                add_row::<F>(&mut dva, pd[at], &os, row, c.d4);
+                #[unroll]
+                for x in 0..c.d4 {
+                    dka[x] += g * qs[row + x];
+                    dva[x] += w * os[row + x];
+                }
             }
         }
         sync_cube();

@@ -132,76 +132,6 @@ pub(super) fn load_tile<F: Float>(
     }
 }
 
-/// Loads the same rows `r0 ..` of two tensors (rows at `abase + r · asi` and `bbase + r · bsi`)
-/// into `da` and `db`, then waits for the whole workgroup.
-#[cube]
-#[allow(clippy::too_many_arguments)]
-pub(super) fn load_pair<F: Float>(
-    a: &Tensor<F4<F>>,
-    abase: u32,
-    asi: u32,
-    b: &Tensor<F4<F>>,
-    bbase: u32,
-    bsi: u32,
-    r0: u32,
-    len: u32,
-    da: &mut Shared<[F4<F>]>,
-    db: &mut Shared<[F4<F>]>,
-    #[comptime] c: Consts,
-) {
-    load_tile::<F>(a, abase, asi, r0, len, da, c.d4, c.rows);
-    load_tile::<F>(b, bbase, bsi, r0, len, db, c.d4, c.rows);
-    sync_cube();
-}
-
-/// `a · tile[row]` over a head's `d4` vectors.
-#[cube]
-pub(super) fn dot_row<F: Float>(
-    a: &Array<F4<F>>,
-    tile: &Shared<[F4<F>]>,
-    row: usize,
-    #[comptime] d4: usize,
-) -> F {
-    let mut s = F4::<F>::new(F::new(0.0));
-    #[unroll]
-    for x in 0..d4 {
-        s += a[x] * tile[row + x];
-    }
-    hsum::<F>(s)
-}
-
-/// `acc += w · tile[row]` over a head's `d4` vectors.
-#[cube]
-pub(super) fn add_row<F: Float>(
-    acc: &mut Array<F4<F>>,
-    w: F,
-    tile: &Shared<[F4<F>]>,
-    row: usize,
-    #[comptime] d4: usize,
-) {
-    #[unroll]
-    for x in 0..d4 {
-        acc[x] += F4::<F>::new(w) * tile[row + x];
-    }
-}
-
-/// A head-wide row of zeros in registers.
-#[cube]
-pub(super) fn zero_row<F: Float>(#[comptime] d4: usize) -> Array<F4<F>> {
-    let mut a = Array::<F4<F>>::new(d4);
-    #[unroll]
-    for x in 0..d4 {
-        a[x] = F4::<F>::new(F::new(0.0));
-    }
-    a
-}
-
-/// The rescaling of kept weights, `1 / (1 − p)`.
-#[cube]
-pub(super) fn keep_scale<F: Float>(#[comptime] c: Consts) -> F {
-    F::new(1.0) / (F::new(1.0) - F::cast_from(c.threshold) / F::new(4294967296.0))
-}
-
 /// Forward: `out[b, i, h] = Σ_j drop(softmax_j(q_i·k_j / √d + bias_ij)) v_j` for every query row
 /// `i` of `q` (`[batch, heads, tq, d]` as `qa` says), keys and values `[batch, heads, tk, d]`,
 /// `bias` broadcast by its strides; `out` is `[batch, tq, heads, d]` contiguous and `lse`
@@ -231,9 +161,14 @@ pub fn forward_kernel<F: Float>(
     let i = CUBE_POS_X * c.rows as u32 + UNIT_POS_X;
     let active = i < sizes.tq;
     let s0 = u32::cast_from(seed[0]);
-    let inv_keep = keep_scale::<F>(c);
-    let mut qr = zero_row::<F>(c.d4);
-    let mut acc = zero_row::<F>(c.d4);
+    let inv_keep = F::new(1.0) / (F::new(1.0) - F::cast_from(c.threshold) / F::new(4294967296.0));
+    let mut qr = Array::<F4<F>>::new(c.d4);
+    let mut acc = Array::<F4<F>>::new(c.d4);
+    #[unroll]
+    for x in 0..c.d4 {
+        acc[x] = F4::<F>::new(F::new(0.0));
+        qr[x] = F4::<F>::new(F::new(0.0));
+    }
     if active {
         let base = (b * qa.sb + h * qa.sh + i * qa.si) as usize;
         #[unroll]
@@ -248,10 +183,27 @@ pub fn forward_kernel<F: Float>(
     let mut vs = Shared::<[F4<F>]>::new_slice(comptime!(TILE * c.d4));
     let mut j0 = 0u32;
     while j0 < sizes.tk {
-        let (kb, vb) = (b * ka.sb + h * ka.sh, b * va.sb + h * va.sh);
-        load_pair::<F>(
-            k, kb, ka.si, v, vb, va.si, j0, sizes.tk, &mut ks, &mut vs, c,
+        load_tile::<F>(
+            k,
+            b * ka.sb + h * ka.sh,
+            ka.si,
+            j0,
+            sizes.tk,
+            &mut ks,
+            c.d4,
+            c.rows,
         );
+        load_tile::<F>(
+            v,
+            b * va.sb + h * va.sh,
+            va.si,
+            j0,
+            sizes.tk,
+            &mut vs,
+            c.d4,
+            c.rows,
+        );
+        sync_cube();
         if active {
             let n = (sizes.tk - j0).min(TILE as u32);
             let mut c0 = 0u32;
@@ -262,9 +214,14 @@ pub fn forward_kernel<F: Float>(
                 #[unroll]
                 for u in 0..CHUNK {
                     let jj = c0 + u as u32;
+                    let row = jj as usize * c.d4;
+                    let mut s4 = F4::<F>::new(F::new(0.0));
+                    #[unroll]
+                    for x in 0..c.d4 {
+                        s4 += qr[x] * ks[row + x];
+                    }
                     let jb = (j0 + jj).min(sizes.tk - 1);
-                    let s = dot_row::<F>(&qr, &ks, jj as usize * c.d4, c.d4)
-                        + bias[(boff + jb * sizes.bk) as usize];
+                    let s = hsum::<F>(s4) + bias[(boff + jb * sizes.bk) as usize];
                     sc[u] = select(jj < n, s, F::new(-3.0e38));
                     mc = select(sc[u] > mc, sc[u], mc);
                 }
@@ -280,6 +237,7 @@ pub fn forward_kernel<F: Float>(
                 #[unroll]
                 for u in 0..CHUNK {
                     let jj = c0 + u as u32;
+                    let row = jj as usize * c.d4;
                     let p = (sc[u] - m).exp();
                     l += p;
                     let mut w = p;
@@ -290,7 +248,10 @@ pub fn forward_kernel<F: Float>(
                             F::new(0.0),
                         );
                     }
-                    add_row::<F>(&mut acc, w, &vs, jj as usize * c.d4, c.d4);
+                    #[unroll]
+                    for x in 0..c.d4 {
+                        acc[x] += F4::<F>::new(w) * vs[row + x];
+                    }
                 }
                 c0 += CHUNK as u32;
             }
