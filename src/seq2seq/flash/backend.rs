@@ -133,16 +133,11 @@ impl FlashKernels for CubeBackend {
         let tk = k.meta.shape()[2];
         let dq = empty(&q, rows_shape(q.meta.shape()));
         let dkv = empty(&k, Shape::new([b, tk, 2, h, d]));
-        let d4 = (d / 4) as u32;
-        let (h4, tq4, tk4) = (h as u32 * d4, tq as u32, tk as u32);
-        let qo = [0, tq4 * h4, d4, h4];
-        let ko = [0, tk4 * 2 * h4, d4, 2 * h4];
-        let vo = [h4, tk4 * 2 * h4, d4, 2 * h4];
         let ds = backward(
             [q, k, v, bias, seed, out, lse, dout],
             threshold,
-            (&dq, qo),
-            (&dkv, ko, vo),
+            (&dq, slot([tq, 1, 0, h, d])),
+            (&dkv, slot([tk, 2, 0, h, d]), slot([tk, 2, 1, h, d])),
         );
         (dq, dkv, ds)
     }
@@ -160,9 +155,7 @@ impl FlashKernels for CubeBackend {
     ) -> (CubeTensor, CubeTensor) {
         let [b, h, t, d] = q.meta.shape().dims::<4>();
         let dqkv = empty(&q, Shape::new([b, t, 3, h, d]));
-        let d4 = (d / 4) as u32;
-        let (h4, t4) = (h as u32 * d4, t as u32);
-        let at = |part: u32| [part * h4, t4 * 3 * h4, d4, 3 * h4];
+        let at = |part| slot([t, 3, part, h, d]);
         let ds = backward(
             [q, k, v, bias, seed, out, lse, dout],
             threshold,
@@ -171,6 +164,19 @@ impl FlashKernels for CubeBackend {
         );
         (dqkv, ds)
     }
+}
+
+/// Where part `part` of a contiguous `[batch, len, parts, heads, d]` gradient is, as the kernels'
+/// `[off, sb, sh, si]` in four-float vectors (`parts` 1: a plain `[batch, len, heads, d]`).
+fn slot([len, parts, part, heads, d]: [usize; 5]) -> [u32; 4] {
+    let row = (heads * d / 4) as u32;
+    let parts = parts as u32;
+    [
+        part as u32 * row,
+        len as u32 * parts * row,
+        (d / 4) as u32,
+        parts * row,
+    ]
 }
 
 /// The two backward launches: `dq` written into `qout` at its layout (`[off, sb, sh, si]` in
