@@ -1,7 +1,8 @@
 //! The matrix products a training step spends its time in, timed alone: the forward product of a
 //! linear layer, its weight gradient (a product over every token: long inner dimension, small
 //! output) computed in one piece or split into `S` partial products summed afterwards, and a
-//! whole linear layer forward + backward both ways.
+//! whole linear layer forward + backward both ways; then the same through our kernel
+//! (`seq2seq::gemm`) where it applies.
 
 use std::time::Instant;
 
@@ -101,6 +102,22 @@ pub fn run(
                 &mut rows,
             );
         }
+        // The same products through our kernel (`seq2seq::gemm`), where it applies.
+        let kernel = crate::seq2seq::gemm::applies(device, tokens, d_in, d_out);
+        if kernel {
+            let product = |a: &Tensor<2>, b: &Tensor<2>| {
+                let _ = crate::seq2seq::gemm::product(a, b);
+            };
+            let ms = time(device, reps, || product(&x, &w))?;
+            push(row("forward, kernel".into(), ms, flops), &mut rows);
+            let ms = time(device, reps, || product(&xt, &g))?;
+            let (parts, _) =
+                crate::seq2seq::gemm::split(d_in.div_ceil(128) * d_out.div_ceil(128), tokens);
+            push(
+                row(format!("weight grad, kernel ({parts} parts)"), ms, flops),
+                &mut rows,
+            );
+        }
         // A whole layer, forward and backward, as training runs it.
         let ad = device.clone().autodiff();
         let xa = Tensor::<2>::random([tokens, d_in], Distribution::Default, &ad);
@@ -117,6 +134,17 @@ pub fn run(
             ),
             &mut rows,
         );
+        if kernel {
+            let ms = time(device, reps, || {
+                if let Some(y) = crate::seq2seq::gemm::product(&xa, &wa) {
+                    let _ = y.sum().backward();
+                }
+            })?;
+            push(
+                row("linear fwd+bwd, kernel".into(), ms, 3.0 * flops),
+                &mut rows,
+            );
+        }
         for &s in splits {
             if tokens % s != 0 {
                 continue;

@@ -26,11 +26,14 @@ pub fn parts(rows: usize) -> usize {
 }
 
 /// `layer` applied to `x` (`[..., d_in]` → `[..., d_out]`), the same values as
-/// `layer.forward(x)`; while training (autodiff) on enough rows, the weight gradient is computed
-/// in [`parts`] pieces.
+/// `layer.forward(x)`; on the GPU through [`super::gemm`] where its sizes fit, elsewhere while
+/// training (autodiff) on enough rows with the weight gradient computed in [`parts`] pieces.
 pub fn forward<const D: usize>(layer: &Linear, x: Tensor<D>) -> Tensor<D> {
-    let rows: usize = x.dims()[..D - 1].iter().product();
-    if parts(rows) == 1 || !x.is_autodiff() {
+    let dims = x.dims();
+    let rows: usize = dims[..D - 1].iter().product();
+    let [d_in, d_out] = layer.weight.dims();
+    let gemm = super::gemm::applies(&x.device(), rows, d_in, d_out);
+    if !gemm && (parts(rows) == 1 || !x.is_autodiff()) {
         return layer.forward(x);
     }
     let y = forward_weight(layer.weight.val(), x);
@@ -45,8 +48,9 @@ pub fn forward<const D: usize>(layer: &Linear, x: Tensor<D>) -> Tensor<D> {
     }
 }
 
-/// `x` (`[..., d_in]`) times `weight` (`[d_in, d_out]`) → `[..., d_out]`, with the weight gradient
-/// in [`parts`] pieces while training on enough rows: [`forward`] without a bias, for a weight
+/// `x` (`[..., d_in]`) times `weight` (`[d_in, d_out]`) → `[..., d_out]`: through
+/// [`super::gemm`] where it applies (on the GPU), else with the weight gradient in [`parts`]
+/// pieces while training on enough rows: [`forward`] without a bias, for a weight
 /// made of several layers' weights side by side (one product instead of one per layer).
 pub fn forward_weight<const D: usize>(weight: Tensor<2>, x: Tensor<D>) -> Tensor<D> {
     let dims = x.dims();
@@ -56,6 +60,10 @@ pub fn forward_weight<const D: usize>(weight: Tensor<2>, x: Tensor<D>) -> Tensor
     let s = parts(rows);
     let mut out = dims;
     out[D - 1] = d_out;
+    let flat = x.clone().reshape([rows, d_in]);
+    if let Some(y) = super::gemm::product(&flat, &weight) {
+        return y.reshape(out);
+    }
     if s == 1 || !x.is_autodiff() {
         return x.reshape([rows, d_in]).matmul(weight).reshape(out);
     }

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod evaluate;
 pub mod flash;
 pub mod fused_layer;
+pub mod gemm;
 pub mod linear;
 pub mod model;
 pub mod relpos;

@@ -1,0 +1,74 @@
+//! The linear layers' matrix products in a kernel of our own (CubeCL) instead of cubecl's
+//! generic matmul.
+//!
+//! A kernel profile of the recommender's training step put about half of its GPU time in
+//! cubecl's unit matmul at these shapes: 20,736 tokens times 128 → 1152, 384 → 128, 128 → 1024
+//! and 1024 → 128 weights, forward, input gradient and weight gradient
+//! (`docs/benchmarks.md`). [`kernels::gemm_kernel`] is a register-tiled fp32 product that reads
+//! a transposed input in place and splits a long inner dimension (the weight gradient's sum over
+//! every token) into parts summed by a second kernel. The operations are burn backend extensions
+//! ([`ops`]) ordered in the fusion stream; [`autodiff`] records the backward. [`product`] picks
+//! this path on the GPU for sizes that are multiples of 4 unless `TIGER_GEMM=off`.
+
+mod autodiff;
+mod backend;
+pub mod kernels;
+pub mod ops;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use burn::backend::Dispatch;
+use burn::prelude::*;
+
+use super::fused_layer::switch::Switch;
+use ops::GemmLinear;
+
+pub use backend::split;
+
+/// Environment variable that turns the kernel off (`off`): linear layers go back to burn's
+/// matmul.
+pub const SWITCH_ENV: &str = "TIGER_GEMM";
+
+static SWITCH: Switch = Switch::new(SWITCH_ENV);
+
+/// Products that took the kernel, since the process started.
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// How many linear-layer products have taken the kernel in this process (tests check that a
+/// model's training really ran through it).
+pub fn calls() -> u64 {
+    CALLS.load(Ordering::Relaxed)
+}
+
+/// Makes [`product`] take (or not) the kernel whatever [`SWITCH_ENV`] says (`None`: follow it
+/// again): tests and benchmarks compare both paths in one process.
+pub fn force(on: Option<bool>) {
+    SWITCH.force(on);
+}
+
+/// Whether the kernel takes `[rows, d_in] · [d_in, d_out]` on `device`: on the GPU, every size a
+/// nonzero multiple of 4 (the kernel reads four-float vectors along each of them in one of the
+/// three products of training).
+pub fn applies(device: &Device, rows: usize, d_in: usize, d_out: usize) -> bool {
+    let fits = [rows, d_in, d_out]
+        .iter()
+        .all(|&n| n > 0 && n.is_multiple_of(4));
+    SWITCH.on() && fits && crate::device::is_gpu(device)
+}
+
+/// `x` `[rows, d_in]` times `weight` `[d_in, d_out]` → `[rows, d_out]` through the kernel, with
+/// both gradients through it while training. `None`: not on the GPU, switched off, or sizes the
+/// kernel does not take.
+pub fn product(x: &Tensor<2>, weight: &Tensor<2>) -> Option<Tensor<2>> {
+    let [rows, d_in] = x.dims();
+    let [w_in, d_out] = weight.dims();
+    if w_in != d_in || !applies(&x.device(), rows, d_in, d_out) {
+        return None;
+    }
+    CALLS.fetch_add(1, Ordering::Relaxed);
+    let out = <Dispatch as GemmLinear>::gemm_linear(
+        x.clone().into_dispatch(),
+        weight.clone().into_dispatch(),
+    );
+    Some(Tensor::<2>::from_dispatch(out))
+}

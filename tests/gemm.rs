@@ -1,0 +1,110 @@
+//! The linear layers' matrix-product kernel (`seq2seq::gemm`) against burn's matmul on burn-wgpu
+//! (Mesa's software Vulkan in CI): the product and both gradients, over shapes that cover partial
+//! tiles, several tiles, a transposed input read in place and a weight gradient split along the
+//! rows. Set TIGER_REQUIRE_WGPU=1 to fail rather than skip when no adapter exists.
+
+mod common;
+
+use burn::nn::LinearConfig;
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use tiger_explorer::seq2seq::{gemm, linear};
+
+fn close<const D: usize>(a: &Tensor<D>, b: &Tensor<D>, what: &str) {
+    assert_eq!(a.dims(), b.dims(), "{what}: shapes");
+    let a = a.to_data().try_to_vec::<f32>().unwrap();
+    let b = b.to_data().try_to_vec::<f32>().unwrap();
+    let scale = b.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
+    let worst = a
+        .iter()
+        .zip(&b)
+        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    println!("{what}: max |diff| {worst:.3e} (scale {scale:.3e})");
+    assert!(a.iter().all(|x| x.is_finite()), "{what}: non-finite values");
+    assert!(
+        worst <= 1e-5 * scale,
+        "{what}: max |diff| {worst} > 1e-5 × {scale}"
+    );
+}
+
+/// `[rows, d_in] · [d_in, d_out]`: the product and the gradients of both inputs, kernel against
+/// burn's matmul.
+fn check(gpu: &Device, rows: usize, d_in: usize, d_out: usize) {
+    let ad = gpu.clone().autodiff();
+    let rand = |s: [usize; 2]| Tensor::<2>::random(s, Distribution::Normal(0.0, 1.0), &ad);
+    let (x0, w0, g) = (rand([rows, d_in]), rand([d_in, d_out]), rand([rows, d_out]));
+    let calls = gemm::calls();
+    let run = |kernel: bool| {
+        let (x, w) = (x0.clone().require_grad(), w0.clone().require_grad());
+        let y = if kernel {
+            gemm::product(&x, &w).expect("the kernel takes these sizes")
+        } else {
+            x.clone().matmul(w.clone())
+        };
+        let grads = (y.clone() * g.clone()).sum().backward();
+        [
+            y.inner(),
+            x.grad(&grads).expect("x gradient"),
+            w.grad(&grads).expect("w gradient"),
+        ]
+    };
+    let got = run(true);
+    let want = run(false);
+    assert_eq!(gemm::calls(), calls + 1);
+    for ((a, b), n) in got.iter().zip(&want).zip(["product", "dx", "dw"]) {
+        close(a, b, &format!("{rows}x{d_in}x{d_out}: {n}"));
+    }
+}
+
+/// Every check in one test: the wgpu runtime is set up once per process, so two tests would race
+/// to create it.
+#[test]
+fn on_wgpu() {
+    let Some(gpu) = common::gpu_or_skip() else {
+        return;
+    };
+    // One partial tile; several tiles with partial edges; a long inner dimension in the weight
+    // gradient (split into parts); the recommender's widths on a few rows.
+    check(&gpu, 36, 20, 12);
+    check(&gpu, 300, 132, 260);
+    check(&gpu, 2048, 8, 12);
+    check(&gpu, 260, 128, 1152);
+    a_transposed_input_is_read_in_place(&gpu);
+    a_linear_layer_matches_burns(&gpu);
+    sizes_the_kernel_does_not_take_decline(&gpu);
+}
+
+/// A column-major input (a transposed view) gives the same product as its contiguous copy.
+fn a_transposed_input_is_read_in_place(gpu: &Device) {
+    let xt = Tensor::<2>::random([24, 200], Distribution::Normal(0.0, 1.0), gpu);
+    let w = Tensor::<2>::random([24, 40], Distribution::Normal(0.0, 1.0), gpu);
+    let x = xt.clone().transpose();
+    let got = gemm::product(&x, &w).expect("kernel");
+    close(&got, &x.matmul(w), "column-major input");
+}
+
+/// `linear::forward` on the GPU (through the kernel, bias added) equals burn's `Linear`, in
+/// inference and training, on a 3-d input.
+fn a_linear_layer_matches_burns(gpu: &Device) {
+    for device in [gpu.clone(), gpu.clone().autodiff()] {
+        let layer = LinearConfig::new(16, 24).init(&device);
+        let x = Tensor::<3>::random([3, 8, 16], Distribution::Normal(0.0, 1.0), &device);
+        let calls = gemm::calls();
+        let got = linear::forward(&layer, x.clone());
+        assert_eq!(gemm::calls(), calls + 1, "the layer took the kernel");
+        close(&got, &layer.forward(x), "linear layer");
+    }
+}
+
+/// Sizes that are not multiples of 4, and the switch turned off, leave the product to burn.
+fn sizes_the_kernel_does_not_take_decline(gpu: &Device) {
+    let x = Tensor::<2>::ones([6, 5], gpu);
+    let w = Tensor::<2>::ones([5, 8], gpu);
+    assert!(gemm::product(&x, &w).is_none());
+    let x = Tensor::<2>::ones([8, 8], gpu);
+    let w = Tensor::<2>::ones([8, 8], gpu);
+    gemm::force(Some(false));
+    assert!(gemm::product(&x, &w).is_none());
+    gemm::force(None);
+    assert!(gemm::product(&x, &w).is_some());
+}
