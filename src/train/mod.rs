@@ -5,6 +5,7 @@ pub mod context;
 pub mod device_optim;
 pub mod device_rows;
 pub mod flat_params;
+pub mod fused_adamw;
 pub mod graph_capture;
 pub mod loop_common;
 pub mod options;

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::GradientsParams;
+
+use crate::train::fused_adamw::FusedAdamW;
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -105,12 +107,10 @@ pub fn model_config(opts: &Seq2SeqOptions, vocab_size: usize) -> Seq2SeqConfig {
         .with_dropout(opts.dropout)
 }
 
-/// AdamW with the options' weight decay and gradient-norm clipping at 1.
+/// AdamW with the options' weight decay and each parameter's gradient clipped to norm 1: burn's
+/// arithmetic and state, one kernel per parameter on the GPU ([`FusedAdamW`]).
 pub fn new_optim(opts: &Seq2SeqOptions) -> burn::optim::ModuleOptimizer {
-    AdamWConfig::new()
-        .with_weight_decay(opts.weight_decay as f32)
-        .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
-        .init()
+    burn::optim::ModuleOptimizer::from(FusedAdamW::new(opts.weight_decay as f32, Some(1.0)))
 }
 
 /// Deterministic data order: the samples of step `s` depend only on the seed and `s`.
