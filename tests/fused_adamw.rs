@@ -56,7 +56,8 @@ fn on_wgpu() {
     // odd size; no clipping.
     check(&gpu, [128, 1024], 1.0, Some(1.0));
     check(&gpu, [32, 6], 0.01, Some(1.0));
-    check(&gpu, [257, 3], 1.0, Some(1.0));
+    check(&gpu, [257, 4], 1.0, Some(1.0));
+    check(&gpu, [1000, 333], 1.0, Some(1.0));
     check(&gpu, [64, 128], 1.0, None);
     a_model_follows_burns_adamw(&gpu);
 }

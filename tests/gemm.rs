@@ -74,13 +74,20 @@ fn on_wgpu() {
     sizes_the_kernel_does_not_take_decline(&gpu);
 }
 
-/// A column-major input (a transposed view) gives the same product as its contiguous copy.
+/// Column-major operands (transposed views) give the same products as their contiguous copies.
 fn a_transposed_input_is_read_in_place(gpu: &Device) {
     let xt = Tensor::<2>::random([24, 200], Distribution::Normal(0.0, 1.0), gpu);
     let w = Tensor::<2>::random([24, 40], Distribution::Normal(0.0, 1.0), gpu);
     let x = xt.clone().transpose();
     let got = gemm::product(&x, &w).expect("kernel");
-    close(&got, &x.matmul(w), "column-major input");
+    close(&got, &x.clone().matmul(w.clone()), "column-major input");
+    // A column-major weight (the transpose of a row-major one), and both at once.
+    let wt = Tensor::<2>::random([40, 24], Distribution::Normal(0.0, 1.0), gpu).transpose();
+    let x2 = Tensor::<2>::random([200, 24], Distribution::Normal(0.0, 1.0), gpu);
+    let got = gemm::product(&x2, &wt).expect("kernel");
+    close(&got, &x2.matmul(wt.clone()), "column-major weight");
+    let got = gemm::product(&x, &wt).expect("kernel");
+    close(&got, &x.matmul(wt), "both column-major");
 }
 
 /// `linear::forward` on the GPU (through the kernel, bias added) equals burn's `Linear`, in

@@ -1,6 +1,6 @@
-//! The kernel launches on burn's cube backend: `A` read in place whichever dimension is
-//! contiguous, `B` copied to row-major when it is not (a weight's transpose: small), the output
-//! allocated contiguous.
+//! The kernel launches on burn's cube backend: both operands read in place whichever dimension
+//! is contiguous (a weight's transpose in the input gradient, the activations' in the weight
+//! gradient), the output allocated contiguous.
 
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::Shape;
@@ -64,12 +64,14 @@ impl GemmKernels for CubeBackend {
             (into_contiguous(a), true)
         };
         let sa = a.meta.strides()[if a_rows { 0 } else { 1 }] / 4;
-        let b = if vector_major(&b, 1) {
-            b
+        let (b, b_cols) = if vector_major(&b, 1) {
+            (b, false)
+        } else if vector_major(&b, 0) {
+            (b, true)
         } else {
-            into_contiguous(b)
+            (into_contiguous(b), false)
         };
-        let sb = b.meta.strides()[0] / 4;
+        let sb = b.meta.strides()[if b_cols { 1 } else { 0 }] / 4;
         let tiles = m.div_ceil(BM) * n.div_ceil(BN);
         let (mut parts, mut k_part) = split(tiles, k);
         if (m * n / 4).div_ceil(THREADS) > 65_535 {
@@ -99,6 +101,7 @@ impl GemmKernels for CubeBackend {
             target.clone().into_tensor_arg(),
             dims,
             a_rows,
+            b_cols,
             dtype,
         );
         if parts > 1 {

@@ -39,42 +39,47 @@ pub struct Dims {
     /// `A`'s stride, in vectors, along its non-contiguous dimension (rows when `A` is row-major,
     /// columns when it is column-major).
     pub sa: u32,
-    /// `B`'s row stride in vectors (its rows are contiguous).
+    /// `B`'s stride, in vectors, along its non-contiguous dimension (rows when `B` is
+    /// row-major, columns when it is column-major).
     pub sb: u32,
     /// Inner-dimension steps per part (a multiple of [`BK`]); part `z` covers
     /// `z·k_part .. min(k, (z + 1)·k_part)`.
     pub k_part: u32,
 }
 
-/// Loads the `A` tile at inner step `k0` into four vectors per thread. Row-major `A` (`a_rows`):
-/// each thread reads a 4 × 4 block (four rows, four inner steps) and transposes it, so each
-/// register holds four rows at one inner step; column-major `A`: each thread reads four vectors
-/// along the rows. Out-of-range vectors are zeros (`k_end` ends this part's inner range).
+/// Loads a tile of an operand at inner step `k0` into four vectors per thread: [`BK`] inner
+/// steps of 128 rows (`C`'s rows for `A`, its columns for `B`) from row `r0`. `along_k`: the
+/// operand is contiguous along the inner dimension (element `(r, k)` at vector
+/// `r · stride + k / 4`), so each thread reads a 4 × 4 block (four rows, four inner steps) and
+/// transposes it, and each register holds four rows at one inner step. Otherwise it is
+/// contiguous along the rows (element `(r, k)` at vector `k · stride + r / 4`) and each thread
+/// reads four vectors along them. Out-of-range vectors are zeros (`k_end` ends this part's inner
+/// range, `len` the rows).
 #[cube]
 #[allow(clippy::too_many_arguments)]
-fn load_a<F: Float>(
-    a: &Tensor<F4<F>>,
+fn load_tile<F: Float>(
+    src: &Tensor<F4<F>>,
     regs: &mut Array<F4<F>>,
-    m0: u32,
+    r0: u32,
     k0: u32,
     k_end: u32,
-    m: u32,
-    sa: u32,
-    #[comptime] a_rows: bool,
+    len: u32,
+    stride: u32,
+    #[comptime] along_k: bool,
 ) {
     let tid = UNIT_POS_X;
     let zero = F4::<F>::new(F::new(0.0));
-    if comptime!(a_rows) {
+    if comptime!(along_k) {
         let kq = tid % 8;
-        let mq = tid / 8;
+        let rq = tid / 8;
         let k = k0 + kq * 4;
         let mut v = Array::<F4<F>>::new(4usize);
         #[unroll]
         for r in 0..4usize {
-            let row = m0 + mq * 4 + r as u32;
+            let row = r0 + rq * 4 + r as u32;
             let mut x = zero;
-            if row < m && k < k_end {
-                x = a[(row * sa + k / 4) as usize];
+            if row < len && k < k_end {
+                x = src[(row * stride + k / 4) as usize];
             }
             v[r] = x;
         }
@@ -91,30 +96,32 @@ fn load_a<F: Float>(
         #[unroll]
         for j in 0..4usize {
             let e = tid + (j * THREADS) as u32;
-            let kk = e / ROW4 as u32;
-            let mq = e % ROW4 as u32;
-            let k = k0 + kk;
-            let row = m0 + mq * 4;
+            let k = k0 + e / ROW4 as u32;
+            let row = r0 + (e % ROW4 as u32) * 4;
             let mut x = zero;
-            if row < m && k < k_end {
-                x = a[(k * sa + row / 4) as usize];
+            if row < len && k < k_end {
+                x = src[(k * stride + row / 4) as usize];
             }
             regs[j] = x;
         }
     }
 }
 
-/// Stores the registers [`load_a`] filled into the shared `A` tile (`BK` rows of `BM / 4`
+/// Stores the registers [`load_tile`] filled into a shared tile (`BK` rows of `128 / 4`
 /// vectors: inner step major).
 #[cube]
-fn store_a<F: Float>(regs: &Array<F4<F>>, tile: &mut Shared<[F4<F>]>, #[comptime] a_rows: bool) {
+fn store_tile<F: Float>(
+    regs: &Array<F4<F>>,
+    tile: &mut Shared<[F4<F>]>,
+    #[comptime] along_k: bool,
+) {
     let tid = UNIT_POS_X as usize;
-    if comptime!(a_rows) {
+    if comptime!(along_k) {
         let kq = tid % 8;
-        let mq = tid / 8;
+        let rq = tid / 8;
         #[unroll]
         for c in 0..4usize {
-            tile[(kq * 4 + c) * ROW4 + mq] = regs[c];
+            tile[(kq * 4 + c) * ROW4 + rq] = regs[c];
         }
     } else {
         #[unroll]
@@ -124,36 +131,10 @@ fn store_a<F: Float>(regs: &Array<F4<F>>, tile: &mut Shared<[F4<F>]>, #[comptime
     }
 }
 
-/// Loads the `B` tile at inner step `k0` (rows contiguous) into four vectors per thread.
-#[cube]
-#[allow(clippy::too_many_arguments)]
-fn load_b<F: Float>(
-    b: &Tensor<F4<F>>,
-    regs: &mut Array<F4<F>>,
-    n0: u32,
-    k0: u32,
-    k_end: u32,
-    n: u32,
-    sb: u32,
-) {
-    let tid = UNIT_POS_X;
-    #[unroll]
-    for j in 0..4usize {
-        let e = tid + (j * THREADS) as u32;
-        let k = k0 + e / ROW4 as u32;
-        let col = n0 + (e % ROW4 as u32) * 4;
-        let mut x = F4::<F>::new(F::new(0.0));
-        if col < n && k < k_end {
-            x = b[(k * sb + col / 4) as usize];
-        }
-        regs[j] = x;
-    }
-}
-
 /// `C[z] = A[:, part z] · B[part z, :]` for the tile at `(CUBE_POS_Y, CUBE_POS_X)` and part
 /// `z = CUBE_POS_Z`. `A` (`m × k`) is row-major (`a_rows`) or column-major, with the stride
-/// [`Dims::sa`]; `B` (`k × n`) has contiguous rows; `C` is `parts × m × n` contiguous. `m`
-/// (column-major `A`), `k` (row-major `A`) and `n` must be multiples of 4. Grid:
+/// [`Dims::sa`]; `B` (`k × n`) row-major or column-major (`b_cols`), with [`Dims::sb`]; `C` is
+/// `parts × m × n` contiguous. `m`, `k` and `n` must be multiples of 4. Grid:
 /// `(⌈n / BN⌉, ⌈m / BM⌉, parts)`, [`THREADS`] threads.
 #[cube(launch)]
 pub fn gemm_kernel<F: Float>(
@@ -162,6 +143,7 @@ pub fn gemm_kernel<F: Float>(
     c: &mut Tensor<F4<F>>,
     dims: Dims,
     #[comptime] a_rows: bool,
+    #[comptime] b_cols: bool,
     #[define(F)] _dtype: ElemType,
 ) {
     let tid = UNIT_POS_X;
@@ -184,19 +166,16 @@ pub fn gemm_kernel<F: Float>(
     }
 
     let mut k0 = k_begin;
-    load_a::<F>(a, &mut a_regs, m0, k0, k_end, dims.m, dims.sa, a_rows);
-    load_b::<F>(b, &mut b_regs, n0, k0, k_end, dims.n, dims.sb);
+    load_tile::<F>(a, &mut a_regs, m0, k0, k_end, dims.m, dims.sa, a_rows);
+    load_tile::<F>(b, &mut b_regs, n0, k0, k_end, dims.n, dims.sb, b_cols);
     while k0 < k_end {
-        store_a::<F>(&a_regs, &mut a_tile, a_rows);
-        #[unroll]
-        for j in 0..4usize {
-            b_tile[tid as usize + j * THREADS] = b_regs[j];
-        }
+        store_tile::<F>(&a_regs, &mut a_tile, a_rows);
+        store_tile::<F>(&b_regs, &mut b_tile, b_cols);
         sync_cube();
         let next = k0 + BK as u32;
         if next < k_end {
-            load_a::<F>(a, &mut a_regs, m0, next, k_end, dims.m, dims.sa, a_rows);
-            load_b::<F>(b, &mut b_regs, n0, next, k_end, dims.n, dims.sb);
+            load_tile::<F>(a, &mut a_regs, m0, next, k_end, dims.m, dims.sa, a_rows);
+            load_tile::<F>(b, &mut b_regs, n0, next, k_end, dims.n, dims.sb, b_cols);
         }
         #[unroll]
         for kk in 0..BK {

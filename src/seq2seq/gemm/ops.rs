@@ -6,9 +6,9 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, backend_extension};
 use burn::tensor::Shape;
 
-/// The kernels. `a` is `[m, k]`, contiguous along either dimension (a transposed view is read in
-/// place); `b` is `[k, n]` (copied to row-major when it is not). `m`, `k` and `n` are multiples
-/// of 4.
+/// The kernels. `a` is `[m, k]` and `b` `[k, n]`, each contiguous along either dimension (a
+/// transposed view is read in place; anything else is copied first). `m`, `k` and `n` are
+/// multiples of 4.
 #[backend_extension(Cube, Fusion)]
 pub trait GemmKernels: Backend {
     /// `a · b` → `[m, n]`.

@@ -6,11 +6,15 @@
 
 use cubecl::prelude::*;
 
+/// Four floats, the unit every load and store works on (parameters whose size is not a multiple
+/// of 4 take burn's tensor operations instead).
+pub type F4<F> = Vector<F, Const<4>>;
+
 /// Threads per workgroup.
-pub const THREADS: usize = 256;
+pub const THREADS: usize = 512;
 
 /// Halvings of the tree reduction (`log2(THREADS)`).
-const LEVELS: usize = 8;
+const LEVELS: usize = 9;
 
 /// The step's scalars, as burn's `AdamW` and norm clipping compute them.
 #[derive(CubeType, CubeLaunch, Clone, Copy, Debug)]
@@ -37,37 +41,56 @@ pub struct StepArgs {
     pub clip: f32,
 }
 
-/// `p_out, m_out, v_out` from parameter `p`, gradient `g` and moments `m`, `v` (all `[n]`):
-/// `g' = g · min(1, clip / (‖g‖ + tiny))`, `m' = β1·m + (1−β1)·g'`, `v' = β2·v + (1−β2)·g'²`,
-/// `p' = p·decay − lr · (m' / bc_1) / (√(v' / bc_2) + ε)`. Grid: `⌈n / chunk⌉` workgroups of
-/// [`THREADS`].
+/// Horizontal sum of a vector.
+#[cube]
+fn hsum<F: Float>(x: F4<F>) -> F {
+    (x.extract(0usize) + x.extract(1usize)) + (x.extract(2usize) + x.extract(3usize))
+}
+
+/// `p_out, m_out, v_out` from parameter `p`, gradient `g` and moments `m`, `v` (all `[n]`, read
+/// as `n / 4` vectors): `g' = g · min(1, clip / (‖g‖ + tiny))`, `m' = β1·m + (1−β1)·g'`,
+/// `v' = β2·v + (1−β2)·g'²`, `p' = p·decay − lr · (m' / bc_1) / (√(v' / bc_2) + ε)`. Grid:
+/// `⌈n / chunk⌉` workgroups of [`THREADS`].
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn adamw_kernel<F: Float>(
-    p: &Tensor<F>,
-    g: &Tensor<F>,
-    m: &Tensor<F>,
-    v: &Tensor<F>,
-    p_out: &mut Tensor<F>,
-    m_out: &mut Tensor<F>,
-    v_out: &mut Tensor<F>,
+    p: &Tensor<F4<F>>,
+    g: &Tensor<F4<F>>,
+    m: &Tensor<F4<F>>,
+    v: &Tensor<F4<F>>,
+    p_out: &mut Tensor<F4<F>>,
+    m_out: &mut Tensor<F4<F>>,
+    v_out: &mut Tensor<F4<F>>,
     s: StepArgs,
     #[comptime] clip: bool,
     #[define(F)] _dtype: ElemType,
 ) {
     let tid = UNIT_POS_X;
+    let t = THREADS as u32;
+    let n4 = s.n / 4;
     let mut coef = F::new(1.0);
     // A compile-time branch: barriers must sit in uniform control flow.
     if comptime!(clip) {
-        let mut acc = F::new(0.0);
+        // Four independent loads in flight per thread, then the tail.
+        let zero = F4::<F>::new(F::new(0.0));
+        let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
         let mut i = tid;
-        while i < s.n {
+        while i + 3 * t < n4 {
+            let (x0, x1) = (g[i as usize], g[(i + t) as usize]);
+            let (x2, x3) = (g[(i + 2 * t) as usize], g[(i + 3 * t) as usize]);
+            a0 += x0 * x0;
+            a1 += x1 * x1;
+            a2 += x2 * x2;
+            a3 += x3 * x3;
+            i += 4 * t;
+        }
+        while i < n4 {
             let x = g[i as usize];
-            acc += x * x;
-            i += THREADS as u32;
+            a0 += x * x;
+            i += t;
         }
         let mut sums = Shared::<[F]>::new_slice(THREADS);
-        sums[tid as usize] = acc;
+        sums[tid as usize] = hsum::<F>((a0 + a1) + (a2 + a3));
         sync_cube();
         #[unroll]
         for level in 0..LEVELS {
@@ -83,22 +106,28 @@ pub fn adamw_kernel<F: Float>(
         let c = F::cast_from(s.clip) / (norm + F::new(f32::MIN_POSITIVE));
         coef = select(c < F::new(1.0), c, F::new(1.0));
     }
-    let b1 = F::cast_from(s.beta_1);
-    let b2 = F::cast_from(s.beta_2);
-    let start = CUBE_POS_X * s.chunk;
-    let end = (start + s.chunk).min(s.n);
+    let one = F4::<F>::new(F::new(1.0));
+    let b1 = F4::<F>::new(F::cast_from(s.beta_1));
+    let b2 = F4::<F>::new(F::cast_from(s.beta_2));
+    let bc1 = F4::<F>::new(F::cast_from(s.bc_1));
+    let bc2 = F4::<F>::new(F::cast_from(s.bc_2));
+    let eps = F4::<F>::new(F::cast_from(s.eps));
+    let decay = F4::<F>::new(F::cast_from(s.decay));
+    let lr = F4::<F>::new(F::cast_from(s.lr));
+    let c4 = F4::<F>::new(coef);
+    let chunk4 = s.chunk / 4;
+    let start = CUBE_POS_X * chunk4;
+    let end = (start + chunk4).min(n4);
     let mut i = start + tid;
     while i < end {
         let at = i as usize;
-        let gi = g[at] * coef;
-        let mi = m[at] * b1 + gi * (F::new(1.0) - b1);
-        let vi = v[at] * b2 + gi * gi * (F::new(1.0) - b2);
-        let m_hat = mi / F::cast_from(s.bc_1);
-        let v_hat = vi / F::cast_from(s.bc_2);
-        let delta = m_hat / (v_hat.sqrt() + F::cast_from(s.eps));
-        p_out[at] = p[at] * F::cast_from(s.decay) - delta * F::cast_from(s.lr);
+        let gi = g[at] * c4;
+        let mi = m[at] * b1 + gi * (one - b1);
+        let vi = v[at] * b2 + gi * gi * (one - b2);
+        let delta = (mi / bc1) / ((vi / bc2).sqrt() + eps);
+        p_out[at] = p[at] * decay - delta * lr;
         m_out[at] = mi;
         v_out[at] = vi;
-        i += THREADS as u32;
+        i += t;
     }
 }

@@ -114,9 +114,10 @@ impl FusedAdamW {
     }
 }
 
-/// Whether the kernel runs for a parameter on `device` of this `dtype`.
-fn applies(device: &Device, dtype: DType) -> bool {
-    SWITCH.on() && dtype == DType::F32 && crate::device::is_gpu(device)
+/// Whether the kernel runs for a parameter of `n` elements on `device` of this `dtype` (it reads
+/// four-float vectors).
+fn applies(device: &Device, dtype: DType, n: usize) -> bool {
+    SWITCH.on() && dtype == DType::F32 && n.is_multiple_of(4) && crate::device::is_gpu(device)
 }
 
 impl Optimizer for FusedAdamW {
@@ -138,10 +139,10 @@ impl Optimizer for FusedAdamW {
             None => (grad.zeros_like(), grad.zeros_like(), 1),
         };
         let s = self.scalars(lr, time);
-        let [p, m, v] = if applies(&tensor.device(), tensor.dtype()) {
+        let shape = tensor.shape();
+        let n = shape.num_elements();
+        let [p, m, v] = if applies(&tensor.device(), tensor.dtype(), n) {
             CALLS.fetch_add(1, Ordering::Relaxed);
-            let shape = tensor.shape();
-            let n = shape.num_elements();
             let flat = |t: Tensor<D>| t.reshape([n]).into_dispatch();
             let (p, m, v) = <Dispatch as AdamWKernels>::adamw_update(
                 flat(tensor),
