@@ -9,6 +9,7 @@ pub mod gemm;
 pub mod linear;
 pub mod model;
 pub mod relpos;
+pub mod rmsnorm;
 pub mod scorer;
 pub mod vocab;
 

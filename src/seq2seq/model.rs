@@ -14,6 +14,7 @@ use crate::row_lookup::gather_rows;
 use super::attention::{Attention, AttentionConfig};
 use super::linear;
 use super::relpos::RelativeBias;
+use super::rmsnorm;
 
 /// Shape of the model. Defaults are TIGER's: 4 + 4 layers, d_model 128, 6 heads × 64, FFN 1024.
 #[derive(Config, Debug)]
@@ -189,14 +190,15 @@ impl Seq2Seq {
             .dropout
             .forward(gather_rows(self.embed.weight.val(), tokens));
         for layer in &self.encoder {
-            let h = layer.norm1.forward(x.clone());
+            let h = rmsnorm::forward(&layer.norm1, x.clone());
             x = x + layer
                 .dropout
                 .forward(layer.attn.forward_self(h, bias.clone()));
-            let h = layer.norm2.forward(x.clone());
+            let h = rmsnorm::forward(&layer.norm2, x.clone());
             x = x + layer.dropout.forward(layer.ff.forward(h));
         }
-        self.dropout.forward(self.encoder_norm.forward(x))
+        self.dropout
+            .forward(rmsnorm::forward(&self.encoder_norm, x))
     }
 
     /// Decoder logits for every position. `memory`: `[batch, src, d_model]`, `mask`: `[batch, src]`,
@@ -277,21 +279,22 @@ impl Seq2Seq {
             .dropout
             .forward(gather_rows(self.embed.weight.val(), tokens));
         for (layer, (k, v)) in self.decoder.iter().zip(kv) {
-            let h = layer.norm1.forward(x.clone());
+            let h = rmsnorm::forward(&layer.norm1, x.clone());
             x = x + layer
                 .dropout
                 .forward(layer.self_attn.forward_self(h, self_bias.clone()));
-            let h = layer.norm2.forward(x.clone());
+            let h = rmsnorm::forward(&layer.norm2, x.clone());
             x = x + layer.dropout.forward(layer.cross_attn.forward_kv(
                 h,
                 k.clone(),
                 v.clone(),
                 cross_bias.clone(),
             ));
-            let h = layer.norm3.forward(x.clone());
+            let h = rmsnorm::forward(&layer.norm3, x.clone());
             x = x + layer.dropout.forward(layer.ff.forward(h));
         }
-        self.dropout.forward(self.decoder_norm.forward(x))
+        self.dropout
+            .forward(rmsnorm::forward(&self.decoder_norm, x))
     }
 
     /// Teacher-forced logits. `src`, `mask`: `[batch, src]`, `tgt_in`: `[batch, tgt]` →

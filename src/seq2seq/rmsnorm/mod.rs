@@ -1,0 +1,71 @@
+//! RMSNorm in two kernels of our own (CubeCL): one forward, one backward.
+//!
+//! burn's `RmsNorm` is six tensor operations (square, mean, add, square root, divide, scale) and
+//! its gradient about a dozen more. In the recommender's training step burn's fusion left most of
+//! them as separate launches (a kernel profile on the H200 showed them one by one between the
+//! matrix products), and each launch costs host time. The recommender has 22 norms, so that was
+//! about 300 of a step's launches. [`forward`] computes the same values, with the gradients of
+//! the input and of `γ` from [`kernels::backward_kernel`]; it applies on the GPU for widths whose
+//! `d / 4` is a power of two up to 256 (128 in the paper's model) unless `TIGER_RMSNORM=off`.
+
+mod autodiff;
+mod backend;
+pub mod kernels;
+pub mod ops;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use burn::backend::Dispatch;
+use burn::nn::RmsNorm;
+use burn::prelude::*;
+
+use super::fused_layer::switch::Switch;
+use ops::RmsNormOp;
+
+/// Environment variable that turns the kernels off (`off`): back to burn's `RmsNorm`.
+pub const SWITCH_ENV: &str = "TIGER_RMSNORM";
+
+static SWITCH: Switch = Switch::new(SWITCH_ENV);
+
+/// Calls that took the kernels, since the process started.
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// How many norms have taken the kernels in this process (tests check that training really ran
+/// through them).
+pub fn calls() -> u64 {
+    CALLS.load(Ordering::Relaxed)
+}
+
+/// Makes [`forward`] take (or not) the kernels whatever [`SWITCH_ENV`] says (`None`: follow it
+/// again): tests compare both paths in one process.
+pub fn force(on: Option<bool>) {
+    SWITCH.force(on);
+}
+
+/// Whether the kernels take a width of `d` on `device`.
+fn applies(device: &Device, d: usize) -> bool {
+    let d4 = d / 4;
+    SWITCH.on()
+        && d.is_multiple_of(4)
+        && d4.is_power_of_two()
+        && d4 <= kernels::THREADS
+        && crate::device::is_gpu(device)
+}
+
+/// `norm` applied to `x` (`[..., d]`): the same values as `norm.forward(x)`, through the kernels
+/// where they apply.
+pub fn forward<const D: usize>(norm: &RmsNorm, x: Tensor<D>) -> Tensor<D> {
+    let dims = x.dims();
+    let d = dims[D - 1];
+    if !applies(&x.device(), d) {
+        return norm.forward(x);
+    }
+    CALLS.fetch_add(1, Ordering::Relaxed);
+    let rows: usize = dims[..D - 1].iter().product();
+    let y = <Dispatch as RmsNormOp>::rms_norm(
+        x.reshape([rows, d]).into_dispatch(),
+        norm.gamma.val().into_dispatch(),
+        norm.epsilon as f32,
+    );
+    Tensor::<2>::from_dispatch(y).reshape(dims)
+}
