@@ -12,7 +12,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::tensor::Shape;
 use burn_backend::TensorMetadata;
 
-use super::ops::{FlashAttention, FlashKernels, part, unpack};
+use super::ops::{FlashAttention, FlashKernels, slab};
 
 /// What a backward step needs besides its inputs' checkpoints: the bias's shape (its gradient is
 /// summed over the dimensions it was broadcast on), the seed, the forward's output (`[batch, tq,
@@ -47,6 +47,26 @@ fn run_forward<B: FlashKernels>(
 ) -> (FloatTensor<B>, Saved<B>) {
     let bias_shape = bias.shape();
     let (out, lse) = B::flash_forward(q, k, v, bias, seed.clone(), threshold);
+    let saved = Saved {
+        bias_shape,
+        seed,
+        out: out.clone(),
+        lse,
+        threshold,
+    };
+    (out, saved)
+}
+
+/// The packed forward kernel on `qkv` `[batch, t, 3, heads, d]` and `bias` → its output and what
+/// the backward needs.
+fn run_forward_packed<B: FlashKernels>(
+    qkv: FloatTensor<B>,
+    bias: FloatTensor<B>,
+    seed: FloatTensor<B>,
+    threshold: usize,
+) -> (FloatTensor<B>, Saved<B>) {
+    let bias_shape = bias.shape();
+    let (out, lse) = B::flash_forward_packed(qkv, bias, seed.clone(), threshold);
     let saved = Saved {
         bias_shape,
         seed,
@@ -92,16 +112,16 @@ impl<B: FlashKernels> Backward<B, 4> for FlashBackward {
         let (shape, threshold) = (saved.bias_shape.clone(), saved.threshold);
         let [seed, out, lse, dout] = saved.args(dout);
         let (dq, dkv, ds) = B::flash_backward(q, k, v, bias, seed, out, lse, dout, threshold);
-        // `dq` is `[batch, tq, heads, d]`, `dkv` `[batch, tk, 2, heads, d]`: back to `[batch,
+        // `dq` is `[batch, tq, heads, d]`, `dkv` `[2, batch, tk, heads, d]`: back to `[batch,
         // heads, len, d]` views.
         if let Some(p) = pq {
             grads.register::<B>(p.id, B::float_swap_dims(dq, 1, 2));
         }
         if let Some(p) = pk {
-            grads.register::<B>(p.id, part::<B>(dkv.clone(), 0));
+            grads.register::<B>(p.id, slab::<B>(dkv.clone(), 0));
         }
         if let Some(p) = pv {
-            grads.register::<B>(p.id, part::<B>(dkv, 1));
+            grads.register::<B>(p.id, slab::<B>(dkv, 1));
         }
         bias_grad::<B>(grads, pb.map(|p| p.id), ds, &shape);
     }
@@ -125,10 +145,9 @@ impl<B: FlashKernels> Backward<B, 2> for PackedBackward {
         let ([iqkv, ib], saved) = ops.state;
         let qkv: FloatTensor<B> = checkpointer.retrieve_node_output(iqkv);
         let bias: FloatTensor<B> = checkpointer.retrieve_node_output(ib);
-        let [q, k, v] = unpack::<B>(qkv);
         let (shape, threshold) = (saved.bias_shape.clone(), saved.threshold);
         let [seed, out, lse, dout] = saved.args(dout);
-        let (dqkv, ds) = B::flash_backward_packed(q, k, v, bias, seed, out, lse, dout, threshold);
+        let (dqkv, ds) = B::flash_backward_packed(qkv, bias, seed, out, lse, dout, threshold);
         if let Some(p) = pqkv {
             grads.register::<B>(p.id, dqkv);
         }
@@ -188,21 +207,21 @@ impl<B: FlashKernels, C: CheckpointStrategy> FlashAttention for Autodiff<B, C> {
             .prepare::<C>(nodes)
             .compute_bound()
             .stateful();
-        let inputs = |qkv: FloatTensor<Self>, bias: FloatTensor<Self>| {
-            let [q, k, v] = unpack::<B>(qkv.into_primitive());
-            [q, k, v, bias.into_primitive()]
+        let run = |qkv: FloatTensor<Self>, bias: FloatTensor<Self>| {
+            run_forward_packed::<B>(
+                qkv.into_primitive(),
+                bias.into_primitive(),
+                seed.into_primitive(),
+                threshold,
+            )
         };
         match prep {
             OpsKind::Tracked(mut prep) => {
                 let ids = [prep.checkpoint(&qkv), prep.checkpoint(&bias)];
-                let (out, saved) =
-                    run_forward::<B>(inputs(qkv, bias), seed.into_primitive(), threshold);
+                let (out, saved) = run(qkv, bias);
                 prep.finish((ids, saved), out)
             }
-            OpsKind::UnTracked(prep) => {
-                let inputs = inputs(qkv, bias);
-                prep.finish(run_forward::<B>(inputs, seed.into_primitive(), threshold).0)
-            }
+            OpsKind::UnTracked(prep) => prep.finish(run(qkv, bias).0),
         }
     }
 }

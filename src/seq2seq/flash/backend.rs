@@ -1,20 +1,19 @@
 //! The kernels launched on burn's cube backend: layouts read from the tensors' strides (a copy
 //! only where a row is not four-float aligned), outputs allocated contiguous.
 
-use burn::backend::tensor::FloatTensor;
 use burn::tensor::Shape;
 use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
+use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
+use cubecl::zspace::metadata::Metadata;
 
 use super::backward::{backward_key_kernel, backward_query_kernel};
 use super::kernels::{
     Consts, MAX_ROWS, OutLayoutLaunch, RowLayoutLaunch, SizesLaunch, forward_kernel,
 };
-use super::ops::{FlashAttention, FlashKernels, rows_shape, unpack};
-
-type CubeTensor = FloatTensor<CubeBackend>;
+use super::ops::{FlashAttention, FlashKernels, rows_shape};
 
 fn empty(like: &CubeTensor, shape: Shape) -> CubeTensor {
     empty_device_contiguous_dtype(like.client.clone(), like.device.clone(), shape, like.dtype)
@@ -132,20 +131,31 @@ impl FlashKernels for CubeBackend {
         let [b, h, tq, d] = q.meta.shape().dims::<4>();
         let tk = k.meta.shape()[2];
         let dq = empty(&q, rows_shape(q.meta.shape()));
-        let dkv = empty(&k, Shape::new([b, tk, 2, h, d]));
+        // The key and value gradients one slab after the other, so each is contiguous.
+        let dkv = empty(&k, Shape::new([2, b, tk, h, d]));
+        let [off, sb, sh, si] = slot([tk, 1, 0, h, d]);
+        let second = (b * tk * h * d / 4) as u32;
         let ds = backward(
             [q, k, v, bias, seed, out, lse, dout],
             threshold,
             (&dq, slot([tq, 1, 0, h, d])),
-            (&dkv, slot([tk, 2, 0, h, d]), slot([tk, 2, 1, h, d])),
+            (&dkv, [off, sb, sh, si], [off + second, sb, sh, si]),
         );
         (dq, dkv, ds)
     }
 
+    fn flash_forward_packed(
+        qkv: CubeTensor,
+        bias: CubeTensor,
+        seed: CubeTensor,
+        threshold: usize,
+    ) -> (CubeTensor, CubeTensor) {
+        let [q, k, v] = packed_views(&qkv);
+        Self::flash_forward(q, k, v, bias, seed, threshold)
+    }
+
     fn flash_backward_packed(
-        q: CubeTensor,
-        k: CubeTensor,
-        v: CubeTensor,
+        qkv: CubeTensor,
         bias: CubeTensor,
         seed: CubeTensor,
         out: CubeTensor,
@@ -153,6 +163,7 @@ impl FlashKernels for CubeBackend {
         dout: CubeTensor,
         threshold: usize,
     ) -> (CubeTensor, CubeTensor) {
+        let [q, k, v] = packed_views(&qkv);
         let [b, h, t, d] = q.meta.shape().dims::<4>();
         let dqkv = empty(&q, Shape::new([b, t, 3, h, d]));
         let at = |part| slot([t, 3, part, h, d]);
@@ -164,6 +175,35 @@ impl FlashKernels for CubeBackend {
         );
         (dqkv, ds)
     }
+}
+
+/// The queries, keys and values of a packed projection `[batch, t, 3, heads, d]` as `[batch,
+/// heads, t, d]` views of its buffer (cubecl's slice gives a view where the part's offset is
+/// aligned, a copy otherwise; the strides are read from what it gives). burn's reshape of the
+/// sliced part would copy it: three copies of the projection per call.
+fn packed_views(qkv: &CubeTensor) -> [CubeTensor; 3] {
+    let [b, t, parts, h, d] = qkv.meta.shape().dims::<5>();
+    std::array::from_fn(|i| {
+        let part = burn_cubecl::kernel::slice(
+            qkv.clone(),
+            &[
+                0..b,
+                0..t,
+                i.min(parts - 1)..i.min(parts - 1) + 1,
+                0..h,
+                0..d,
+            ],
+        );
+        let s = part.meta.strides();
+        let meta = Metadata::new([b, h, t, d], [s[0], s[3], s[1], s[4]]);
+        CubeTensor::new(
+            part.client.clone(),
+            part.handle.clone(),
+            meta,
+            part.device.clone(),
+            part.dtype,
+        )
+    })
 }
 
 /// Where part `part` of a contiguous `[batch, len, parts, heads, d]` gradient is, as the kernels'
@@ -269,7 +309,6 @@ impl FlashAttention for CubeBackend {
         seed: CubeTensor,
         threshold: usize,
     ) -> CubeTensor {
-        let [q, k, v] = unpack::<Self>(qkv);
-        Self::flash_forward(q, k, v, bias, seed, threshold).0
+        Self::flash_forward_packed(qkv, bias, seed, threshold).0
     }
 }

@@ -26,10 +26,10 @@ pub trait FlashKernels: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
     /// Backward from `dout` (the gradient of `out`, given as `[batch, heads, tq, d]`) →
-    /// (`dq` `[batch, tq, heads, d]`, the key and value gradients side by side `[batch, tk, 2,
-    /// heads, d]`, the score gradient `[batch, heads, tq, tk]`: the bias gradient before
-    /// broadcasting).
-    #[fusion(meta = |q, k, _v, _b, _s, _o, _l, _g, _t| (rows_spec(q), packed_spec(k, 2), score_spec(q, k)))]
+    /// (`dq` `[batch, tq, heads, d]`, the key and value gradients one after the other `[2,
+    /// batch, tk, heads, d]`, the score gradient `[batch, heads, tq, tk]`: the bias gradient
+    /// before broadcasting).
+    #[fusion(meta = |q, k, _v, _b, _s, _o, _l, _g, _t| (rows_spec(q), slabs_spec(k), score_spec(q, k)))]
     fn flash_backward(
         q: FloatTensor<Self>,
         k: FloatTensor<Self>,
@@ -42,13 +42,21 @@ pub trait FlashKernels: Backend {
         threshold: usize,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 
-    /// [`Self::flash_backward`] for self-attention whose `q`, `k`, `v` are views of one packed
-    /// projection `[batch, t, 3, heads, d]` → (its gradient, same shape, the score gradient).
-    #[fusion(meta = |q, k, _v, _b, _s, _o, _l, _g, _t| (packed_spec(q, 3), score_spec(q, k)))]
+    /// [`Self::flash_forward`] for self-attention over one packed projection `qkv` `[batch, t,
+    /// 3, heads, d]` (queries, keys, values), read in place.
+    #[fusion(meta = |qkv, _b, _s, _t| (unpacked_spec(qkv), packed_lse_spec(qkv)))]
+    fn flash_forward_packed(
+        qkv: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        seed: FloatTensor<Self>,
+        threshold: usize,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// [`Self::flash_backward`] for self-attention over one packed projection `qkv` `[batch, t,
+    /// 3, heads, d]` → (its gradient, same shape, the score gradient).
+    #[fusion(meta = |qkv, _b, _s, _o, _l, _g, _t| (qkv.clone(), packed_score_spec(qkv)))]
     fn flash_backward_packed(
-        q: FloatTensor<Self>,
-        k: FloatTensor<Self>,
-        v: FloatTensor<Self>,
+        qkv: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         seed: FloatTensor<Self>,
         out: FloatTensor<Self>,
@@ -90,30 +98,39 @@ fn unpacked_shape(x: &Shape) -> Shape {
     Shape::new([x[0], x[1], x[3], x[4]])
 }
 
-/// `[batch, heads, t, d]` → `[batch, t, parts, heads, d]`.
-fn packed_spec(x: &TensorSpec, parts: usize) -> TensorSpec {
-    let s = &x.shape;
-    TensorSpec::new(Shape::new([s[0], s[2], parts, s[1], s[3]]), x.dtype)
+fn unpacked_spec(x: &TensorSpec) -> TensorSpec {
+    TensorSpec::new(unpacked_shape(&x.shape), x.dtype)
 }
 
-/// View `i` of a packed `[batch, t, parts, heads, d]` tensor as `[batch, heads, t, d]` (no copy on
-/// the cube backend).
-pub(super) fn part<B: Backend>(packed: FloatTensor<B>, i: usize) -> FloatTensor<B> {
-    let shape = packed.shape();
-    let [b, t, h, d] = [shape[0], shape[1], shape[3], shape[4]];
+/// The log-sum-exp of self-attention over `[batch, t, parts, heads, d]`: `[batch, heads, t]`.
+fn packed_lse_spec(x: &TensorSpec) -> TensorSpec {
+    TensorSpec::new(Shape::new([x.shape[0], x.shape[3], x.shape[1]]), x.dtype)
+}
+
+/// The scores of self-attention over `[batch, t, parts, heads, d]`: `[batch, heads, t, t]`.
+fn packed_score_spec(x: &TensorSpec) -> TensorSpec {
+    let s = &x.shape;
+    TensorSpec::new(Shape::new([s[0], s[3], s[1], s[1]]), x.dtype)
+}
+
+/// `[batch, heads, t, d]` → `[2, batch, t, heads, d]`.
+fn slabs_spec(x: &TensorSpec) -> TensorSpec {
+    let s = &x.shape;
+    TensorSpec::new(Shape::new([2, s[0], s[2], s[1], s[3]]), x.dtype)
+}
+
+/// Slab `i` of a `[parts, batch, t, heads, d]` tensor as a `[batch, heads, t, d]` view (each slab
+/// is contiguous, so dropping its leading 1 copies nothing).
+pub(super) fn slab<B: Backend>(slabs: FloatTensor<B>, i: usize) -> FloatTensor<B> {
+    let shape = slabs.shape();
+    let [b, t, h, d] = [shape[1], shape[2], shape[3], shape[4]];
     let full = Slice::full();
     let i = i as isize;
     let one = B::float_slice(
-        packed,
-        &[full, full, Slice::new(i, Some(i + 1), 1), full, full],
+        slabs,
+        &[Slice::new(i, Some(i + 1), 1), full, full, full, full],
     );
     B::float_swap_dims(B::float_reshape(one, Shape::new([b, t, h, d])), 1, 2)
-}
-
-/// Views of the queries, keys and values of a packed projection `[batch, t, 3, heads, d]`, each
-/// `[batch, heads, t, d]`.
-pub(super) fn unpack<B: Backend>(qkv: FloatTensor<B>) -> [FloatTensor<B>; 3] {
-    std::array::from_fn(|i| part::<B>(qkv.clone(), i))
 }
 
 /// `[batch, heads, len, d]` → `[batch, len, heads, d]`.
