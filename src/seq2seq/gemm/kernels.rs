@@ -24,8 +24,16 @@ pub const BK: usize = 32;
 /// Threads per workgroup (16 × 16).
 pub const THREADS: usize = 256;
 
-/// Vectors per row of a shared tile (`BM / 4`, equal to `BN / 4`).
+/// Vectors per row of a tile (`BM / 4`, equal to `BN / 4`).
 const ROW4: usize = BM / 4;
+
+/// Where vector `col` of inner step `row` sits in a shared tile: the column is XORed with
+/// `(row / 4) mod 8`, so that the transposing stores (eight threads writing the same column of
+/// rows four apart) land in different banks; a row's vectors stay a permutation of the row.
+#[cube]
+fn swizzle(row: u32, col: u32) -> u32 {
+    row * ROW4 as u32 + (col ^ ((row / 4) % 8))
+}
 
 /// Runtime sizes of a product: `A` is `m × k`, `B` `k × n`, `C` `parts × m × n` contiguous.
 #[derive(CubeType, CubeLaunch, Clone, Copy, Debug)]
@@ -108,7 +116,7 @@ fn load_tile<F: Float>(
 }
 
 /// Stores the registers [`load_tile`] filled into a shared tile (`BK` rows of `128 / 4`
-/// vectors: inner step major).
+/// vectors, placed by [`swizzle`]: inner step major).
 #[cube]
 fn store_tile<F: Float>(
     regs: &Array<F4<F>>,
@@ -121,12 +129,13 @@ fn store_tile<F: Float>(
         let rq = tid / 8;
         #[unroll]
         for c in 0..4usize {
-            tile[(kq * 4 + c) * ROW4 + rq] = regs[c];
+            tile[swizzle(kq as u32 * 4 + c as u32, rq as u32) as usize] = regs[c];
         }
     } else {
         #[unroll]
         for j in 0..4usize {
-            tile[tid + j * THREADS] = regs[j];
+            let e = tid + j * THREADS;
+            tile[swizzle((e / ROW4) as u32, (e % ROW4) as u32) as usize] = regs[j];
         }
     }
 }
@@ -179,11 +188,13 @@ pub fn gemm_kernel<F: Float>(
         }
         #[unroll]
         for kk in 0..BK {
-            let row = kk * ROW4;
-            let a0 = a_tile[row + ty as usize];
-            let a1 = a_tile[row + 16 + ty as usize];
-            let b0 = b_tile[row + tx as usize];
-            let b1 = b_tile[row + 16 + tx as usize];
+            // The row's swizzle is known at compile time (`kk` is unrolled).
+            let sw = comptime!((kk / 4) % 8) as u32;
+            let row = comptime!(kk * ROW4) as u32;
+            let a0 = a_tile[(row + (ty ^ sw)) as usize];
+            let a1 = a_tile[(row + ((16 + ty) ^ sw)) as usize];
+            let b0 = b_tile[(row + (tx ^ sw)) as usize];
+            let b1 = b_tile[(row + ((16 + tx) ^ sw)) as usize];
             #[unroll]
             for r in 0..4usize {
                 let x0 = F4::<F>::new(a0.extract(r));
