@@ -69,6 +69,8 @@ fn on_wgpu() {
     check(&gpu, 300, 132, 260);
     check(&gpu, 2048, 8, 12);
     check(&gpu, 260, 128, 1152);
+    // An output width that is not a multiple of 4 (the output layer over the vocabulary).
+    check(&gpu, 64, 32, 1031);
     a_transposed_input_is_read_in_place(&gpu);
     a_linear_layer_matches_burns(&gpu);
     sizes_the_kernel_does_not_take_decline(&gpu);
@@ -103,9 +105,13 @@ fn a_linear_layer_matches_burns(gpu: &Device) {
     }
 }
 
-/// Sizes that are not multiples of 4, and the switch turned off, leave the product to burn.
+/// Rows or input widths that are not multiples of 4, and the switch turned off, leave the
+/// product to burn.
 fn sizes_the_kernel_does_not_take_decline(gpu: &Device) {
-    let x = Tensor::<2>::ones([6, 5], gpu);
+    let x = Tensor::<2>::ones([6, 8], gpu);
+    let w = Tensor::<2>::ones([8, 8], gpu);
+    assert!(gemm::product(&x, &w).is_none());
+    let x = Tensor::<2>::ones([8, 5], gpu);
     let w = Tensor::<2>::ones([5, 8], gpu);
     assert!(gemm::product(&x, &w).is_none());
     let x = Tensor::<2>::ones([8, 8], gpu);

@@ -46,19 +46,18 @@ pub fn force(on: Option<bool>) {
     SWITCH.force(on);
 }
 
-/// Whether the kernel takes `[rows, d_in] · [d_in, d_out]` on `device`: on the GPU, every size a
-/// nonzero multiple of 4 (the kernel reads four-float vectors along each of them in one of the
-/// three products of training).
+/// Whether the kernel takes `[rows, d_in] · [d_in, d_out]` on `device`: on the GPU, `rows` and
+/// `d_in` nonzero multiples of 4 (the kernel reads four-float vectors along every dimension in
+/// one of the three products of training; [`product`] pads `d_out` to a multiple of 4).
 pub fn applies(device: &Device, rows: usize, d_in: usize, d_out: usize) -> bool {
-    let fits = [rows, d_in, d_out]
-        .iter()
-        .all(|&n| n > 0 && n.is_multiple_of(4));
+    let fits = [rows, d_in].iter().all(|&n| n > 0 && n.is_multiple_of(4)) && d_out > 0;
     SWITCH.on() && fits && crate::device::is_gpu(device)
 }
 
 /// `x` `[rows, d_in]` times `weight` `[d_in, d_out]` → `[rows, d_out]` through the kernel, with
-/// both gradients through it while training. `None`: not on the GPU, switched off, or sizes the
-/// kernel does not take.
+/// both gradients through it while training. A `d_out` that is not a multiple of 4 (the output
+/// layer over the vocabulary) is padded with zero columns and the padding sliced off the
+/// product. `None`: not on the GPU, switched off, or sizes the kernel does not take.
 pub fn product(x: &Tensor<2>, weight: &Tensor<2>) -> Option<Tensor<2>> {
     let [rows, d_in] = x.dims();
     let [w_in, d_out] = weight.dims();
@@ -66,9 +65,14 @@ pub fn product(x: &Tensor<2>, weight: &Tensor<2>) -> Option<Tensor<2>> {
         return None;
     }
     CALLS.fetch_add(1, Ordering::Relaxed);
-    let out = <Dispatch as GemmLinear>::gemm_linear(
-        x.clone().into_dispatch(),
-        weight.clone().into_dispatch(),
-    );
-    Some(Tensor::<2>::from_dispatch(out))
+    let pad = d_out.next_multiple_of(4) - d_out;
+    let w = if pad == 0 {
+        weight.clone()
+    } else {
+        let zeros = Tensor::<2>::zeros([d_in, pad], &weight.device());
+        Tensor::cat(vec![weight.clone(), zeros], 1)
+    };
+    let out = <Dispatch as GemmLinear>::gemm_linear(x.clone().into_dispatch(), w.into_dispatch());
+    let y = Tensor::<2>::from_dispatch(out);
+    Some(if pad == 0 { y } else { y.narrow(1, 0, d_out) })
 }
