@@ -73,6 +73,7 @@ fn on_wgpu() {
     check(&gpu, 64, 32, 1031);
     a_transposed_input_is_read_in_place(&gpu);
     a_linear_layer_matches_burns(&gpu);
+    a_one_hot_lookup_matches_the_tensor_path(&gpu);
     sizes_the_kernel_does_not_take_decline(&gpu);
 }
 
@@ -120,4 +121,28 @@ fn sizes_the_kernel_does_not_take_decline(gpu: &Device) {
     assert!(gemm::product(&x, &w).is_none());
     gemm::force(None);
     assert!(gemm::product(&x, &w).is_some());
+}
+
+/// A one-hot lookup over an odd batch (padded inside) gives the rows and the table gradient of
+/// burn's product.
+fn a_one_hot_lookup_matches_the_tensor_path(gpu: &Device) {
+    let ad = gpu.clone().autodiff();
+    let table0 = Tensor::<2>::random([32, 6], Distribution::Normal(0.0, 1.0), &ad);
+    let picks: Vec<i64> = (0..6561).map(|i| (i * 7 % 32) as i64).collect();
+    let idx = Tensor::<1, Int>::from_data(TensorData::new(picks, [6561]), &ad);
+    let g = Tensor::<2>::random([6561, 6], Distribution::Normal(0.0, 1.0), &ad);
+    let run = |kernel: bool| {
+        let table = table0.clone().require_grad();
+        let out = if kernel {
+            gemm::one_hot_product(&table, &idx).expect("the kernel takes the lookup")
+        } else {
+            table.clone().select(0, idx.clone())
+        };
+        let grads = (out.clone() * g.clone()).sum().backward();
+        [out.inner(), table.grad(&grads).expect("table gradient")]
+    };
+    let got = run(true);
+    let want = run(false);
+    close(&got[0], &want[0], "one-hot rows");
+    close(&got[1], &want[1], "one-hot table gradient");
 }

@@ -91,7 +91,9 @@ impl RelativeBias {
     /// Bias for `tq` queries over `tk` keys → `[1, heads, tq, tk]`.
     pub fn forward(&self, tq: usize, tk: usize, device: &Device) -> Tensor<4> {
         let idx = self.bucket_index(tq, tk, device);
-        crate::row_lookup::one_hot_rows(self.table.weight.val(), idx)
+        let table = self.table.weight.val();
+        super::gemm::one_hot_product(&table, &idx)
+            .unwrap_or_else(|| crate::row_lookup::one_hot_rows(table, idx))
             .reshape([tq, tk, self.heads])
             .permute([2, 0, 1])
             .unsqueeze_dim::<4>(0)

@@ -76,3 +76,39 @@ pub fn product(x: &Tensor<2>, weight: &Tensor<2>) -> Option<Tensor<2>> {
     let y = Tensor::<2>::from_dispatch(out);
     Some(if pad == 0 { y } else { y.narrow(1, 0, d_out) })
 }
+
+/// Rows `idx` (`[batch]`) of `table` (`[rows, dim]`) → `[batch, dim]` as the product of a one-hot
+/// matrix with `table` through the kernel, while training on the GPU (see
+/// `row_lookup::one_hot_rows`, whose product and weight gradient otherwise go to burn's matmul:
+/// for the relative-position bias a `[32, 6561] · [6561, 6]` gradient on a single workgroup).
+/// The batch is padded to a multiple of 4 with rows that match no index. `None` where the kernel
+/// does not apply.
+pub fn one_hot_product(table: &Tensor<2>, idx: &Tensor<1, Int>) -> Option<Tensor<2>> {
+    let [batch] = idx.dims();
+    let [rows, dim] = table.dims();
+    let padded = batch.next_multiple_of(4);
+    if !table.is_autodiff() || !applies(&table.device(), padded, rows, dim) {
+        return None;
+    }
+    let device = idx.device();
+    let idx = if padded == batch {
+        idx.clone()
+    } else {
+        let none = Tensor::<1, Int>::full([padded - batch], -1, &device);
+        Tensor::cat(vec![idx.clone(), none], 0)
+    };
+    let all = Tensor::<1, Int>::arange(0..rows as i64, &device)
+        .reshape([1, rows])
+        .expand([padded, rows]);
+    let one_hot = idx
+        .reshape([padded, 1])
+        .expand([padded, rows])
+        .equal(all)
+        .float();
+    let out = product(&one_hot, table)?;
+    Some(if padded == batch {
+        out
+    } else {
+        out.narrow(0, 0, batch)
+    })
+}
