@@ -95,11 +95,12 @@ impl RqVaeConfig {
 }
 
 impl Mlp {
-    /// `[batch, in]` → `[batch, out]`.
+    /// `[batch, in]` → `[batch, out]`. On the GPU the layers' products go through
+    /// `seq2seq::gemm` (no autotuned matmul to compile on a cold start).
     pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len().saturating_sub(1);
         for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(x);
+            x = crate::seq2seq::linear::forward(layer, x);
             if i < last {
                 x = activation::relu(x);
             }
