@@ -99,9 +99,9 @@ pub fn kept(seed: u32, bh: u32, i: u32, j: u32, tq: u32, tk: u32, #[comptime] c:
     mix(idx ^ mix(seed)) >= c.threshold
 }
 
-/// Horizontal sum of a vector.
+/// Horizontal sum of a vector (the other kernel modules use it too).
 #[cube]
-pub(super) fn hsum<F: Float>(v: F4<F>) -> F {
+pub fn hsum<F: Float>(v: F4<F>) -> F {
     (v.extract(0usize) + v.extract(1usize)) + (v.extract(2usize) + v.extract(3usize))
 }
 

@@ -12,8 +12,7 @@
 
 use cubecl::prelude::*;
 
-/// Four floats, the unit every load, store and product works on.
-pub type F4<F> = Vector<F, Const<4>>;
+pub use crate::seq2seq::flash::kernels::F4;
 
 /// Rows of `C` per workgroup.
 pub const BM: usize = 128;

@@ -5,17 +5,11 @@
 
 use cubecl::prelude::*;
 
-/// Four floats, the unit every load and store works on.
-pub type F4<F> = Vector<F, Const<4>>;
+pub use crate::seq2seq::flash::kernels::F4;
+use crate::seq2seq::flash::kernels::hsum;
 
 /// Threads per workgroup.
 pub const THREADS: usize = 256;
-
-/// Horizontal sum of a vector.
-#[cube]
-fn hsum<F: Float>(x: F4<F>) -> F {
-    (x.extract(0usize) + x.extract(1usize)) + (x.extract(2usize) + x.extract(3usize))
-}
 
 /// The sum of `value` over the `d4` threads of this thread's row (`lane` its place in the row),
 /// through `sums` (one slot per thread); every thread of the row gets the total.

@@ -6,9 +6,8 @@
 
 use cubecl::prelude::*;
 
-/// Four floats, the unit every load and store works on (parameters whose size is not a multiple
-/// of 4 take burn's tensor operations instead).
-pub type F4<F> = Vector<F, Const<4>>;
+pub use crate::seq2seq::flash::kernels::F4;
+use crate::seq2seq::flash::kernels::hsum;
 
 /// Threads per workgroup.
 pub const THREADS: usize = 512;
@@ -39,12 +38,6 @@ pub struct StepArgs {
     pub eps: f32,
     /// Largest gradient norm (used when the kernel is compiled with clipping).
     pub clip: f32,
-}
-
-/// Horizontal sum of a vector.
-#[cube]
-fn hsum<F: Float>(x: F4<F>) -> F {
-    (x.extract(0usize) + x.extract(1usize)) + (x.extract(2usize) + x.extract(3usize))
 }
 
 /// `p_out, m_out, v_out` from parameter `p`, gradient `g` and moments `m`, `v` (all `[n]`, read

@@ -87,7 +87,7 @@ impl FusedAdamW {
     }
 
     /// The step with burn's tensor operations (the CPU, and the reference the kernel is tested
-    /// against): the same order of operations as burn's `AdamW` after its norm clipping.
+    /// against): the arithmetic of burn's norm clipping and `AdamW`, moment by moment.
     fn tensor_step<const D: usize>(
         &self,
         s: [f32; 8],
