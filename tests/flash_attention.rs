@@ -48,23 +48,6 @@ fn reference(
     w.matmul(v)
 }
 
-fn close(a: &Tensor<4>, b: &Tensor<4>, tol: f32, what: &str) {
-    let a = a.to_data().try_to_vec::<f32>().unwrap();
-    let b = b.to_data().try_to_vec::<f32>().unwrap();
-    assert_eq!(a.len(), b.len(), "{what}: sizes");
-    let scale = b.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
-    let worst = a
-        .iter()
-        .zip(&b)
-        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-    println!("{what}: max |diff| {worst:.3e} (scale {scale:.3e})");
-    assert!(a.iter().all(|x| x.is_finite()), "{what}: non-finite values");
-    assert!(
-        worst <= tol * scale,
-        "{what}: max |diff| {worst} > {tol} × {scale}"
-    );
-}
-
 /// One shape: outputs and all four gradients, fused against the reference.
 fn check(gpu: &Device, dims: [usize; 5], p: f64) {
     let [b, h, tq, tk, d] = dims;
@@ -112,7 +95,7 @@ fn check(gpu: &Device, dims: [usize; 5], p: f64) {
     let want = run(false);
     let names = ["output", "dq", "dk", "dv", "dbias"];
     for ((f, w), n) in fused.iter().zip(&want).zip(names) {
-        close(f, w, 2e-4, &format!("{dims:?} p {p}: {n}"));
+        common::close(f, w, 2e-4, &format!("{dims:?} p {p}: {n}"));
     }
     if tq != tk {
         return;
@@ -151,7 +134,7 @@ fn check(gpu: &Device, dims: [usize; 5], p: f64) {
     let fused = run(true);
     let want = run(false);
     for ((f, w), n) in fused.iter().zip(&want).zip(["output", "dqkv", "dbias"]) {
-        close(f, w, 2e-4, &format!("{dims:?} p {p} packed: {n}"));
+        common::close(f, w, 2e-4, &format!("{dims:?} p {p} packed: {n}"));
     }
 }
 

@@ -11,23 +11,6 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use tiger_explorer::train::fused_adamw::{self, FusedAdamW};
 
-fn close<const D: usize>(a: &Tensor<D>, b: &Tensor<D>, tol: f32, what: &str) {
-    assert_eq!(a.dims(), b.dims(), "{what}: shapes");
-    let a = a.to_data().try_to_vec::<f32>().unwrap();
-    let b = b.to_data().try_to_vec::<f32>().unwrap();
-    let scale = b.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
-    let worst = a
-        .iter()
-        .zip(&b)
-        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-    println!("{what}: max |diff| {worst:.3e} (scale {scale:.3e})");
-    assert!(a.iter().all(|x| x.is_finite()), "{what}: non-finite values");
-    assert!(
-        worst <= tol * scale,
-        "{what}: max |diff| {worst} > {tol} × {scale}"
-    );
-}
-
 /// One parameter shape: the kernel's parameter and moments against the tensor path's, after a
 /// later step (`time` 7) and after the first (moments start at zero).
 fn check(gpu: &Device, dims: [usize; 2], g_scale: f32, clip: Option<f32>) {
@@ -39,7 +22,7 @@ fn check(gpu: &Device, dims: [usize; 2], g_scale: f32, clip: Option<f32>) {
         let calls = fused_adamw::calls();
         let (got, want) = fused_adamw::both_paths(&opt, 1e-3, time, [p.clone(), g.clone(), m, v]);
         for ((a, b), n) in got.iter().zip(&want).zip(["parameter", "m", "v"]) {
-            close(a, b, 1e-5, &format!("{dims:?} clip {clip:?} t {time}: {n}"));
+            common::close(a, b, 1e-5, &format!("{dims:?} clip {clip:?} t {time}: {n}"));
         }
         assert_eq!(fused_adamw::calls(), calls + 1, "the kernel ran");
     }
@@ -88,14 +71,14 @@ fn a_model_follows_burns_adamw(gpu: &Device) {
         .with_weight_decay(0.05)
         .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
         .init());
-    close(
+    common::close(
         &fused.weight.val().inner(),
         &burn.weight.val().inner(),
         1e-5,
         "model weight after 3 steps",
     );
     let (fb, bb) = (fused.bias.expect("bias"), burn.bias.expect("bias"));
-    close(
+    common::close(
         &fb.val().inner().unsqueeze::<2>(),
         &bb.val().inner().unsqueeze::<2>(),
         1e-5,

@@ -10,23 +10,6 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use tiger_explorer::seq2seq::{gemm, linear};
 
-fn close<const D: usize>(a: &Tensor<D>, b: &Tensor<D>, what: &str) {
-    assert_eq!(a.dims(), b.dims(), "{what}: shapes");
-    let a = a.to_data().try_to_vec::<f32>().unwrap();
-    let b = b.to_data().try_to_vec::<f32>().unwrap();
-    let scale = b.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
-    let worst = a
-        .iter()
-        .zip(&b)
-        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-    println!("{what}: max |diff| {worst:.3e} (scale {scale:.3e})");
-    assert!(a.iter().all(|x| x.is_finite()), "{what}: non-finite values");
-    assert!(
-        worst <= 1e-5 * scale,
-        "{what}: max |diff| {worst} > 1e-5 × {scale}"
-    );
-}
-
 /// `[rows, d_in] · [d_in, d_out]`: the product and the gradients of both inputs, kernel against
 /// burn's matmul.
 fn check(gpu: &Device, rows: usize, d_in: usize, d_out: usize) {
@@ -52,7 +35,7 @@ fn check(gpu: &Device, rows: usize, d_in: usize, d_out: usize) {
     let want = run(false);
     assert_eq!(gemm::calls(), calls + 1);
     for ((a, b), n) in got.iter().zip(&want).zip(["product", "dx", "dw"]) {
-        close(a, b, &format!("{rows}x{d_in}x{d_out}: {n}"));
+        common::close(a, b, 1e-5, &format!("{rows}x{d_in}x{d_out}: {n}"));
     }
 }
 
@@ -83,14 +66,19 @@ fn a_transposed_input_is_read_in_place(gpu: &Device) {
     let w = Tensor::<2>::random([24, 40], Distribution::Normal(0.0, 1.0), gpu);
     let x = xt.clone().transpose();
     let got = gemm::product(&x, &w).expect("kernel");
-    close(&got, &x.clone().matmul(w.clone()), "column-major input");
+    common::close(
+        &got,
+        &x.clone().matmul(w.clone()),
+        1e-5,
+        "column-major input",
+    );
     // A column-major weight (the transpose of a row-major one), and both at once.
     let wt = Tensor::<2>::random([40, 24], Distribution::Normal(0.0, 1.0), gpu).transpose();
     let x2 = Tensor::<2>::random([200, 24], Distribution::Normal(0.0, 1.0), gpu);
     let got = gemm::product(&x2, &wt).expect("kernel");
-    close(&got, &x2.matmul(wt.clone()), "column-major weight");
+    common::close(&got, &x2.matmul(wt.clone()), 1e-5, "column-major weight");
     let got = gemm::product(&x, &wt).expect("kernel");
-    close(&got, &x.matmul(wt), "both column-major");
+    common::close(&got, &x.matmul(wt), 1e-5, "both column-major");
 }
 
 /// `linear::forward` on the GPU (through the kernel, bias added) equals burn's `Linear`, in
@@ -102,7 +90,7 @@ fn a_linear_layer_matches_burns(gpu: &Device) {
         let calls = gemm::calls();
         let got = linear::forward(&layer, x.clone());
         assert_eq!(gemm::calls(), calls + 1, "the layer took the kernel");
-        close(&got, &layer.forward(x), "linear layer");
+        common::close(&got, &layer.forward(x), 1e-5, "linear layer");
     }
 }
 
@@ -143,6 +131,6 @@ fn a_one_hot_lookup_matches_the_tensor_path(gpu: &Device) {
     };
     let got = run(true);
     let want = run(false);
-    close(&got[0], &want[0], "one-hot rows");
-    close(&got[1], &want[1], "one-hot table gradient");
+    common::close(&got[0], &want[0], 1e-5, "one-hot rows");
+    common::close(&got[1], &want[1], 1e-5, "one-hot table gradient");
 }

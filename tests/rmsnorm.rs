@@ -10,23 +10,6 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use tiger_explorer::seq2seq::rmsnorm;
 
-fn close<const D: usize>(a: &Tensor<D>, b: &Tensor<D>, what: &str) {
-    assert_eq!(a.dims(), b.dims(), "{what}: shapes");
-    let a = a.to_data().try_to_vec::<f32>().unwrap();
-    let b = b.to_data().try_to_vec::<f32>().unwrap();
-    let scale = b.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
-    let worst = a
-        .iter()
-        .zip(&b)
-        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-    println!("{what}: max |diff| {worst:.3e} (scale {scale:.3e})");
-    assert!(a.iter().all(|x| x.is_finite()), "{what}: non-finite values");
-    assert!(
-        worst <= 2e-5 * scale,
-        "{what}: max |diff| {worst} > 2e-5 × {scale}"
-    );
-}
-
 /// `[batch, rows, d]` inputs: output, input gradient and `γ` gradient against burn's norm.
 fn check(gpu: &Device, dims: [usize; 3]) {
     let ad = gpu.clone().autodiff();
@@ -56,11 +39,12 @@ fn check(gpu: &Device, dims: [usize; 3]) {
     };
     let (y, gx, gg) = run(true);
     let (y0, gx0, gg0) = run(false);
-    close(&y, &y0, &format!("{dims:?} output"));
-    close(&gx, &gx0, &format!("{dims:?} dx"));
-    close(
+    common::close(&y, &y0, 2e-5, &format!("{dims:?} output"));
+    common::close(&gx, &gx0, 2e-5, &format!("{dims:?} dx"));
+    common::close(
         &gg.unsqueeze::<2>(),
         &gg0.unsqueeze::<2>(),
+        2e-5,
         &format!("{dims:?} dgamma"),
     );
 }

@@ -243,3 +243,27 @@ pub fn gpu_or_skip() -> Option<burn::prelude::Device> {
     eprintln!("wgpu device: {}", chosen.description);
     Some(chosen.device)
 }
+
+/// Asserts that `a` and `b` have the same shape and finite values within `tol` times the largest
+/// magnitude of `b`, printing the largest difference (`what` names the comparison).
+pub fn close<const D: usize>(
+    a: &burn::prelude::Tensor<D>,
+    b: &burn::prelude::Tensor<D>,
+    tol: f32,
+    what: &str,
+) {
+    assert_eq!(a.dims(), b.dims(), "{what}: shapes");
+    let a = a.to_data().try_to_vec::<f32>().unwrap();
+    let b = b.to_data().try_to_vec::<f32>().unwrap();
+    let scale = b.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
+    let worst = a
+        .iter()
+        .zip(&b)
+        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    println!("{what}: max |diff| {worst:.3e} (scale {scale:.3e})");
+    assert!(a.iter().all(|x| x.is_finite()), "{what}: non-finite values");
+    assert!(
+        worst <= tol * scale,
+        "{what}: max |diff| {worst} > {tol} × {scale}"
+    );
+}

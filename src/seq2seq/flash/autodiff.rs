@@ -39,34 +39,26 @@ impl<B: FlashKernels> Saved<B> {
     }
 }
 
-/// The forward kernel on `[q, k, v, bias]` → its output and what the backward needs.
-fn run_forward<B: FlashKernels>(
-    [q, k, v, bias]: [FloatTensor<B>; 4],
-    seed: FloatTensor<B>,
-    threshold: usize,
-) -> (FloatTensor<B>, Saved<B>) {
-    let bias_shape = bias.shape();
-    let (out, lse) = B::flash_forward(q, k, v, bias, seed.clone(), threshold);
-    let saved = Saved {
-        bias_shape,
-        seed,
-        out: out.clone(),
-        lse,
-        threshold,
-    };
-    (out, saved)
+/// Which forward kernel runs: separate queries, keys and values, or one packed projection.
+enum Inputs<B: FlashKernels> {
+    /// `[q, k, v]`, each `[batch, heads, len, d]`.
+    Separate([FloatTensor<B>; 3]),
+    /// `qkv` `[batch, t, 3, heads, d]`.
+    Packed(FloatTensor<B>),
 }
 
-/// The packed forward kernel on `qkv` `[batch, t, 3, heads, d]` and `bias` → its output and what
-/// the backward needs.
-fn run_forward_packed<B: FlashKernels>(
-    qkv: FloatTensor<B>,
+/// The forward kernel on `inputs` and `bias` → its output and what the backward needs.
+fn run_forward<B: FlashKernels>(
+    inputs: Inputs<B>,
     bias: FloatTensor<B>,
     seed: FloatTensor<B>,
     threshold: usize,
 ) -> (FloatTensor<B>, Saved<B>) {
     let bias_shape = bias.shape();
-    let (out, lse) = B::flash_forward_packed(qkv, bias, seed.clone(), threshold);
+    let (out, lse) = match inputs {
+        Inputs::Separate([q, k, v]) => B::flash_forward(q, k, v, bias, seed.clone(), threshold),
+        Inputs::Packed(qkv) => B::flash_forward_packed(qkv, bias, seed.clone(), threshold),
+    };
     let saved = Saved {
         bias_shape,
         seed,
@@ -166,16 +158,17 @@ impl<B: FlashKernels, C: CheckpointStrategy> FlashAttention for Autodiff<B, C> {
     ) -> FloatTensor<Self> {
         let nodes = [q.node(), k.node(), v.node(), bias.node()];
         let prep = FlashBackward.prepare::<C>(nodes).compute_bound().stateful();
-        let inputs = |q: FloatTensor<Self>,
-                      k: FloatTensor<Self>,
-                      v: FloatTensor<Self>,
-                      b: FloatTensor<Self>| {
-            [
-                q.into_primitive(),
-                k.into_primitive(),
-                v.into_primitive(),
+        let run = |q: FloatTensor<Self>,
+                   k: FloatTensor<Self>,
+                   v: FloatTensor<Self>,
+                   b: FloatTensor<Self>| {
+            let qkv = [q.into_primitive(), k.into_primitive(), v.into_primitive()];
+            run_forward::<B>(
+                Inputs::Separate(qkv),
                 b.into_primitive(),
-            ]
+                seed.into_primitive(),
+                threshold,
+            )
         };
         match prep {
             OpsKind::Tracked(mut prep) => {
@@ -185,14 +178,10 @@ impl<B: FlashKernels, C: CheckpointStrategy> FlashAttention for Autodiff<B, C> {
                     prep.checkpoint(&v),
                     prep.checkpoint(&bias),
                 ];
-                let (out, saved) =
-                    run_forward::<B>(inputs(q, k, v, bias), seed.into_primitive(), threshold);
+                let (out, saved) = run(q, k, v, bias);
                 prep.finish((ids, saved), out)
             }
-            OpsKind::UnTracked(prep) => {
-                let inputs = inputs(q, k, v, bias);
-                prep.finish(run_forward::<B>(inputs, seed.into_primitive(), threshold).0)
-            }
+            OpsKind::UnTracked(prep) => prep.finish(run(q, k, v, bias).0),
         }
     }
 
@@ -208,8 +197,8 @@ impl<B: FlashKernels, C: CheckpointStrategy> FlashAttention for Autodiff<B, C> {
             .compute_bound()
             .stateful();
         let run = |qkv: FloatTensor<Self>, bias: FloatTensor<Self>| {
-            run_forward_packed::<B>(
-                qkv.into_primitive(),
+            run_forward::<B>(
+                Inputs::Packed(qkv.into_primitive()),
                 bias.into_primitive(),
                 seed.into_primitive(),
                 threshold,

@@ -28,8 +28,6 @@ pub mod backward;
 pub mod kernels;
 pub mod ops;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use burn::backend::Dispatch;
 use burn::nn::Dropout;
 use burn::prelude::*;
@@ -43,13 +41,10 @@ pub const SWITCH_ENV: &str = "TIGER_FLASH";
 
 static SWITCH: Switch = Switch::new(SWITCH_ENV);
 
-/// Calls that took the fused path, since the process started.
-static CALLS: AtomicU64 = AtomicU64::new(0);
-
 /// How many attention calls have taken the fused path in this process (tests check that a
 /// model's training really ran through the kernels).
 pub fn calls() -> u64 {
-    CALLS.load(Ordering::Relaxed)
+    SWITCH.calls()
 }
 
 /// Makes [`attend`] take (or not) the fused path whatever [`SWITCH_ENV`] says (`None`: follow it
@@ -134,7 +129,7 @@ pub fn attend_packed_seeded(
     if parts != 3 || !applies(&qkv.device(), [b, h, t, d], [b, h, t, d], bias.dims()) {
         return None;
     }
-    CALLS.fetch_add(1, Ordering::Relaxed);
+    SWITCH.count();
     let out = <Dispatch as FlashAttention>::flash_attention_packed(
         qkv.clone().into_dispatch(),
         bias.clone().into_dispatch(),
@@ -163,7 +158,7 @@ pub fn attend_seeded(
     if v.dims() != k.dims() || !applies(&q.device(), q.dims(), k.dims(), bias.dims()) {
         return None;
     }
-    CALLS.fetch_add(1, Ordering::Relaxed);
+    SWITCH.count();
     let out = <Dispatch as FlashAttention>::flash_attention(
         q.clone().into_dispatch(),
         k.clone().into_dispatch(),

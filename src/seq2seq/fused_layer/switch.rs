@@ -1,14 +1,16 @@
 //! An A/B switch for a fused path: an environment variable set to `off` turns it off for the
-//! process, and a test may force it either way to compare both paths in one process.
+//! process, and a test may force it either way to compare both paths in one process. It also
+//! counts the calls that took the path, so tests can check that a model really ran through it.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 /// One switch (a `static`): its variable, and a test's choice (0 none, 1 on, 2 off).
 pub struct Switch {
     env: &'static str,
     forced: AtomicU8,
     off: OnceLock<bool>,
+    calls: AtomicU64,
 }
 
 impl Switch {
@@ -18,7 +20,18 @@ impl Switch {
             env,
             forced: AtomicU8::new(0),
             off: OnceLock::new(),
+            calls: AtomicU64::new(0),
         }
+    }
+
+    /// Counts one call that took the path.
+    pub fn count(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Calls that took the path since the process started.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
     }
 
     /// Forces the switch on or off (`None`: follow the variable again).
@@ -57,5 +70,9 @@ mod tests {
         assert!(s.on());
         s.force(None);
         assert!(s.on());
+        assert_eq!(s.calls(), 0);
+        s.count();
+        s.count();
+        assert_eq!(s.calls(), 2);
     }
 }

@@ -13,8 +13,6 @@ mod backend;
 pub mod kernels;
 pub mod ops;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use burn::backend::Dispatch;
 use burn::nn::RmsNorm;
 use burn::prelude::*;
@@ -27,13 +25,10 @@ pub const SWITCH_ENV: &str = "TIGER_RMSNORM";
 
 static SWITCH: Switch = Switch::new(SWITCH_ENV);
 
-/// Calls that took the kernels, since the process started.
-static CALLS: AtomicU64 = AtomicU64::new(0);
-
 /// How many norms have taken the kernels in this process (tests check that training really ran
 /// through them).
 pub fn calls() -> u64 {
-    CALLS.load(Ordering::Relaxed)
+    SWITCH.calls()
 }
 
 /// Makes [`forward`] take (or not) the kernels whatever [`SWITCH_ENV`] says (`None`: follow it
@@ -60,7 +55,7 @@ pub fn forward<const D: usize>(norm: &RmsNorm, x: Tensor<D>) -> Tensor<D> {
     if !applies(&x.device(), d) {
         return norm.forward(x);
     }
-    CALLS.fetch_add(1, Ordering::Relaxed);
+    SWITCH.count();
     let rows: usize = dims[..D - 1].iter().product();
     let y = <Dispatch as RmsNormOp>::rms_norm(
         x.reshape([rows, d]).into_dispatch(),

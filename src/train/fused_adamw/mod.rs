@@ -11,8 +11,6 @@
 pub mod kernel;
 pub mod ops;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use burn::backend::Dispatch;
 use burn::optim::{AdamWState, AdaptiveMomentumState, LearningRate, Optimizer};
 use burn::prelude::*;
@@ -27,13 +25,10 @@ pub const SWITCH_ENV: &str = "TIGER_FUSED_ADAMW";
 
 static SWITCH: Switch = Switch::new(SWITCH_ENV);
 
-/// Parameter steps that took the kernel, since the process started.
-static CALLS: AtomicU64 = AtomicU64::new(0);
-
 /// How many parameter steps have taken the kernel in this process (tests check that training
 /// really ran through it).
 pub fn calls() -> u64 {
-    CALLS.load(Ordering::Relaxed)
+    SWITCH.calls()
 }
 
 /// Makes the optimiser take (or not) the kernel whatever [`SWITCH_ENV`] says (`None`: follow it
@@ -142,7 +137,7 @@ impl Optimizer for FusedAdamW {
         let shape = tensor.shape();
         let n = shape.num_elements();
         let [p, m, v] = if applies(&tensor.device(), tensor.dtype(), n) {
-            CALLS.fetch_add(1, Ordering::Relaxed);
+            SWITCH.count();
             let flat = |t: Tensor<D>| t.reshape([n]).into_dispatch();
             let (p, m, v) = <Dispatch as AdamWKernels>::adamw_update(
                 flat(tensor),
