@@ -60,14 +60,14 @@ pub fn forward_weight<const D: usize>(weight: Tensor<2>, x: Tensor<D>) -> Tensor
     let s = parts(rows);
     let mut out = dims;
     out[D - 1] = d_out;
-    let flat = x.clone().reshape([rows, d_in]);
+    let flat = x.reshape([rows, d_in]);
     if let Some(y) = super::gemm::product(&flat, &weight) {
         return y.reshape(out);
     }
-    if s == 1 || !x.is_autodiff() {
-        return x.reshape([rows, d_in]).matmul(weight).reshape(out);
+    if s == 1 || !flat.is_autodiff() {
+        return flat.matmul(weight).reshape(out);
     }
-    x.reshape([s, rows / s, d_in])
+    flat.reshape([s, rows / s, d_in])
         .matmul(weight.unsqueeze_dim::<3>(0))
         .reshape(out)
 }

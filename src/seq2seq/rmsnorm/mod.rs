@@ -37,13 +37,18 @@ pub fn force(on: Option<bool>) {
     SWITCH.force(on);
 }
 
-/// Whether the kernels take a width of `d` on `device`.
-fn applies(device: &Device, d: usize) -> bool {
+/// Most workgroups of a launch along one grid dimension.
+const MAX_GROUPS: usize = 65_535;
+
+/// Whether the kernels take `rows` rows of width `d` on `device` (the forward's one-dimensional
+/// grid has a workgroup per `THREADS / (d / 4)` rows).
+fn applies(device: &Device, rows: usize, d: usize) -> bool {
     let d4 = d / 4;
     SWITCH.on()
         && d.is_multiple_of(4)
         && d4.is_power_of_two()
         && d4 <= kernels::THREADS
+        && rows.div_ceil(kernels::THREADS / d4.max(1)) <= MAX_GROUPS
         && crate::device::is_gpu(device)
 }
 
@@ -52,11 +57,11 @@ fn applies(device: &Device, d: usize) -> bool {
 pub fn forward<const D: usize>(norm: &RmsNorm, x: Tensor<D>) -> Tensor<D> {
     let dims = x.dims();
     let d = dims[D - 1];
-    if !applies(&x.device(), d) {
+    let rows: usize = dims[..D - 1].iter().product();
+    if !applies(&x.device(), rows, d) {
         return norm.forward(x);
     }
     SWITCH.count();
-    let rows: usize = dims[..D - 1].iter().product();
     let y = <Dispatch as RmsNormOp>::rms_norm(
         x.reshape([rows, d]).into_dispatch(),
         norm.gamma.val().into_dispatch(),
