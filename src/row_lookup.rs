@@ -17,18 +17,21 @@ pub fn one_hot_rows(table: Tensor<2>, idx: Tensor<1, Int>) -> Tensor<2> {
     if !table.is_autodiff() {
         return table.select(0, idx);
     }
-    let [batch] = idx.dims();
     let [rows, _] = table.dims();
-    let device = idx.device();
-    let all = Tensor::<1, Int>::arange(0..rows as i64, &device)
+    one_hot(idx, rows).matmul(table)
+}
+
+/// The one-hot matrix of `idx` (`[batch]`) over `rows` classes → `[batch, rows]` floats; an index
+/// outside `0..rows` gives a row of zeros.
+pub fn one_hot(idx: Tensor<1, Int>, rows: usize) -> Tensor<2> {
+    let [batch] = idx.dims();
+    let all = Tensor::<1, Int>::arange(0..rows as i64, &idx.device())
         .reshape([1, rows])
         .expand([batch, rows]);
-    let one_hot = idx
-        .reshape([batch, 1])
+    idx.reshape([batch, 1])
         .expand([batch, rows])
         .equal(all)
-        .float();
-    one_hot.matmul(table)
+        .float()
 }
 
 /// Rows `idx` (`[batch, len]`) of `table` (`[rows, dim]`) → `[batch, len, dim]` with `gather`, whose

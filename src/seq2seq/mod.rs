@@ -2,6 +2,7 @@
 
 pub mod attention;
 pub mod batch;
+pub(crate) mod cube_alloc;
 pub mod evaluate;
 pub mod flash;
 pub mod fused_layer;

@@ -1,10 +1,10 @@
 //! The kernels launched on burn's cube backend: layouts read from the tensors' strides (a copy
 //! only where a row is not four-float aligned), outputs allocated contiguous.
 
+use crate::seq2seq::cube_alloc::empty_like as empty;
 use burn::tensor::Shape;
 use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 use cubecl::zspace::metadata::Metadata;
@@ -14,10 +14,6 @@ use super::kernels::{
     Consts, MAX_ROWS, OutLayoutLaunch, RowLayoutLaunch, SizesLaunch, forward_kernel,
 };
 use super::ops::{FlashAttention, FlashKernels, rows_shape};
-
-fn empty(like: &CubeTensor, shape: Shape) -> CubeTensor {
-    empty_device_contiguous_dtype(like.client.clone(), like.device.clone(), shape, like.dtype)
-}
 
 /// `t` (`[batch, heads, len, d]`) with rows the kernels can read as four-float vectors, and where
 /// they are.

@@ -2,11 +2,11 @@
 //! is contiguous (a weight's transpose in the input gradient, the activations' in the weight
 //! gradient), the output allocated contiguous.
 
+use crate::seq2seq::cube_alloc::empty_like as empty;
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::Shape;
 use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
 
 use super::kernels::{BK, BM, BN, DimsLaunch, THREADS, gemm_kernel, sum_parts_kernel};
@@ -19,10 +19,6 @@ type CubeTensor = FloatTensor<CubeBackend>;
 const TARGET_GROUPS: usize = 264;
 /// Fewest inner-dimension steps per part.
 const MIN_PART: usize = 256;
-
-fn empty(like: &CubeTensor, shape: Shape) -> CubeTensor {
-    empty_device_contiguous_dtype(like.client.clone(), like.device.clone(), shape, like.dtype)
-}
 
 /// Whether `t` (2-d) is contiguous along `dim` with the other stride in whole vectors.
 fn vector_major(t: &CubeTensor, dim: usize) -> bool {

@@ -92,15 +92,7 @@ pub fn one_hot_product(table: &Tensor<2>, idx: &Tensor<1, Int>) -> Option<Tensor
         let none = Tensor::<1, Int>::full([padded - batch], -1, &device);
         Tensor::cat(vec![idx.clone(), none], 0)
     };
-    let all = Tensor::<1, Int>::arange(0..rows as i64, &device)
-        .reshape([1, rows])
-        .expand([padded, rows]);
-    let one_hot = idx
-        .reshape([padded, 1])
-        .expand([padded, rows])
-        .equal(all)
-        .float();
-    let out = product(&one_hot, table)?;
+    let out = product(&crate::row_lookup::one_hot(idx, rows), table)?;
     Some(if padded == batch {
         out
     } else {

@@ -1,12 +1,12 @@
 //! The kernel launches on burn's cube backend (inputs made contiguous, outputs allocated
 //! contiguous).
 
+use crate::seq2seq::cube_alloc::empty_like as empty;
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::Shape;
 use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
 
 use super::kernels::{THREADS, backward_kernel, forward_kernel};
@@ -16,10 +16,6 @@ type CubeTensor = FloatTensor<CubeBackend>;
 
 /// Most workgroups of the backward (each writes one row of partial `dγ`).
 const BACKWARD_GROUPS: usize = 264;
-
-fn empty(like: &CubeTensor, shape: Shape) -> CubeTensor {
-    empty_device_contiguous_dtype(like.client.clone(), like.device.clone(), shape, like.dtype)
-}
 
 impl NormKernels for CubeBackend {
     fn rms_norm_forward(x: CubeTensor, gamma: CubeTensor, eps: f32) -> (CubeTensor, CubeTensor) {

@@ -1,12 +1,12 @@
 //! The fused AdamW update as a burn backend operation on the cube and fusion backends, and its
 //! launch on the cube backend.
 
+use crate::seq2seq::cube_alloc::empty_like;
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, backend_extension};
 use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use cubecl::prelude::*;
 
 use super::kernel::{StepArgsLaunch, THREADS, adamw_kernel};
@@ -67,14 +67,7 @@ impl AdamWKernels for CubeBackend {
         clip: f32,
     ) -> (CubeTensor, CubeTensor, CubeTensor) {
         let n = p.meta.shape().num_elements();
-        let empty = || {
-            empty_device_contiguous_dtype(
-                p.client.clone(),
-                p.device.clone(),
-                p.meta.shape().clone(),
-                p.dtype,
-            )
-        };
+        let empty = || empty_like(&p, p.meta.shape().clone());
         let (p_out, m_out, v_out) = (empty(), empty(), empty());
         if n == 0 {
             return (p_out, m_out, v_out);
