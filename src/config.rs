@@ -61,7 +61,7 @@ pub struct QuantizeOptions {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Compute device.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
     /// Report statistics every N steps.
     #[arg(long, default_value_t = 100)]

@@ -15,12 +15,96 @@ pub struct ChosenDevice {
     pub fallback: Option<String>,
 }
 
-/// Initialises the requested device. With [`DeviceChoice::Gpu`] and no usable adapter, falls back
-/// to the CPU and records why in [`ChosenDevice::fallback`]. Call once per process: burn-wgpu can
-/// be initialised only once.
-pub fn choose(choice: DeviceChoice) -> ChosenDevice {
+/// One graphics adapter wgpu finds on this machine.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Adapter {
+    /// Its name, e.g. `NVIDIA H100 80GB HBM3` or `llvmpipe (LLVM 15.0.6, 256 bits)`.
+    pub name: String,
+    /// Graphics API (Vulkan, Metal, Dx12, Gl).
+    pub backend: String,
+    /// What wgpu says it is (DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu, Other).
+    pub device_type: String,
+    /// Driver name and version.
+    pub driver: String,
+    /// A renderer in software on the CPU (llvmpipe, lavapipe, SwiftShader, WARP): slower for
+    /// compute than the CPU backend.
+    pub software: bool,
+}
+
+/// Every adapter wgpu finds, on every graphics API.
+pub fn adapters() -> Vec<Adapter> {
+    use burn::tensor::wgpu::wgpu;
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::all(),
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+        .iter()
+        .map(|a| {
+            let info = a.get_info();
+            let software =
+                info.device_type == wgpu::DeviceType::Cpu || is_software_name(&info.name);
+            Adapter {
+                name: info.name,
+                backend: format!("{:?}", info.backend),
+                device_type: format!("{:?}", info.device_type),
+                driver: format!("{} {}", info.driver, info.driver_info)
+                    .trim()
+                    .to_string(),
+                software,
+            }
+        })
+        .collect()
+}
+
+/// Whether an adapter's name is one of the known software renderers.
+fn is_software_name(name: &str) -> bool {
+    let name = name.to_lowercase();
+    [
+        "llvmpipe",
+        "lavapipe",
+        "swiftshader",
+        "microsoft basic render",
+        "warp",
+        "softpipe",
+    ]
+    .iter()
+    .any(|s| name.contains(s))
+}
+
+/// What a choice comes to on a machine with `adapters`: the GPU or the CPU backend, and why when
+/// [`DeviceChoice::Auto`] picks the CPU.
+pub fn resolve(choice: DeviceChoice, adapters: &[Adapter]) -> (DeviceChoice, Option<String>) {
     match choice {
-        DeviceChoice::Cpu => cpu(None),
+        DeviceChoice::Auto => {
+            if adapters.iter().any(|a| !a.software) {
+                (DeviceChoice::Gpu, None)
+            } else if let Some(soft) = adapters.first() {
+                (
+                    DeviceChoice::Cpu,
+                    Some(format!(
+                        "only a software GPU adapter ({}) was found, so the CPU backend computes (it is faster); --device gpu forces the adapter",
+                        soft.name
+                    )),
+                )
+            } else {
+                (
+                    DeviceChoice::Cpu,
+                    Some("no GPU adapter was found, so the CPU backend computes".into()),
+                )
+            }
+        }
+        other => (other, None),
+    }
+}
+
+/// Initialises the requested device. [`DeviceChoice::Auto`] takes a hardware GPU when there is
+/// one, else the CPU backend (with the reason in [`ChosenDevice::fallback`]); with
+/// [`DeviceChoice::Gpu`] and no usable adapter it falls back to the CPU too. Call once per process:
+/// burn-wgpu can be initialised only once.
+pub fn choose(choice: DeviceChoice) -> ChosenDevice {
+    let (resolved, why) = resolve_here(choice);
+    match resolved {
         DeviceChoice::Gpu => match gpu_init().init() {
             Ok(device) => {
                 let name = device
@@ -37,6 +121,15 @@ pub fn choose(choice: DeviceChoice) -> ChosenDevice {
                 "no usable GPU adapter ({e}); using the CPU backend"
             ))),
         },
+        _ => cpu(why),
+    }
+}
+
+/// [`resolve`] on this machine's adapters (enumerated only for [`DeviceChoice::Auto`]).
+fn resolve_here(choice: DeviceChoice) -> (DeviceChoice, Option<String>) {
+    match choice {
+        DeviceChoice::Auto => resolve(choice, &adapters()),
+        other => (other, None),
     }
 }
 
@@ -47,8 +140,9 @@ pub type SharedGpu = burn::tensor::wgpu::WgpuSetup;
 /// the window can draw on the same device (`egui_wgpu::WgpuSetup::Existing`). The setup is `None`
 /// on the CPU or after a fallback.
 pub fn choose_shared(choice: DeviceChoice) -> (ChosenDevice, Option<SharedGpu>) {
-    match choice {
-        DeviceChoice::Cpu => (cpu(None), None),
+    let (resolved, why) = resolve_here(choice);
+    match resolved {
+        DeviceChoice::Cpu | DeviceChoice::Auto => (cpu(why), None),
         DeviceChoice::Gpu => match gpu_init().init_with_setup() {
             Ok((device, setup)) => {
                 let name = setup.adapter.get_info().name;
@@ -197,6 +291,36 @@ mod tests {
         assert_eq!(first_steps_phase(&Device::flex()), "training");
         assert!(gpu_phase(true).contains("first launch on this machine"));
         assert!(!gpu_phase(false).contains("first launch on this machine"));
+    }
+
+    #[test]
+    fn auto_never_computes_on_a_software_adapter() {
+        let adapter = |name: &str, device_type: &str| Adapter {
+            name: name.into(),
+            backend: "Vulkan".into(),
+            device_type: device_type.into(),
+            driver: String::new(),
+            software: device_type == "Cpu" || is_software_name(name),
+        };
+        let lavapipe = adapter("llvmpipe (LLVM 15.0.6, 256 bits)", "Cpu");
+        let (d, why) = resolve(DeviceChoice::Auto, std::slice::from_ref(&lavapipe));
+        assert_eq!(d, DeviceChoice::Cpu);
+        assert!(why.unwrap().contains("software GPU adapter (llvmpipe"));
+        let (d, why) = resolve(DeviceChoice::Auto, &[]);
+        assert_eq!(d, DeviceChoice::Cpu);
+        assert!(why.unwrap().contains("no GPU adapter"));
+        let h100 = adapter("NVIDIA H100 80GB HBM3", "DiscreteGpu");
+        assert_eq!(
+            resolve(DeviceChoice::Auto, &[lavapipe.clone(), h100]),
+            (DeviceChoice::Gpu, None)
+        );
+        // A software renderer reported as another type is still recognised by its name.
+        assert!(adapter("SwiftShader Device (Subzero)", "Other").software);
+        assert_eq!(
+            resolve(DeviceChoice::Gpu, &[lavapipe]),
+            (DeviceChoice::Gpu, None)
+        );
+        assert_eq!(resolve(DeviceChoice::Cpu, &[]), (DeviceChoice::Cpu, None));
     }
 
     #[test]

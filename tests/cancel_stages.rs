@@ -115,7 +115,7 @@ fn every_stage_cancels_within_a_second_and_the_worker_stays_usable() {
 
     // Usable after a cancel: a short quantize finishes and gives the IDs the recommender needs.
     assert!(w.send(Command::Quantize(small_quantize(20))));
-    until(&w, 120, |e| matches!(e, Event::QuantizeDone { .. }));
+    until(&w, 120, |e| matches!(e, Event::QuantRunShown(_)));
 
     let t = cancel_latency(
         &w,
@@ -172,7 +172,7 @@ fn every_stage_cancels_within_a_second_and_the_worker_stays_usable() {
 
     // Still usable: a short quantize after all the cancels completes.
     assert!(w.send(Command::Quantize(small_quantize(10))));
-    until(&w, 120, |e| matches!(e, Event::QuantizeDone { .. }));
+    until(&w, 120, |e| matches!(e, Event::QuantRunShown(_)));
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{bin, sample_dir, temp_dir};
+use common::{bin, ok, sample_dir, temp_dir};
 use egui_kittest::kittest::Queryable;
 
 /// Hides every GPU adapter from wgpu: the Vulkan loader finds no driver and EGL no vendor.
@@ -37,6 +37,8 @@ fn without_an_adapter_the_cli_falls_back_to_the_cpu_and_says_so() {
         "64",
         "--kmeans-iters",
         "1",
+        "--device",
+        "gpu",
     ]))
     .output()
     .unwrap();
@@ -55,6 +57,44 @@ fn without_an_adapter_the_cli_falls_back_to_the_cpu_and_says_so() {
     assert!(out_dir.join("semantic_ids.csv").is_file());
 }
 
+#[test]
+fn devices_lists_the_adapters_and_auto_never_picks_a_software_one() {
+    let out = without_gpu(bin().args(["devices", "--json"]))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["adapters"].as_array().map(Vec::len), Some(0), "{v}");
+    assert_eq!(v["auto"]["backend"], "cpu");
+    assert!(
+        v["auto"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no GPU adapter"),
+        "{v}"
+    );
+
+    // On this machine as it is: auto computes on the CPU exactly when every adapter is software.
+    let out = bin().args(["devices", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let adapters = v["adapters"].as_array().unwrap();
+    let all_software = adapters.iter().all(|a| a["software"] == true);
+    assert_eq!(v["auto"]["backend"] == "cpu", all_software, "{v}");
+    if std::env::var_os("TIGER_REQUIRE_WGPU").is_some() {
+        assert!(
+            !adapters.is_empty(),
+            "CI installs Mesa's software Vulkan: {v}"
+        );
+    }
+    let text = ok(bin().args(["devices"]));
+    assert!(text.contains("--device auto computes on the"), "{text}");
+}
+
 /// Run by [`without_an_adapter_the_app_status_bar_says_so`] in a child process whose environment
 /// hides the GPU (the environment must be set before wgpu starts).
 #[test]
@@ -66,6 +106,8 @@ fn app_child_without_gpu() {
             data: sample_dir(),
             device: tiger_explorer::device::DeviceChoice::Gpu.into(),
             runs: temp_dir("nogpu-app-runs"),
+            open: Vec::new(),
+            listed: Vec::new(),
         },
         egui::Context::default(),
     );

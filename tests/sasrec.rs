@@ -26,11 +26,10 @@ fn overfits_and_reloads() {
     };
     let mut valid = Vec::new();
     let state = train(
+        &data.dataset,
         &data.split,
-        8,
         &opts,
         &run,
-        std::path::Path::new("."),
         &Device::flex(),
         false,
         &mut |e| {

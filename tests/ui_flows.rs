@@ -14,6 +14,7 @@ use egui_kittest::kittest::Queryable;
 use tiger_explorer::config::QuantizeOptions;
 use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::embed::{Embeddings, store};
+use tiger_explorer::run::RunKind;
 use tiger_explorer::train::options::Seq2SeqOptions;
 
 fn tiny_data(name: &str) -> std::path::PathBuf {
@@ -43,6 +44,21 @@ fn tiny_quantize() -> QuantizeOptions {
     }
 }
 
+/// The folder name of the open run of `kind`.
+fn open_name(
+    h: &egui_kittest::Harness<'static, tiger_explorer::app::TigerApp>,
+    kind: RunKind,
+) -> String {
+    let path = h
+        .state()
+        .state
+        .open
+        .get(&kind)
+        .cloned()
+        .expect("a run of this kind is open");
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
 #[test]
 fn starts_on_the_sample_data() {
     let mut h = harness(common::sample_dir(), common::temp_dir("ui-sample-runs"));
@@ -70,7 +86,7 @@ fn quantize_tree_train_history_recommend() {
     h.state_mut().views.quantize.options = tiny_quantize();
     h.get_by_label("Train RQ-VAE").click();
     assert!(
-        wait(&mut h, 60, |a| !a.state.runs.is_empty()),
+        wait(&mut h, 60, |a| a.state.open.contains_key(&RunKind::Rqvae)),
         "{:?}",
         h.state().state.last_error
     );
@@ -112,10 +128,15 @@ fn quantize_tree_train_history_recommend() {
             tiger_explorer::train::protocol::Job::Quantize,
             out.clone(),
         ));
+    let rqvae_name = open_name(&h, RunKind::Rqvae);
+    assert!(rqvae_name.starts_with("rqvae-"), "{rqvae_name}");
     assert!(wait(&mut h, 20, |_| out
-        .join("gui-rqvae/rqvae.safetensors")
+        .join(&rqvae_name)
+        .join("rqvae.safetensors")
         .is_file()));
-    assert!(out.join("gui-rqvae/semantic_ids.csv").is_file());
+    for f in ["semantic_ids.csv", "curves.json", "config.json"] {
+        assert!(out.join(&rqvae_name).join(f).is_file(), "{f}");
+    }
 
     h.get_by_label("Semantic IDs").click();
     h.step();
@@ -179,7 +200,9 @@ fn quantize_tree_train_history_recommend() {
             tiger_explorer::train::protocol::Job::Train,
             out.clone(),
         ));
-    assert!(wait(&mut h, 20, |_| out.join("gui-tiger").is_dir()));
+    let tiger_name = open_name(&h, RunKind::Tiger);
+    assert!(wait(&mut h, 20, |_| out.join(&tiger_name).is_dir()));
+    assert!(out.join(&tiger_name).join("test_metrics.json").is_file());
 
     h.get_by_label("Recommend").click();
     h.step();
@@ -253,7 +276,7 @@ fn cancel_stops_a_run_within_a_second() {
     assert!(took < Duration::from_secs(1), "cancel took {took:?}");
     assert!(h.state().state.phase.contains("cancelled"));
     assert!(
-        h.state().state.runs.is_empty(),
+        !h.state().state.open.contains_key(&RunKind::Rqvae),
         "a cancelled run is not kept"
     );
 }

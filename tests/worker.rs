@@ -57,7 +57,7 @@ fn quantize_then_export_csv_and_json() {
         ..Default::default()
     };
     assert!(w.send(Command::Quantize(opts)));
-    until(&w, 60, |e| matches!(e, Event::QuantizeDone { .. }));
+    until(&w, 60, |e| matches!(e, Event::QuantRunShown(_)));
     for name in ["ids.csv", "ids.json"] {
         let path = data.join(name);
         assert!(w.send(Command::ExportIds(path.clone())));

@@ -19,8 +19,10 @@ pub use state::AppState;
 /// Stages shown in the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Tab {
-    /// Dataset counts and items.
+    /// What TIGER does and what to try first.
     #[default]
+    Start,
+    /// Dataset counts and items.
     Data,
     /// RQ-VAE training and codebook health.
     Quantize,
@@ -36,7 +38,8 @@ pub enum Tab {
 
 impl Tab {
     /// All tabs in navigation order.
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
+        Tab::Start,
         Tab::Data,
         Tab::Quantize,
         Tab::SemanticIds,
@@ -48,6 +51,7 @@ impl Tab {
     /// Label in the navigation.
     pub fn label(self) -> &'static str {
         match self {
+            Tab::Start => "Start here",
             Tab::Data => "Data",
             Tab::Quantize => "Quantize",
             Tab::SemanticIds => "Semantic IDs",
@@ -65,8 +69,12 @@ pub struct AppConfig {
     pub data: PathBuf,
     /// Compute device for the worker (chosen by it, or already shared with the window).
     pub device: DeviceSource,
-    /// Where training runs write checkpoints.
+    /// Where training runs write their run folders (listed in the runs list).
     pub runs: PathBuf,
+    /// Run folders opened at start, in order (after the dataset).
+    pub open: Vec<PathBuf>,
+    /// Further folders whose runs are listed (the bundled demo runs).
+    pub listed: Vec<PathBuf>,
 }
 
 /// The application.
@@ -92,6 +100,8 @@ pub struct TigerApp {
     /// Folder of the bundled encoder, when its files are present (checked once at start).
     pub encoder_dir: Option<PathBuf>,
     worker: Option<WorkerHandle>,
+    /// Folders whose runs are listed besides the runs folder.
+    pub listed: Vec<PathBuf>,
     dialog: Option<(DialogPurpose, Receiver<Option<PathBuf>>)>,
     /// A PNG export waiting for its screenshot or path.
     png: Option<png_export::PngExport>,
@@ -99,10 +109,14 @@ pub struct TigerApp {
 }
 
 /// What a pending file dialog is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialogPurpose {
     /// Open a dataset folder.
     OpenDataset,
+    /// Open a run folder.
+    OpenRun,
+    /// Locate the dataset of a run whose dataset moved.
+    LocateData(PathBuf),
     /// Save the semantic IDs (CSV or JSON by extension).
     ExportIds,
     /// Save a plot as PNG (suggested file name).
@@ -120,6 +134,10 @@ impl TigerApp {
         let worker = match WorkerHandle::spawn(config.device, config.runs, repaint) {
             Ok(w) => {
                 w.send(Command::LoadDataset(config.data));
+                w.send(Command::ScanRuns(config.listed.clone()));
+                for run in config.open {
+                    w.send(Command::OpenRun { run, data: None });
+                }
                 Some(w)
             }
             Err(e) => {
@@ -140,6 +158,7 @@ impl TigerApp {
             last_stats: None,
             encoder_dir: find_encoder(),
             worker,
+            listed: config.listed,
             dialog: None,
             png: None,
             png_result: None,
@@ -154,6 +173,16 @@ impl TigerApp {
         }
     }
 
+    /// Opens the run folder `run` (any kind) with its dataset.
+    pub fn open_run(&mut self, run: PathBuf) {
+        self.command(Command::OpenRun { run, data: None });
+    }
+
+    /// Asks the worker for a fresh runs list.
+    pub fn refresh_runs(&mut self) {
+        self.command(Command::ScanRuns(self.listed.clone()));
+    }
+
     /// Asks the running job to stop.
     pub fn cancel(&mut self) {
         if let Some(w) = &self.worker {
@@ -165,12 +194,22 @@ impl TigerApp {
     /// through [`TigerApp::drain`].
     pub fn open_dialog(&mut self, purpose: DialogPurpose) {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let purpose_kept = purpose.clone();
         let spawned = std::thread::Builder::new()
             .name("file-dialog".into())
             .spawn(move || {
-                let choice = match purpose {
+                let choice = match &purpose {
                     DialogPurpose::OpenDataset => rfd::FileDialog::new()
                         .set_title("Open a dataset folder")
+                        .pick_folder(),
+                    DialogPurpose::OpenRun => rfd::FileDialog::new()
+                        .set_title("Open a run folder (made by the window or the command line)")
+                        .pick_folder(),
+                    DialogPurpose::LocateData(run) => rfd::FileDialog::new()
+                        .set_title(format!(
+                            "Where is the dataset of {}? Pick its folder",
+                            run.display()
+                        ))
                         .pick_folder(),
                     DialogPurpose::ExportIds => rfd::FileDialog::new()
                         .set_title("Export semantic IDs")
@@ -181,7 +220,7 @@ impl TigerApp {
                     DialogPurpose::ExportPng(name) => rfd::FileDialog::new()
                         .set_title("Save the plot as PNG")
                         .add_filter("PNG", &["png"])
-                        .set_file_name(name)
+                        .set_file_name(*name)
                         .save_file(),
                     DialogPurpose::ExportCheckpoint(_) => rfd::FileDialog::new()
                         .set_title("Copy the checkpoint into this folder")
@@ -190,7 +229,7 @@ impl TigerApp {
                 let _ = tx.send(choice);
             });
         match spawned {
-            Ok(_) => self.dialog = Some((purpose, rx)),
+            Ok(_) => self.dialog = Some((purpose_kept, rx)),
             Err(e) => self.state.last_error = Some(format!("cannot open a file dialog: {e}")),
         }
     }
@@ -206,12 +245,17 @@ impl TigerApp {
         if let Some((purpose, rx)) = &self.dialog
             && let Ok(choice) = rx.try_recv()
         {
-            let purpose = *purpose;
+            let purpose = purpose.clone();
             self.dialog = None;
             match (purpose, choice) {
                 (DialogPurpose::OpenDataset, Some(path)) => {
                     self.command(Command::LoadDataset(path))
                 }
+                (DialogPurpose::OpenRun, Some(run)) => self.open_run(run),
+                (DialogPurpose::LocateData(run), Some(data)) => self.command(Command::OpenRun {
+                    run,
+                    data: Some(data),
+                }),
                 (DialogPurpose::ExportIds, Some(path)) => self.command(Command::ExportIds(path)),
                 (DialogPurpose::ExportCheckpoint(job), Some(path)) => {
                     self.command(Command::ExportCheckpoint(job, path))
@@ -224,6 +268,9 @@ impl TigerApp {
                 (DialogPurpose::ExportPng(_), None) => self.png = None,
                 (_, None) => {}
             }
+        }
+        if let Some((run, _)) = self.state.needs_data.take() {
+            self.open_dialog(DialogPurpose::LocateData(run));
         }
         if let Some(p) = &mut self.png
             && let Some(rx) = p.poll(pixels_per_point)
@@ -278,6 +325,7 @@ impl TigerApp {
         ui::status_bar::status_bar_ui(self, ui);
         ui::nav_ui(self, ui);
         egui::CentralPanel::default().show(ui, |ui| match self.tab {
+            Tab::Start => ui::start_panel::start_panel_ui(self, ui),
             Tab::Data => ui::data_panel::data_panel_ui(self, ui),
             Tab::Quantize => ui::quantize_panel::quantize_panel_ui(self, ui),
             Tab::SemanticIds => ui::tree_panel::tree_panel_ui(self, ui),

@@ -1,24 +1,18 @@
 //! What the UI knows: plain data received from the worker, plus view-independent results. Updated
 //! only by draining events at the start of each frame.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+
 use crate::config::QuantizeOptions;
 use crate::decode::BeamStep;
 use crate::eval::Metrics;
 use crate::rqvae::{QuantizeStats, SemanticIds};
+use crate::run::RunKind;
+use crate::run::summary::RunSummary;
 use crate::train::protocol::{DatasetSummary, Event, Job, Recommendation};
 
 use super::tree::{IdNode, build};
-
-/// A finished RQ-VAE run, kept for the Compare panel.
-#[derive(Debug, Clone)]
-pub struct QuantRun {
-    /// Short name ("run 1: k-means on, restart 100").
-    pub name: String,
-    /// Options used.
-    pub options: QuantizeOptions,
-    /// Statistics at every log interval.
-    pub history: Vec<QuantizeStats>,
-}
 
 /// Everything the panels read.
 #[derive(Debug, Default)]
@@ -37,10 +31,17 @@ pub struct AppState {
     pub progress: Option<(usize, usize)>,
     /// The last error, shown once in the status bar.
     pub last_error: Option<String>,
-    /// Statistics of the RQ-VAE run in progress (or the last one).
+    /// Statistics of the RQ-VAE run in progress, or of the open one.
     pub quant_history: Vec<QuantizeStats>,
-    /// Finished RQ-VAE runs.
-    pub runs: Vec<QuantRun>,
+    /// Options of the open RQ-VAE run.
+    pub quant_options: Option<QuantizeOptions>,
+    /// The open run of each kind.
+    pub open: HashMap<RunKind, PathBuf>,
+    /// Every run found on disk or opened, newest first (the runs list and Compare).
+    pub run_list: Vec<RunSummary>,
+    /// A run whose dataset moved: `(run, where its config says the dataset was)`; the window asks
+    /// for the folder.
+    pub needs_data: Option<(PathBuf, PathBuf)>,
     /// Current semantic IDs.
     pub ids: Option<SemanticIds>,
     /// Their hierarchy.
@@ -83,12 +84,25 @@ impl AppState {
                 self.device_note = fallback;
             }
             Event::DatasetLoaded(summary) => {
+                // A new dataset closes every run of the previous one.
                 self.dataset = Some(*summary);
                 self.busy = None;
                 self.ids = None;
                 self.map_generation += 1;
                 self.tree.clear();
                 self.model_ready = false;
+                self.open.clear();
+                self.quant_history.clear();
+                self.quant_options = None;
+                self.comparison.clear();
+                for curve in [&mut self.train_losses, &mut self.sasrec_losses] {
+                    curve.clear();
+                }
+                for curve in [&mut self.train_valid, &mut self.sasrec_valid] {
+                    curve.clear();
+                }
+                self.recommendations.clear();
+                self.beam_steps.clear();
             }
             Event::Started(job) => {
                 self.busy = Some(job);
@@ -109,7 +123,7 @@ impl AppState {
                         self.beam_steps.clear();
                         self.recommendations.clear();
                     }
-                    Job::Load | Job::Embed => {}
+                    Job::Load | Job::Embed | Job::OpenRun => {}
                 }
             }
             Event::Map(_) if self.synthetic_map => {}
@@ -120,40 +134,54 @@ impl AppState {
             Event::Phase(p) => self.phase = p,
             Event::Progress { done, total, .. } => self.progress = Some((done, total)),
             Event::QuantizeStats(s) => self.quant_history.push(s),
-            Event::QuantizeDone {
-                ids,
-                stats,
-                options,
-            } => {
-                if self
-                    .quant_history
-                    .last()
-                    .is_none_or(|l| l.step != stats.step)
-                {
-                    self.quant_history.push(stats);
-                }
-                let name = format!(
-                    "run {}: k-means {}, restart {}, {:?}{}",
-                    self.runs.len() + 1,
-                    if options.kmeans_init { "on" } else { "off" },
-                    options.dead_code_restart,
-                    options.optimizer,
-                    if options.standardize {
-                        ""
-                    } else {
-                        ", raw inputs"
-                    }
-                );
-                self.runs.push(QuantRun {
-                    name,
-                    options,
-                    history: self.quant_history.clone(),
-                });
+            Event::IdsChanged(ids) => {
                 self.tree = build(&ids);
                 self.ids = Some(*ids);
                 self.map_generation += 1;
-                self.model_ready = false;
+            }
+            Event::QuantRunShown(run) => {
+                self.quant_history = run.history;
+                self.quant_options = Some(run.options);
+            }
+            Event::RunOpened { kind, path } => {
+                self.open.insert(kind, path);
+            }
+            Event::RunClosed(kind) => {
+                self.open.remove(&kind);
+                match kind {
+                    RunKind::Rqvae => {
+                        self.quant_history.clear();
+                        self.quant_options = None;
+                    }
+                    RunKind::Tiger => {
+                        self.model_ready = false;
+                        self.train_losses.clear();
+                        self.train_valid.clear();
+                        self.comparison.retain(|(m, _)| m != "TIGER");
+                        self.recommendations.clear();
+                        self.beam_steps.clear();
+                    }
+                    RunKind::Sasrec => {}
+                }
+            }
+            Event::RunNeedsData { run, expected } => {
                 self.busy = None;
+                self.phase = format!(
+                    "the dataset of {} is not at {} any more: pick its folder",
+                    run.display(),
+                    expected.display()
+                );
+                self.needs_data = Some((run, expected));
+            }
+            Event::RunsList(list) => self.run_list = list,
+            Event::TrainHistory { job, losses, valid } => {
+                if job == Job::TrainSasRec {
+                    self.sasrec_losses = losses;
+                    self.sasrec_valid = valid;
+                } else {
+                    self.train_losses = losses;
+                    self.train_valid = valid;
+                }
             }
             Event::TrainLoss {
                 job: Job::TrainSasRec,

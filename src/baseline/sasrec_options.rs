@@ -45,7 +45,7 @@ pub struct SasRecOptions {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Compute device.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
     /// Report the loss every N steps.
     #[arg(long, default_value_t = 50)]
@@ -98,24 +98,23 @@ impl SasRecOptions {
 /// `config.json` of a SASRec run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SasRecRunConfig {
-    /// Always "sasrec".
-    pub kind: String,
+    /// Kind (always SASRec), layout version, date and dataset.
+    #[serde(flatten)]
+    pub header: crate::run::RunHeader,
     /// Options.
     pub options: SasRecOptions,
     /// Catalogue size.
     pub items: usize,
-    /// Dataset folder.
-    pub data: std::path::PathBuf,
 }
 
 /// Parses and checks the text of a SASRec `config.json`: JSON shape, kind, option ranges, and a
 /// catalogue whose item table fits (the caller adds the file's name to errors).
 pub fn parse_sasrec_config(text: &str) -> Result<SasRecRunConfig, String> {
-    let cfg: SasRecRunConfig = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    if cfg.kind != "sasrec" {
-        let kind: String = cfg.kind.chars().take(60).collect();
-        return Err(format!("run kind is '{kind}', not 'sasrec'"));
+    let header = crate::run::layout::parse_header(text)?;
+    if header.kind != crate::run::RunKind::Sasrec {
+        return Err(format!("a {} run, not a SASRec run", header.kind.label()));
     }
+    let cfg: SasRecRunConfig = serde_json::from_str(text).map_err(|e| e.to_string())?;
     cfg.options.validate()?;
     if cfg.items == 0 {
         return Err("items must be at least 1".into());
@@ -140,10 +139,15 @@ mod tests {
     #[test]
     fn sasrec_configs_are_checked_before_any_model_is_built() {
         let good = SasRecRunConfig {
-            kind: "sasrec".into(),
+            header: crate::run::RunHeader {
+                kind: crate::run::RunKind::Sasrec,
+                format: crate::run::layout::FORMAT,
+                created: 0,
+                data: "sample".into(),
+                dataset: None,
+            },
             options: SasRecOptions::default(),
             items: 9125,
-            data: "sample".into(),
         };
         let text = serde_json::to_string(&good).unwrap();
         assert_eq!(parse_sasrec_config(&text).unwrap().items, 9125);
@@ -153,11 +157,9 @@ mod tests {
         };
         let e = parse_sasrec_config(&serde_json::to_string(&huge).unwrap()).unwrap_err();
         assert!(e.contains("the item table"), "{e}");
-        let tiger = SasRecRunConfig {
-            kind: "tiger".into(),
-            ..good
-        };
+        let mut tiger = good;
+        tiger.header.kind = crate::run::RunKind::Tiger;
         let e = parse_sasrec_config(&serde_json::to_string(&tiger).unwrap()).unwrap_err();
-        assert!(e.contains("not 'sasrec'"), "{e}");
+        assert!(e.contains("not a SASRec run"), "{e}");
     }
 }

@@ -97,18 +97,18 @@ fn batch(
     )
 }
 
-/// Trains SASRec in `run` on `split` over a catalogue of `items`.
+/// Trains SASRec in `run` on `split` of `dataset`.
 pub fn train(
+    dataset: &crate::data::Dataset,
     split: &Split,
-    items: usize,
     opts: &SasRecOptions,
     run: &Path,
-    data_dir: &Path,
     device: &Device,
     resume: bool,
     observe: &mut dyn FnMut(TrainEvent) -> Flow,
 ) -> Result<TrainState, TrainError> {
     opts.validate().map_err(TrainError::Options)?;
+    let items = dataset.items.len();
     // The step's logits score every item at every position: [batch, max_len, items].
     crate::config::check_tensor(
         &format!(
@@ -135,10 +135,9 @@ pub fn train(
     };
     let write_config = || {
         let cfg = SasRecRunConfig {
-            kind: "sasrec".into(),
+            header: crate::run::RunHeader::new(crate::run::RunKind::Sasrec, dataset),
             options: opts.clone(),
             items,
-            data: data_dir.into(),
         };
         crate::run::write_json(&run.join("config.json"), &cfg).map_err(|e| CheckpointError::Io {
             path: run.join("config.json"),

@@ -98,7 +98,7 @@ pub fn run(
         return Err("the worker did not accept the quantize job".into());
     }
     until(&w, "the semantic IDs", |e| {
-        matches!(e, Event::QuantizeDone { .. })
+        matches!(e, Event::QuantRunShown(_))
     })?;
 
     let n = opts.cancel_after_steps.max(1);

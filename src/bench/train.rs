@@ -191,11 +191,10 @@ pub fn recommender(
             );
             (
                 crate::baseline::sasrec_train::train(
+                    &data.dataset,
                     &data.split,
-                    data.dataset.items.len(),
                     &o,
                     run,
-                    &data.dataset.source,
                     device,
                     false,
                     &mut observe,

@@ -19,7 +19,7 @@ pub struct EmbedArgs {
     #[arg(long, default_value = DEFAULT_MODEL_DIR)]
     model: PathBuf,
     /// Compute device.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
     /// Texts per batch.
     #[arg(long, default_value_t = 128)]

@@ -1,13 +1,15 @@
 //! `eval` (TIGER or SASRec run) and `baseline popularity`: Recall/NDCG on validation or test as JSON.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use serde_json::json;
 use tiger_explorer::baseline::sasrec_train;
 use tiger_explorer::decode::BeamConfig;
 use tiger_explorer::device::DeviceChoice;
-use tiger_explorer::eval::{Metrics, MetricsAccumulator, popularity};
+use tiger_explorer::eval::{Metrics, popularity};
+use tiger_explorer::run::RunKind;
+use tiger_explorer::run::layout::read_header;
 use tiger_explorer::seq2seq::batch::{Part, samples};
 use tiger_explorer::seq2seq::evaluate::evaluate;
 use tiger_explorer::train::context::RecData;
@@ -32,7 +34,7 @@ pub struct EvalArgs {
     #[arg(long)]
     data: Option<PathBuf>,
     /// Compute device.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
 }
 
@@ -52,36 +54,30 @@ pub struct PopularityArgs {
 
 /// Popularity metrics on `part` of a split.
 fn popularity_metrics(split: &tiger_explorer::data::Split, items: usize, part: Part) -> Metrics {
-    let ranking = popularity::ranking(split, items);
-    let top = &ranking[..KS[1].min(ranking.len())];
-    let mut acc = MetricsAccumulator::new(&KS);
-    for s in samples(split, part, 1) {
-        acc.add_ranking(top, s.target);
-    }
-    acc.finish()
-}
-
-fn run_kind(run: &Path) -> anyhow::Result<(String, serde_json::Value)> {
-    let path = run.join("config.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: cannot read run config", path.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not valid JSON", path.display()))?;
-    let kind = v["kind"].as_str().unwrap_or("").to_string();
-    Ok((kind, v))
+    popularity::metrics(split, items, part, &KS)
 }
 
 /// Runs `eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    let (kind, cfg) = run_kind(&args.run)?;
+    let header = read_header(&args.run).map_err(anyhow::Error::msg)?;
     let data_dir = args
         .data
         .clone()
-        .or_else(|| cfg["data"].as_str().map(PathBuf::from))
-        .context("the run config names no dataset; pass --data")?;
+        .or_else(|| header.find_data(&args.run))
+        .with_context(|| {
+            format!(
+                "the run's dataset {} is not here; pass --data",
+                header.data.display()
+            )
+        })?;
+    let kind = match header.kind {
+        RunKind::Tiger => "tiger",
+        RunKind::Sasrec => "sasrec",
+        RunKind::Rqvae => "rqvae",
+    };
     let chosen = super::device(args.device);
     let start = std::time::Instant::now();
-    let (metrics, extra, split, items) = match kind.as_str() {
+    let (metrics, extra, split, items) = match kind {
         "tiger" => {
             let (cfg, model) = seq2seq_loop::load_run(&args.run, &chosen.device)?;
             let data = RecData::load(
@@ -120,9 +116,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 sasrec_train::evaluate(&model, &queries, cfg.options.max_len, &KS, &chosen.device)?;
             (m, json!({}), split, dataset.items.len())
         }
-        other => anyhow::bail!(
-            "{}: unknown run kind '{other}'",
-            args.run.join("config.json").display()
+        _ => anyhow::bail!(
+            "{}: an RQ-VAE run has no recommender to evaluate",
+            args.run.display()
         ),
     };
     let secs = start.elapsed().as_secs_f64();

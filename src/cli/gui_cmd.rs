@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use eframe::egui_wgpu;
-use tiger_explorer::app::settings::Settings;
+use tiger_explorer::app::settings::{Settings, launch_plan};
 use tiger_explorer::app::{AppConfig, TigerApp};
 use tiger_explorer::device::{self, DeviceChoice};
 use tiger_explorer::train::worker::DeviceSource;
@@ -12,11 +12,16 @@ use tiger_explorer::ui::point_cloud;
 /// Arguments of `gui`.
 #[derive(clap::Args, Debug, Default)]
 pub struct GuiArgs {
-    /// Dataset folder opened at start [default: the bundled sample].
+    /// Dataset folder opened at start [default: the last one, else the bundled sample].
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Compute device for training.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    /// Run folder to open at start, with its dataset (repeatable; any kind: RQ-VAE, TIGER,
+    /// SASRec) [default: the runs open at the end of the last launch, else the bundled demo runs].
+    #[arg(long = "open", value_name = "RUN")]
+    open: Vec<PathBuf>,
+    /// Compute device: auto picks a hardware GPU when there is one, else the CPU backend (never a
+    /// software GPU adapter); gpu forces the GPU adapter, whatever it is.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
     /// Start an RQ-VAE run with the default options as soon as the data is loaded (demos, frame-time
     /// measurement) and show the Quantize tab.
@@ -48,9 +53,34 @@ pub(crate) fn sample() -> PathBuf {
     }
 }
 
+/// The folder of the bundled demo runs (relative to the working directory or, failing that, to
+/// the source tree), when it is there.
+pub(crate) fn bundled_root() -> Option<PathBuf> {
+    let local = PathBuf::from(BUNDLED);
+    let root = if local.is_dir() {
+        local
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(BUNDLED)
+    };
+    root.is_dir().then_some(root)
+}
+
+/// The bundled demo runs of the sample, relative to the source tree.
+const BUNDLED: &str = "assets/demo";
+
+/// The bundled demo runs in the order they are opened.
+fn bundled_runs(root: &std::path::Path) -> Vec<PathBuf> {
+    ["rqvae", "tiger", "sasrec"]
+        .iter()
+        .map(|k| root.join("ml-latest-small").join(k))
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
 /// Runs the window until it is closed.
 pub fn run(args: GuiArgs) -> anyhow::Result<()> {
     let (start, stats, data_arg) = (args.start_quantize, args.frame_stats, args.data);
+    let open_args = args.open;
     let map_bench = args.map_bench;
     let tab = args.tab;
     let mut options = eframe::NativeOptions {
@@ -82,16 +112,20 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
             let saved: Option<Settings> = cc
                 .storage
                 .and_then(|s| eframe::get_value(s, eframe::APP_KEY));
-            // An explicit --data wins; else the last dataset if it still exists; else the sample.
-            let remembered = saved
-                .as_ref()
-                .and_then(|s| s.data.clone())
-                .filter(|p| p.is_dir());
-            let data = data_arg.or(remembered).unwrap_or_else(sample);
+            let bundled = bundled_root();
+            let (data, open) = launch_plan(
+                open_args,
+                data_arg,
+                saved.as_ref(),
+                sample(),
+                bundled.as_deref().map(bundled_runs).unwrap_or_default(),
+            );
             let config = AppConfig {
                 data,
                 device,
                 runs: PathBuf::from("runs"),
+                open,
+                listed: bundled.into_iter().collect(),
             };
             let mut app = TigerApp::new(config, cc.egui_ctx.clone());
             app.gpu_points = point_cloud::register(cc.wgpu_render_state.as_ref());

@@ -6,6 +6,7 @@ mod bench_run;
 mod embed_cmd;
 mod eval_cmd;
 mod gui_cmd;
+mod pack_cmd;
 mod progress;
 mod quantize_cmd;
 mod recommend_cmd;
@@ -53,6 +54,15 @@ enum Command {
     /// Baselines on the same split: `sasrec` (trained) or `popularity`.
     #[command(subcommand)]
     Baseline(Baseline),
+    /// List the graphics adapters and the device `--device auto` would compute on.
+    Devices {
+        /// Print as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy a TIGER or SASRec run for sharing: best weights in half precision, no optimiser state
+    /// or resumable checkpoint, test metrics of the packed weights recorded again.
+    Pack(pack_cmd::PackArgs),
     /// Speed measurements (recorded in docs/benchmarks.md).
     #[command(subcommand)]
     Bench(bench_cmd::BenchTarget),
@@ -79,6 +89,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Recommend(args)) => recommend_cmd::run(args),
         Some(Command::Baseline(Baseline::Sasrec(args))) => train_cmd::run_sasrec(args),
         Some(Command::Baseline(Baseline::Popularity(args))) => eval_cmd::run_popularity(args),
+        Some(Command::Devices { json }) => devices(json),
+        Some(Command::Pack(args)) => pack_cmd::run(args),
         Some(Command::Bench(target)) => bench_cmd::run(target),
     }
 }
@@ -107,6 +119,48 @@ fn info(dir: &std::path::Path, k: usize, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn devices(json: bool) -> anyhow::Result<()> {
+    use tiger_explorer::device::{DeviceChoice, adapters, resolve};
+    let found = adapters();
+    let (auto, why) = resolve(DeviceChoice::Auto, &found);
+    let pick = (auto == DeviceChoice::Gpu)
+        .then(|| found.iter().find(|a| !a.software).map(|a| a.name.clone()))
+        .flatten();
+    if json {
+        let value = serde_json::json!({
+            "adapters": found,
+            "auto": {
+                "backend": if auto == DeviceChoice::Gpu { "gpu" } else { "cpu" },
+                "adapter": pick,
+                "reason": why,
+            },
+        });
+        println!("{value}");
+        return Ok(());
+    }
+    if found.is_empty() {
+        println!("no graphics adapter found");
+    }
+    for a in &found {
+        println!(
+            "{:<40} {:<7} {:<14} {}{}",
+            a.name,
+            a.backend,
+            a.device_type,
+            a.driver,
+            if a.software { "  (software)" } else { "" }
+        );
+    }
+    match (auto, pick) {
+        (DeviceChoice::Gpu, Some(name)) => println!("--device auto computes on the GPU: {name}"),
+        _ => println!(
+            "--device auto computes on the CPU backend: {}",
+            why.unwrap_or_default()
+        ),
+    }
+    Ok(())
+}
+
 /// Initialises the requested device once and warns on stderr when the GPU was asked for but the
 /// CPU backend is used instead.
 pub(crate) fn device(
@@ -114,7 +168,13 @@ pub(crate) fn device(
 ) -> tiger_explorer::device::ChosenDevice {
     let chosen = tiger_explorer::device::choose(choice);
     if let Some(why) = &chosen.fallback {
-        eprintln!("warning: {why}");
+        // Asked for the GPU and did not get it: a warning; the automatic choice: a note.
+        let level = if choice == tiger_explorer::device::DeviceChoice::Auto {
+            "note"
+        } else {
+            "warning"
+        };
+        eprintln!("{level}: {why}");
     }
     chosen
 }

@@ -6,7 +6,7 @@ use anyhow::bail;
 use tiger_explorer::config::QuantizeOptions;
 use tiger_explorer::embed::store;
 use tiger_explorer::rqvae::SemanticIds;
-use tiger_explorer::run::{RunConfig, save_quantize_run};
+use tiger_explorer::run::{QuantizeRunConfig, RunHeader, RunKind, save_quantize_run};
 use tiger_explorer::train::rqvae_loop::{Flow, RqVaeEvent, train};
 
 /// Name of the embeddings file looked for inside the dataset folder.
@@ -108,12 +108,12 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
     let secs = start.elapsed().as_secs_f64();
     let ids = SemanticIds::assign(trained.codes.clone(), args.options.levels);
     let item_ids: Vec<String> = dataset.items.iter().map(|i| i.id.clone()).collect();
-    let config = RunConfig {
-        data: &args.data,
-        embeddings: &emb_path,
-        options: &args.options,
+    let config = QuantizeRunConfig {
+        header: RunHeader::new(RunKind::Rqvae, &dataset),
+        embeddings: emb_path.clone(),
+        options: args.options.clone(),
         input_dim: emb.dim,
-        device: &chosen.description,
+        device: chosen.description.clone(),
         train_seconds: secs,
     };
     save_quantize_run(&args.out, &item_ids, &ids, &trained, &config)?;

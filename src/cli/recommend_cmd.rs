@@ -33,8 +33,11 @@ pub struct RecommendArgs {
     /// Dataset folder [default: the one the run was trained on].
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Run the beam search this many times and report its first and median time on stderr.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
     /// Compute device.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
 }
 
@@ -42,7 +45,16 @@ pub struct RecommendArgs {
 pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
     let chosen = super::device(args.device);
     let (cfg, model) = seq2seq_loop::load_run(&args.run, &chosen.device)?;
-    let data_dir = args.data.clone().unwrap_or_else(|| cfg.data.clone());
+    let data_dir = args
+        .data
+        .clone()
+        .or_else(|| cfg.header.find_data(&args.run))
+        .with_context(|| {
+            format!(
+                "the run's dataset {} is not here; pass --data",
+                cfg.header.data.display()
+            )
+        })?;
     let data = RecData::load(
         &data_dir,
         &args.run.join("semantic_ids.csv"),
@@ -105,14 +117,42 @@ pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
             );
         }
     };
-    let hyps = recommend(
-        &model,
-        &cfg.vocab,
-        &data,
-        kept,
-        beam,
-        &chosen.device,
-        &mut trace,
+    let mut times = Vec::new();
+    let mut hyps = Vec::new();
+    for i in 0..args.repeat.max(1) {
+        let start = std::time::Instant::now();
+        hyps = if i == 0 {
+            recommend(
+                &model,
+                &cfg.vocab,
+                &data,
+                kept,
+                beam,
+                &chosen.device,
+                &mut trace,
+            )
+        } else {
+            recommend(
+                &model,
+                &cfg.vocab,
+                &data,
+                kept,
+                beam,
+                &chosen.device,
+                &mut |_| {},
+            )
+        };
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    let first = times[0];
+    times.sort_by(f64::total_cmp);
+    eprintln!(
+        "beam search (width {}, {} results) on {}: first {first:.1} ms, median of {} {:.1} ms",
+        beam.width,
+        args.k,
+        chosen.description,
+        times.len(),
+        times[times.len() / 2]
     );
     println!("top {}:", args.k);
     for (rank, h) in hyps.iter().take(args.k).enumerate() {

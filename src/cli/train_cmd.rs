@@ -6,6 +6,7 @@ use tiger_explorer::baseline::sasrec_train::{self, SasRecOptions};
 use tiger_explorer::train::context::RecData;
 use tiger_explorer::train::options::Seq2SeqOptions;
 use tiger_explorer::train::seq2seq_loop::{self, TrainState};
+use tiger_explorer::train::test_eval::{self, TEST_BEAM};
 
 /// Arguments of `train`.
 #[derive(clap::Args, Debug)]
@@ -85,8 +86,30 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     )?;
     pb.finish_and_clear();
     summary(&state, start.elapsed().as_secs_f64(), &chosen.description);
+    eprintln!("test evaluation of the best weights (beam search, width {TEST_BEAM})...");
+    let record = test_eval::test_tiger(
+        &args.out,
+        &data,
+        &chosen.device,
+        &chosen.description,
+        &|| false,
+    )?;
+    if let Some(r) = record {
+        print_test(&r);
+    }
     println!("wrote {}", args.out.display());
     Ok(())
+}
+
+fn print_test(r: &tiger_explorer::run::TestRecord) {
+    println!(
+        "test NDCG@10 {:.4} Recall@10 {:.4} (popularity NDCG@10 {:.4}) over {} users, recorded in {}",
+        r.ndcg10(),
+        r.model.recall_at(10).unwrap_or(0.0),
+        r.popularity.ndcg_at(10).unwrap_or(0.0),
+        r.model.queries,
+        tiger_explorer::run::files::TEST_METRICS
+    );
 }
 
 /// Runs `baseline sasrec`.
@@ -106,17 +129,24 @@ pub fn run_sasrec(args: SasRecArgs) -> anyhow::Result<()> {
     let pb = super::bar(args.options.steps as u64, "training SASRec");
     let start = std::time::Instant::now();
     let state = sasrec_train::train(
+        &dataset,
         &split,
-        dataset.items.len(),
         &args.options,
         &args.out,
-        &args.data,
         &chosen.device,
         args.resume,
         &mut super::progress::observer(&pb),
     )?;
     pb.finish_and_clear();
     summary(&state, start.elapsed().as_secs_f64(), &chosen.description);
+    let record = test_eval::test_sasrec(
+        &args.out,
+        &split,
+        dataset.items.len(),
+        &chosen.device,
+        &chosen.description,
+    )?;
+    print_test(&record);
     println!("wrote {}", args.out.display());
     Ok(())
 }

@@ -16,6 +16,23 @@ pub fn ranking(split: &Split, items: usize) -> Vec<u32> {
     order
 }
 
+/// Recall and NDCG of the popularity ranking on `part` of `split` (a catalogue of `items`), at
+/// the cut-offs `ks`.
+pub fn metrics(
+    split: &Split,
+    items: usize,
+    part: crate::seq2seq::batch::Part,
+    ks: &[usize],
+) -> crate::eval::Metrics {
+    let ranking = ranking(split, items);
+    let top = &ranking[..ks.iter().copied().max().unwrap_or(0).min(ranking.len())];
+    let mut acc = crate::eval::MetricsAccumulator::new(ks);
+    for s in crate::seq2seq::batch::samples(split, part, 1) {
+        acc.add_ranking(top, s.target);
+    }
+    acc.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

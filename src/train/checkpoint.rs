@@ -196,13 +196,26 @@ fn check_optim_file<M: burn::module::Module>(path: &Path, model: &M) -> Result<(
     Ok(())
 }
 
-/// Loads the `best` (else `last`) weights of a run into `model`.
+/// Loads the `best` (else `last`) weights of a run into `model`, cast to the model's precision (a
+/// packed run keeps its best weights in half precision).
 pub fn load_weights<M: burn::module::Module>(run: &Path, model: M) -> Result<M, CheckpointError> {
     let dir = find_dir(run, "best")
         .or_else(|| find_dir(run, "last"))
         .ok_or_else(|| io(run, "no checkpoint (best/ or last/) in the run folder"))?;
     let mp = dir.join("model.bpk");
-    model.try_load_file(&mp).map_err(|e| io(&mp, e))
+    let record = burn::store::ModuleRecord::load(&mp).map_err(|e| io(&mp, e))?;
+    model
+        .try_load_record(record.cast_to_module_dtype())
+        .map_err(|e| io(&mp, e))
+}
+
+/// Writes `model`'s weights to `path` in half precision (f16), for runs packed to share.
+pub fn save_half<M: burn::module::Module>(model: &M, path: &Path) -> Result<(), String> {
+    use burn::store::{BurnpackStore, FloatCastAdapter, ModuleSnapshot};
+    let mut store = BurnpackStore::from_file(path)
+        .overwrite(true)
+        .with_to_adapter(FloatCastAdapter::to(burn::tensor::DType::F16));
+    model.save_into(&mut store).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ pub struct RecData {
     pub ids: SemanticIds,
     /// Prefix trie of the full IDs.
     pub trie: Trie,
+    /// The file the IDs were read from, if any.
+    pub ids_source: Option<std::path::PathBuf>,
 }
 
 impl RecData {
@@ -25,7 +27,10 @@ impl RecData {
         let split = crate::data::split(&dataset, k)?;
         let item_ids: Vec<String> = dataset.items.iter().map(|i| i.id.clone()).collect();
         let ids = SemanticIds::read_csv(ids_path, &item_ids)?;
-        Ok(Self::new(dataset, split, ids))
+        Ok(Self {
+            ids_source: Some(ids_path.into()),
+            ..Self::new(dataset, split, ids)
+        })
     }
 
     /// Assembles prepared parts and builds the trie.
@@ -36,6 +41,7 @@ impl RecData {
             split,
             ids,
             trie,
+            ids_source: None,
         }
     }
 

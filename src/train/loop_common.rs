@@ -86,7 +86,19 @@ pub fn record_validation<M: Module, V: Module>(
     state.valid.push((step, metrics.clone()));
     state.step = step;
     checkpoint::save_last(run, model, optim, state)?;
+    write_curves(run, state)?;
     Ok(best)
+}
+
+/// Writes the run's curves (`curves.json`: losses, validations, steps and time) atomically.
+pub fn write_curves(run: &Path, state: &TrainState) -> Result<(), TrainError> {
+    let path = run.join(crate::run::files::CURVES);
+    crate::run::write_json(&path, state).map_err(|e| {
+        TrainError::Checkpoint(CheckpointError::Io {
+            path,
+            message: e.to_string(),
+        })
+    })
 }
 
 /// Saves `last` at `step` (training time included) and reports the cancellation.
@@ -101,5 +113,6 @@ pub fn cancel<M: Module>(
     state.train_seconds += clock.elapsed().as_secs_f64();
     state.step = step;
     checkpoint::save_last(run, model, optim, &state)?;
+    write_curves(run, &state)?;
     Err(TrainError::Cancelled(step))
 }

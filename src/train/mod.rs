@@ -16,6 +16,8 @@ pub mod rqvae_loop;
 mod rqvae_restart;
 pub mod run_config;
 pub mod seq2seq_loop;
+pub mod test_eval;
 pub mod worker;
 mod worker_export;
 mod worker_jobs;
+mod worker_runs;

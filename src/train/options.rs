@@ -66,7 +66,7 @@ pub struct Seq2SeqOptions {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Compute device.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Gpu)]
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
     /// Report the training loss every N steps.
     #[arg(long, default_value_t = 50)]

@@ -6,6 +6,8 @@ use crate::config::QuantizeOptions;
 use crate::decode::BeamStep;
 use crate::eval::Metrics;
 use crate::rqvae::{QuantizeStats, SemanticIds};
+use crate::run::RunKind;
+use crate::run::summary::RunSummary;
 use crate::train::options::Seq2SeqOptions;
 
 /// What the UI asks the worker to do. Cancellation goes through a shared flag, not a command, so
@@ -34,9 +36,19 @@ pub enum Command {
         /// Mask IDs that name no item.
         constrained: bool,
     },
+    /// Open a run folder of any kind with its dataset: `data` when given, else the folder its
+    /// config names (the worker asks for it with [`Event::RunNeedsData`] when it moved).
+    OpenRun {
+        /// The run folder.
+        run: PathBuf,
+        /// The dataset folder, when the user located it.
+        data: Option<PathBuf>,
+    },
+    /// List every run under the runs folder, under these extra folders, and every run opened.
+    ScanRuns(Vec<PathBuf>),
     /// Write the current semantic IDs to a file: JSON when it ends in `.json`, CSV otherwise.
     ExportIds(PathBuf),
-    /// Copy the checkpoint folder of a training job ([`Job::Quantize`], [`Job::Train`] or
+    /// Copy the open run of a training job ([`Job::Quantize`], [`Job::Train`] or
     /// [`Job::TrainSasRec`]) into a folder the user chose.
     ExportCheckpoint(Job, PathBuf),
     /// Stop the worker thread.
@@ -58,6 +70,31 @@ pub enum Job {
     Recommend,
     /// Embedding the catalogue.
     Embed,
+    /// Opening a run folder.
+    OpenRun,
+}
+
+impl Job {
+    /// The kind of run a training job makes, if it makes one.
+    pub fn run_kind(self) -> Option<RunKind> {
+        match self {
+            Job::Quantize => Some(RunKind::Rqvae),
+            Job::Train => Some(RunKind::Tiger),
+            Job::TrainSasRec => Some(RunKind::Sasrec),
+            _ => None,
+        }
+    }
+}
+
+/// An RQ-VAE run as the Quantize tab shows it: trained in the window or opened from disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantRun {
+    /// The run folder.
+    pub path: PathBuf,
+    /// Options used.
+    pub options: QuantizeOptions,
+    /// Statistics at every log interval, the last one final.
+    pub history: Vec<QuantizeStats>,
 }
 
 /// One catalogue row for display.
@@ -136,14 +173,39 @@ pub enum Event {
     },
     /// RQ-VAE statistics at a log interval.
     QuantizeStats(QuantizeStats),
-    /// RQ-VAE finished: the catalogue's semantic IDs.
-    QuantizeDone {
-        /// IDs of every item.
-        ids: Box<SemanticIds>,
-        /// Final statistics.
-        stats: QuantizeStats,
-        /// Options used.
-        options: QuantizeOptions,
+    /// The current semantic IDs changed (an RQ-VAE run finished or a run was opened): the tree,
+    /// the map and Recommend use them.
+    IdsChanged(Box<SemanticIds>),
+    /// The RQ-VAE run the Quantize tab shows (finished in the window or opened from disk).
+    QuantRunShown(Box<QuantRun>),
+    /// A run is open (trained in the window or opened from disk): the Quantize, Train or
+    /// Recommend tab shows it, and it is opened again at the next launch.
+    RunOpened {
+        /// Its kind.
+        kind: RunKind,
+        /// Its folder.
+        path: PathBuf,
+    },
+    /// A run was closed because the one opened or trained after it uses other semantic IDs or
+    /// another dataset.
+    RunClosed(RunKind),
+    /// The dataset a run was trained on is not where its config says; the UI asks for it.
+    RunNeedsData {
+        /// The run folder.
+        run: PathBuf,
+        /// Where its config says the dataset is.
+        expected: PathBuf,
+    },
+    /// The runs list, newest first.
+    RunsList(Vec<RunSummary>),
+    /// The recorded curves of an opened recommender run.
+    TrainHistory {
+        /// [`Job::Train`] (TIGER) or [`Job::TrainSasRec`].
+        job: Job,
+        /// `(step, loss)` reports.
+        losses: Vec<(usize, f64)>,
+        /// `(step, metrics)` validations.
+        valid: Vec<(usize, Metrics)>,
     },
     /// Training loss of the recommender being trained.
     TrainLoss {

@@ -73,6 +73,8 @@ pub struct TrainedRqVae {
     pub standardizer: Standardizer,
     /// Final statistics.
     pub stats: QuantizeStats,
+    /// Statistics at every log interval (the run's curves).
+    pub history: Vec<QuantizeStats>,
     /// Final codes of every item, `[items, levels]`.
     pub codes: Vec<u32>,
 }
@@ -117,6 +119,34 @@ pub fn train(
     device: &Device,
     observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
 ) -> Result<TrainedRqVae, RqVaeError> {
+    let mut history = Vec::new();
+    let mut recording = |e: RqVaeEvent| {
+        if let RqVaeEvent::Stats(s) = &e {
+            history.push(s.clone());
+        }
+        observe(e)
+    };
+    let trained = train_recording(embeddings, opts, device, &mut recording)?;
+    Ok(TrainedRqVae { history, ..trained })
+}
+
+/// The model shape the options describe, for inputs `input_dim` wide.
+pub fn model_config(opts: &QuantizeOptions, input_dim: usize) -> RqVaeConfig {
+    RqVaeConfig::new(input_dim)
+        .with_hidden_dims(opts.hidden_dims.clone())
+        .with_latent_dim(opts.latent_dim)
+        .with_levels(opts.levels)
+        .with_codebook_size(opts.codebook_size)
+        .with_beta(opts.beta)
+}
+
+/// [`train`] without the curves (left empty for the caller to fill).
+fn train_recording(
+    embeddings: &Embeddings,
+    opts: &QuantizeOptions,
+    device: &Device,
+    observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
+) -> Result<TrainedRqVae, RqVaeError> {
     opts.validate().map_err(RqVaeError::Options)?;
     crate::config::check_tensor(
         &format!(
@@ -134,12 +164,7 @@ pub fn train(
         Standardizer::identity(embeddings.dim)
     };
     let x_host = standardizer.apply(embeddings);
-    let config = RqVaeConfig::new(embeddings.dim)
-        .with_hidden_dims(opts.hidden_dims.clone())
-        .with_latent_dim(opts.latent_dim)
-        .with_levels(opts.levels)
-        .with_codebook_size(opts.codebook_size)
-        .with_beta(opts.beta);
+    let config = model_config(opts, embeddings.dim);
     let train_device = device.clone().autodiff();
     train_device.seed(opts.seed);
     let mut model = config.init(&train_device);
@@ -177,6 +202,7 @@ pub fn train(
         config,
         standardizer,
         stats: last_stats,
+        history: Vec::new(),
         codes,
     })
 }

@@ -10,16 +10,18 @@ use crate::seq2seq::Vocab;
 /// What a run folder's `config.json` holds for a TIGER model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TigerRunConfig {
-    /// Always "tiger".
-    pub kind: String,
+    /// Kind (always TIGER), layout version, date and dataset.
+    #[serde(flatten)]
+    pub header: crate::run::RunHeader,
+    /// The semantic IDs file the run was trained on, as given (a copy is in the run folder).
+    #[serde(default)]
+    pub ids_source: Option<std::path::PathBuf>,
     /// Training options.
     pub options: Seq2SeqOptions,
     /// Vocabulary layout.
     pub vocab: Vocab,
     /// Vocabulary size the model was built for.
     pub vocab_size: usize,
-    /// Dataset folder.
-    pub data: std::path::PathBuf,
 }
 
 /// Training state saved with each checkpoint.
@@ -47,10 +49,11 @@ const MAX_COLLISIONS: u32 = 1 << 20;
 /// Parses and checks the text of a TIGER `config.json` (the caller adds the file's name to errors): JSON shape, kind, option ranges, and a vocabulary that is small enough and
 /// agrees with `vocab_size`, so a model built from it matches the weights saved beside it.
 pub fn parse_tiger_config(text: &str) -> Result<TigerRunConfig, String> {
-    let cfg: TigerRunConfig = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    if cfg.kind != "tiger" {
-        return Err(format!("run kind is '{}', not 'tiger'", cut(&cfg.kind)));
+    let header = crate::run::layout::parse_header(text)?;
+    if header.kind != crate::run::RunKind::Tiger {
+        return Err(format!("a {} run, not a TIGER run", header.kind.label()));
     }
+    let cfg: TigerRunConfig = serde_json::from_str(text).map_err(|e| e.to_string())?;
     cfg.options.validate()?;
     let v = &cfg.vocab;
     if !(1..=MAX_LEVELS).contains(&v.levels) {
@@ -102,14 +105,6 @@ pub fn check_token_table(vocab_size: usize, d_model: usize, advice: &str) -> Res
     )
 }
 
-/// The first 60 characters of a string taken from a file, for messages.
-fn cut(s: &str) -> String {
-    match s.char_indices().nth(60) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,11 +117,17 @@ mod tests {
             user_buckets: 0,
         };
         TigerRunConfig {
-            kind: "tiger".into(),
+            header: crate::run::RunHeader {
+                kind: crate::run::RunKind::Tiger,
+                format: crate::run::layout::FORMAT,
+                created: 0,
+                data: "sample".into(),
+                dataset: None,
+            },
+            ids_source: None,
             options: Seq2SeqOptions::default(),
             vocab_size: vocab.size(),
             vocab,
-            data: "sample".into(),
         }
     }
 
@@ -148,10 +149,10 @@ mod tests {
         c.vocab_size += 1;
         let e = parse_tiger_config(&serde_json::to_string(&c).unwrap()).unwrap_err();
         assert!(e.contains("vocab_size is"), "{e}");
-        let mut c = good();
-        c.kind = "x".repeat(10_000);
-        let e = parse_tiger_config(&serde_json::to_string(&c).unwrap()).unwrap_err();
-        assert!(e.len() < 200, "{e}");
+        let mut v = serde_json::to_value(good()).unwrap();
+        v["kind"] = serde_json::Value::String("x".repeat(10_000));
+        let e = parse_tiger_config(&v.to_string()).unwrap_err();
+        assert!(e.len() < 300, "{e}");
         assert!(parse_tiger_config("{").is_err());
     }
 }

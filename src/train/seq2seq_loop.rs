@@ -182,11 +182,11 @@ pub fn train(
     train_device.seed(opts.seed);
     let write_config = || {
         let cfg = TigerRunConfig {
-            kind: "tiger".into(),
+            header: crate::run::RunHeader::new(crate::run::RunKind::Tiger, &data.dataset),
+            ids_source: data.ids_source.clone(),
             options: opts.clone(),
             vocab: vocab.clone(),
             vocab_size: vocab.size(),
-            data: data.dataset.source.clone(),
         };
         crate::run::write_json(&run.join("config.json"), &cfg).map_err(|e| {
             CheckpointError::Io {

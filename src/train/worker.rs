@@ -1,6 +1,7 @@
 //! The worker thread: owns the device, the dataset, the semantic IDs and the models, runs one job
 //! at a time, and reports plain-data events over a bounded channel. The UI never touches tensors.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +15,8 @@ use super::protocol::{Command, DatasetSummary, Event, ItemRow, Job};
 use crate::data::{Dataset, Split};
 use crate::device::{self, DeviceChoice};
 use crate::embed::{Embeddings, store};
+use crate::run::RunKind;
+use crate::run::layout::DatasetStamp;
 use crate::seq2seq::{Seq2Seq, Vocab};
 
 /// Capacity of the event channel; the worker waits when the UI falls this far behind.
@@ -67,6 +70,7 @@ impl WorkerHandle {
                 };
                 let mut worker = Worker {
                     device: chosen.device.clone(),
+                    device_name: chosen.description.clone(),
                     events: ev_tx,
                     repaint,
                     cancel: flag,
@@ -74,6 +78,9 @@ impl WorkerHandle {
                     data: None,
                     rec: None,
                     tiger: None,
+                    open: Default::default(),
+                    listed: Vec::new(),
+                    roots: Vec::new(),
                     last_progress: Instant::now(),
                 };
                 worker.send(Event::Device {
@@ -141,6 +148,11 @@ pub(super) struct Loaded {
     pub(super) dataset: Dataset,
     pub(super) split: Split,
     pub(super) embeddings: Option<Embeddings>,
+    pub(super) stamp: DatasetStamp,
+    /// What the UI is told about it.
+    summary: DatasetSummary,
+    /// 2-D PCA positions of the embeddings.
+    map: Option<Vec<[f32; 2]>>,
 }
 
 /// A trained recommender ready for beam search.
@@ -153,6 +165,8 @@ pub(super) struct Tiger {
 /// The worker's state; its jobs live in `worker_jobs.rs`.
 pub(super) struct Worker {
     pub(super) device: Device,
+    /// What the device is, for the runs' records.
+    pub(super) device_name: String,
     pub(super) events: SyncSender<Event>,
     pub(super) repaint: Box<dyn Fn() + Send>,
     pub(super) cancel: Arc<AtomicBool>,
@@ -160,6 +174,12 @@ pub(super) struct Worker {
     pub(super) data: Option<Loaded>,
     pub(super) rec: Option<RecData>,
     pub(super) tiger: Option<Tiger>,
+    /// The open run of each kind.
+    pub(super) open: HashMap<RunKind, PathBuf>,
+    /// Every run folder opened in this session (listed even when outside the runs folder).
+    pub(super) listed: Vec<PathBuf>,
+    /// Folders listed besides the runs folder (the bundled demo runs).
+    pub(super) roots: Vec<PathBuf>,
     pub(super) last_progress: Instant,
 }
 
@@ -193,6 +213,11 @@ impl Worker {
                 k,
                 constrained,
             } => self.recommend(history, beam, k, constrained),
+            Command::OpenRun { run, data } => self.open_run(&run, data.as_deref()),
+            Command::ScanRuns(roots) => {
+                self.scan_runs(&roots);
+                Ok(())
+            }
             Command::ExportIds(path) => self.export_ids(&path),
             Command::ExportCheckpoint(job, dest) => self.export_checkpoint(job, &dest),
             Command::Shutdown => Ok(()),
@@ -204,58 +229,77 @@ impl Worker {
 
     pub(super) fn load(&mut self, path: &Path) -> Result<(), String> {
         self.send(Event::Started(Job::Load));
-        let dataset = crate::data::load(path).map_err(|e| e.to_string())?;
-        let split = crate::data::split(&dataset, 5).map_err(|e| e.to_string())?;
-        let emb_path = path.join("embeddings.npy");
-        let embeddings = if emb_path.is_file() {
-            let e = store::read(&emb_path).map_err(|e| e.to_string())?;
-            e.check_rows(&emb_path, dataset.items.len())
-                .map_err(|e| e.to_string())?;
-            Some(e)
-        } else {
-            None
-        };
-        let mut in_training = vec![false; dataset.items.len()];
-        for u in &split.users {
-            for &i in &u.train {
-                in_training[i as usize] = true;
-            }
-        }
-        let summary = DatasetSummary {
-            path: path.into(),
-            format: dataset.format.clone(),
-            items: dataset
-                .items
-                .iter()
-                .zip(&in_training)
-                .map(|(i, &t)| ItemRow {
-                    id: i.id.clone(),
-                    title: i.title.clone(),
-                    text: i.text.clone(),
-                    in_training: t,
-                })
-                .collect(),
-            users: dataset.users.len(),
-            interactions: dataset.interactions.len(),
-            core_users: split.users.len(),
-            core_items: split.items,
-            core_interactions: split.interactions,
-            embeddings: embeddings.as_ref().map(|e| (emb_path.clone(), e.dim)),
-        };
-        let map = embeddings
-            .as_ref()
-            .map(|e| crate::embed::pca::project_2d(e, 20));
-        self.data = Some(Loaded {
-            dataset,
-            split,
-            embeddings,
-        });
+        let loaded = load_data(path)?;
+        self.commit_data(loaded);
+        Ok(())
+    }
+
+    /// Makes `loaded` the worker's dataset: every model and run of the previous one is dropped,
+    /// and the UI gets the summary and the map.
+    pub(super) fn commit_data(&mut self, loaded: Loaded) {
+        let summary = loaded.summary.clone();
+        let map = loaded.map.clone();
+        self.data = Some(loaded);
         self.rec = None;
         self.tiger = None;
+        self.open.clear();
         self.send(Event::DatasetLoaded(Box::new(summary)));
         if let Some(points) = map {
             self.send(Event::Map(points));
         }
-        Ok(())
     }
+}
+
+/// Loads a dataset folder (and its `embeddings.npy` when present), splits it, and prepares what the
+/// UI shows about it; changes nothing in the worker.
+pub(super) fn load_data(path: &Path) -> Result<Loaded, String> {
+    let dataset = crate::data::load(path).map_err(|e| e.to_string())?;
+    let split = crate::data::split(&dataset, 5).map_err(|e| e.to_string())?;
+    let emb_path = path.join("embeddings.npy");
+    let embeddings = if emb_path.is_file() {
+        let e = store::read(&emb_path).map_err(|e| e.to_string())?;
+        e.check_rows(&emb_path, dataset.items.len())
+            .map_err(|e| e.to_string())?;
+        Some(e)
+    } else {
+        None
+    };
+    let mut in_training = vec![false; dataset.items.len()];
+    for u in &split.users {
+        for &i in &u.train {
+            in_training[i as usize] = true;
+        }
+    }
+    let summary = DatasetSummary {
+        path: path.into(),
+        format: dataset.format.clone(),
+        items: dataset
+            .items
+            .iter()
+            .zip(&in_training)
+            .map(|(i, &t)| ItemRow {
+                id: i.id.clone(),
+                title: i.title.clone(),
+                text: i.text.clone(),
+                in_training: t,
+            })
+            .collect(),
+        users: dataset.users.len(),
+        interactions: dataset.interactions.len(),
+        core_users: split.users.len(),
+        core_items: split.items,
+        core_interactions: split.interactions,
+        embeddings: embeddings.as_ref().map(|e| (emb_path.clone(), e.dim)),
+    };
+    let map = embeddings
+        .as_ref()
+        .map(|e| crate::embed::pca::project_2d(e, 20));
+    Ok(Loaded {
+        stamp: DatasetStamp::of(&dataset),
+        dataset,
+        split,
+        embeddings,
+        summary,
+        map,
+    })
 }

@@ -10,20 +10,18 @@ impl Worker {
     /// Copies the run folder of `job` (RQ-VAE, TIGER or SASRec) into `dest` as a new folder named
     /// like the run, through a temporary folder and a rename.
     pub(super) fn export_checkpoint(&mut self, job: Job, dest: &Path) -> Result<(), String> {
-        let name = match job {
-            Job::Quantize => RQVAE_RUN,
-            Job::Train => TIGER_RUN,
-            Job::TrainSasRec => SASREC_RUN,
-            other => return Err(format!("{other:?} has no checkpoint")),
-        };
-        let src = self.runs.join(name);
-        if !src.is_dir() {
-            return Err(format!(
-                "{}: no checkpoint yet (train first in this session or an earlier one)",
-                src.display()
-            ));
-        }
-        let target = crate::train::checkpoint::save_dir(dest, name, |tmp| {
+        let kind = job
+            .run_kind()
+            .ok_or_else(|| format!("{job:?} has no checkpoint"))?;
+        let src =
+            self.open.get(&kind).cloned().ok_or_else(|| {
+                format!("no {} run is open: train or open one first", kind.label())
+            })?;
+        let name = src.file_name().map_or_else(
+            || kind.label().to_lowercase(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let target = crate::train::checkpoint::save_dir(dest, &name, |tmp| {
             copy_tree(&src, tmp).map_err(|e| e.to_string())
         })
         .map_err(|e| e.to_string())?;
@@ -65,16 +63,9 @@ impl Worker {
     }
 }
 
-/// Run folder (under the worker's `runs`) of the app's RQ-VAE training.
-pub const RQVAE_RUN: &str = "gui-rqvae";
-/// Run folder of the app's TIGER training.
-pub const TIGER_RUN: &str = "gui-tiger";
-/// Run folder of the app's SASRec training.
-pub const SASREC_RUN: &str = "gui-sasrec";
-
 /// Copies the files and folders under `src` into the existing folder `dst` (temporary `*.tmp` and
 /// `*.old` checkpoint folders are skipped).
-fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
+pub(super) fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(src)? {
         let entry = entry?;
         let name = entry.file_name();

@@ -4,18 +4,31 @@
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use super::protocol::{Event, Job, Recommendation};
+use super::protocol::{Event, Job, QuantRun, Recommendation};
 use super::rqvae_loop::{self, Flow, RqVaeEvent};
 use super::seq2seq_loop::{self, TrainEvent};
 use super::worker::{Tiger, Worker};
-use super::worker_export::{RQVAE_RUN, SASREC_RUN, TIGER_RUN};
-use crate::data::Split;
+use super::worker_runs::with_final;
 use crate::decode::BeamConfig;
 use crate::embed::store;
 use crate::rqvae::SemanticIds;
+use crate::run::layout::fresh_name;
+use crate::run::{RunHeader, RunKind};
 use crate::train::context::RecData;
 
 impl Worker {
+    /// A new folder under the runs folder for a run of `kind` made now.
+    fn fresh_run(&self, kind: RunKind) -> std::path::PathBuf {
+        let base = fresh_name(kind);
+        (1..)
+            .map(|n| match n {
+                1 => self.runs.join(&base),
+                n => self.runs.join(format!("{base}-{n}")),
+            })
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| self.runs.join(base))
+    }
+
     pub(super) fn quantize(&mut self, opts: crate::config::QuantizeOptions) -> Result<(), String> {
         let loaded = self.data.as_ref().ok_or("load a dataset first")?;
         let emb = loaded
@@ -23,6 +36,7 @@ impl Worker {
             .clone()
             .ok_or("this dataset has no embeddings.npy: embed it first (tiger-explorer embed)")?;
         self.send(Event::Started(Job::Quantize));
+        let started = std::time::Instant::now();
         let device = self.device.clone();
         let result = rqvae_loop::train(&emb, &opts, &device, &mut |e| {
             match e {
@@ -39,38 +53,32 @@ impl Worker {
         match result {
             Ok(trained) => {
                 let ids = SemanticIds::assign(trained.codes.clone(), opts.levels);
-                // Keep the run (weights, standardiser, IDs, stats) like the CLI does: no lost work.
-                if let Some(l) = &self.data {
-                    let item_ids: Vec<String> =
-                        l.dataset.items.iter().map(|i| i.id.clone()).collect();
-                    let config = crate::run::RunConfig {
-                        data: &l.dataset.source,
-                        embeddings: &l.dataset.source.join("embeddings.npy"),
-                        options: &opts,
-                        input_dim: emb.dim,
-                        device: "gui worker",
-                        train_seconds: 0.0,
-                    };
-                    let dir = self.runs.join(RQVAE_RUN);
-                    if let Err(e) =
-                        crate::run::save_quantize_run(&dir, &item_ids, &ids, &trained, &config)
-                    {
-                        self.send(Event::Error(format!("the RQ-VAE run was not saved: {e}")));
-                    }
-                }
-                if let Some(l) = &self.data {
-                    self.rec = Some(RecData::new(
-                        l.dataset.clone(),
-                        l.split.clone(),
-                        ids.clone(),
-                    ));
-                }
-                self.tiger = None;
-                self.send(Event::QuantizeDone {
-                    ids: Box::new(ids),
-                    stats: trained.stats.clone(),
+                // Keep the run (weights, standardiser, IDs, stats, curves) like the CLI does.
+                let Some(l) = &self.data else {
+                    return Err("the dataset was closed during training".into());
+                };
+                let item_ids: Vec<String> = l.dataset.items.iter().map(|i| i.id.clone()).collect();
+                let config = crate::run::QuantizeRunConfig {
+                    header: RunHeader::new(RunKind::Rqvae, &l.dataset),
+                    embeddings: l.dataset.source.join("embeddings.npy"),
+                    options: opts.clone(),
+                    input_dim: emb.dim,
+                    device: self.device_name.clone(),
+                    train_seconds: started.elapsed().as_secs_f64(),
+                };
+                let dir = self.fresh_run(RunKind::Rqvae);
+                let saved = crate::run::save_quantize_run(&dir, &item_ids, &ids, &trained, &config);
+                self.show_ids(ids, RunKind::Rqvae);
+                self.send(Event::QuantRunShown(Box::new(QuantRun {
+                    path: dir.clone(),
                     options: opts,
-                });
+                    history: with_final(trained.history, trained.stats),
+                })));
+                match saved {
+                    Ok(()) => self.mark_open(RunKind::Rqvae, &dir),
+                    Err(e) => self.send(Event::Error(format!("the RQ-VAE run was not saved: {e}"))),
+                }
+                self.send(Event::Finished(Job::Quantize, "RQ-VAE trained".into()));
                 Ok(())
             }
             Err(rqvae_loop::RqVaeError::Cancelled) => {
@@ -90,7 +98,7 @@ impl Worker {
             .take()
             .ok_or("quantize first: the recommender trains on semantic IDs")?;
         self.send(Event::Started(Job::Train));
-        let run = self.runs.join(TIGER_RUN);
+        let run = self.fresh_run(RunKind::Tiger);
         let device = self.device.clone();
         let result = seq2seq_loop::train(
             &rec,
@@ -101,48 +109,7 @@ impl Worker {
             &mut self.train_observer(Job::Train),
         );
         let outcome = match result {
-            Ok(state) => match seq2seq_loop::load_run(&run, &device) {
-                Ok((cfg, model)) => {
-                    self.send(Event::Phase(
-                        "test evaluation (beam search, width 20)".into(),
-                    ));
-                    let test = crate::seq2seq::batch::samples(
-                        &rec.split,
-                        crate::seq2seq::batch::Part::Test,
-                        cfg.options.max_history,
-                    );
-                    let beam = BeamConfig {
-                        width: 20,
-                        constrained: true,
-                    };
-                    let cancel = self.cancel.clone();
-                    let result = crate::seq2seq::evaluate::evaluate(
-                        &model,
-                        &cfg.vocab,
-                        &rec,
-                        &test,
-                        beam,
-                        &seq2seq_loop::KS,
-                        &device,
-                        &|| cancel.load(Ordering::SeqCst),
-                    );
-                    self.send_popularity(&rec.split, rec.ids.len());
-                    if let Some(r) = result {
-                        self.send(Event::TestMetrics {
-                            model: "TIGER".into(),
-                            metrics: r.metrics,
-                        });
-                    }
-                    self.tiger = Some(Tiger {
-                        model,
-                        vocab: cfg.vocab,
-                        max_history: cfg.options.max_history,
-                    });
-                    self.send(Event::TrainDone { step: state.step });
-                    Ok(())
-                }
-                Err(e) => Err(e.to_string()),
-            },
+            Ok(state) => self.finish_tiger(&run, &rec, state.step),
             Err(seq2seq_loop::TrainError::Cancelled(_)) => {
                 self.send(Event::Cancelled(Job::Train));
                 Ok(())
@@ -151,6 +118,32 @@ impl Worker {
         };
         self.rec = Some(rec);
         outcome
+    }
+
+    /// Records a finished TIGER run's test metrics and makes it the open recommender.
+    fn finish_tiger(&mut self, run: &Path, rec: &RecData, step: usize) -> Result<(), String> {
+        self.send(Event::Phase(format!(
+            "test evaluation (beam search, width {})",
+            super::test_eval::TEST_BEAM
+        )));
+        let cancel = self.cancel.clone();
+        let tested =
+            super::test_eval::test_tiger(run, rec, &self.device, &self.device_name, &|| {
+                cancel.load(Ordering::SeqCst)
+            })
+            .map_err(|e| e.to_string())?;
+        if let Some(record) = tested {
+            self.send_test(Job::Train, record);
+        }
+        let (cfg, model) = seq2seq_loop::load_run(run, &self.device).map_err(|e| e.to_string())?;
+        self.tiger = Some(Tiger {
+            model,
+            vocab: cfg.vocab,
+            max_history: cfg.options.max_history,
+        });
+        self.mark_open(RunKind::Tiger, run);
+        self.send(Event::TrainDone { step });
+        Ok(())
     }
 
     pub(super) fn embed(&mut self, model_dir: &Path) -> Result<(), String> {
@@ -210,64 +203,36 @@ impl Worker {
         }
     }
 
-    pub(super) fn send_popularity(&self, split: &Split, items: usize) {
-        let ranking = crate::eval::popularity::ranking(split, items);
-        let top = &ranking[..seq2seq_loop::KS[1].min(ranking.len())];
-        let mut acc = crate::eval::MetricsAccumulator::new(&seq2seq_loop::KS);
-        for s in crate::seq2seq::batch::samples(split, crate::seq2seq::batch::Part::Test, 1) {
-            acc.add_ranking(top, s.target);
-        }
-        self.send(Event::TestMetrics {
-            model: "popularity".into(),
-            metrics: acc.finish(),
-        });
-    }
-
     pub(super) fn train_sasrec(
         &mut self,
         opts: crate::baseline::sasrec_train::SasRecOptions,
     ) -> Result<(), String> {
         let loaded = self.data.as_ref().ok_or("load a dataset first")?;
-        let (split, items, source) = (
-            loaded.split.clone(),
-            loaded.dataset.items.len(),
-            loaded.dataset.source.clone(),
-        );
+        let (dataset, split) = (loaded.dataset.clone(), loaded.split.clone());
         self.send(Event::Started(Job::TrainSasRec));
-        let run = self.runs.join(SASREC_RUN);
+        let run = self.fresh_run(RunKind::Sasrec);
         let device = self.device.clone();
         let result = crate::baseline::sasrec_train::train(
+            &dataset,
             &split,
-            items,
             &opts,
             &run,
-            &source,
             &device,
             false,
             &mut self.train_observer(Job::TrainSasRec),
         );
         match result {
             Ok(state) => {
-                let (cfg, model) = crate::baseline::sasrec_train::load_run(&run, &device)
-                    .map_err(|e| e.to_string())?;
-                let test = crate::seq2seq::batch::samples(
+                let record = super::test_eval::test_sasrec(
+                    &run,
                     &split,
-                    crate::seq2seq::batch::Part::Test,
-                    cfg.options.max_len,
-                );
-                let metrics = crate::baseline::sasrec_train::evaluate(
-                    &model,
-                    &test,
-                    cfg.options.max_len,
-                    &seq2seq_loop::KS,
+                    dataset.items.len(),
                     &device,
+                    &self.device_name,
                 )
                 .map_err(|e| e.to_string())?;
-                self.send_popularity(&split, items);
-                self.send(Event::TestMetrics {
-                    model: "SASRec".into(),
-                    metrics,
-                });
+                self.send_test(Job::TrainSasRec, record);
+                self.mark_open(RunKind::Sasrec, &run);
                 self.send(Event::Finished(
                     Job::TrainSasRec,
                     format!("SASRec trained to step {}", state.step),

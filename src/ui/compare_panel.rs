@@ -1,86 +1,111 @@
-//! Compare panel: two finished RQ-VAE runs side by side (usage, perplexity, dead codes, collisions).
+//! Compare panel: any two RQ-VAE runs of the runs list side by side (usage, perplexity, dead
+//! codes, collisions), whether the window, an earlier launch or a CLI sweep made them.
+
+use std::path::PathBuf;
 
 use crate::app::TigerApp;
+use crate::rqvae::{LevelStats, QuantizeStats};
+use crate::run::summary::{Figures, RunSummary};
 
-/// View state: which two runs are compared.
+/// View state: which two runs are compared (by folder, so a refreshed list keeps the choice).
 #[derive(Debug, Default)]
 pub struct CompareView {
-    /// Left run index.
-    pub left: usize,
-    /// Right run index.
-    pub right: usize,
+    /// Left run.
+    pub left: Option<PathBuf>,
+    /// Right run.
+    pub right: Option<PathBuf>,
+}
+
+fn stats_of(run: &RunSummary) -> Option<&QuantizeStats> {
+    match &run.figures {
+        Figures::Rqvae { stats, .. } => Some(stats),
+        Figures::Recommender { .. } => None,
+    }
 }
 
 /// Draws the compare panel.
 pub fn compare_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     ui.heading("Compare RQ-VAE runs");
-    let runs = &app.state.runs;
-    if runs.is_empty() {
-        ui.label("Train the RQ-VAE at least once (twice to compare, e.g. with and without dead-code restart).");
+    let runs: Vec<&RunSummary> = app
+        .state
+        .run_list
+        .iter()
+        .filter(|r| stats_of(r).is_some())
+        .collect();
+    if runs.len() < 2 {
+        ui.label(
+            "Compare needs two RQ-VAE runs. Train one on the Quantize tab (for example with and \
+             without dead-code restart), or make them with `tiger-explorer quantize --out runs/NAME`: \
+             every run in the runs folder is listed here.",
+        );
         return;
     }
     let v = &mut app.views.compare;
-    if runs.len() >= 2 && v.left == v.right {
-        v.left = runs.len() - 2;
-        v.right = runs.len() - 1;
+    let known = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .is_some_and(|p| runs.iter().any(|r| &r.path == p))
+    };
+    if !known(&v.left) {
+        v.left = Some(runs[1].path.clone());
     }
-    v.left = v.left.min(runs.len() - 1);
-    v.right = v.right.min(runs.len() - 1);
+    if !known(&v.right) {
+        v.right = Some(runs[0].path.clone());
+    }
     ui.horizontal(|ui| {
-        for (side, idx) in [("left", &mut v.left), ("right", &mut v.right)] {
+        for (side, pick) in [("left", &mut v.left), ("right", &mut v.right)] {
+            let shown = runs
+                .iter()
+                .find(|r| Some(&r.path) == pick.as_ref())
+                .map_or(String::new(), |r| r.name());
             egui::ComboBox::from_id_salt(side)
-                .selected_text(runs[*idx].name.clone())
+                .selected_text(shown)
+                .width(260.0)
                 .show_ui(ui, |ui| {
-                    for (i, r) in runs.iter().enumerate() {
-                        ui.selectable_value(idx, i, &r.name);
+                    for r in &runs {
+                        let label = format!("{} ({})", r.name(), r.headline());
+                        ui.selectable_value(pick, Some(r.path.clone()), label);
                     }
                 });
         }
     });
-    let (a, b) = (&runs[v.left], &runs[v.right]);
-    let (Some(sa), Some(sb)) = (a.history.last(), b.history.last()) else {
+    let find = |p: &Option<PathBuf>| runs.iter().find(|r| Some(&r.path) == p.as_ref()).copied();
+    let (Some(a), Some(b)) = (find(&v.left), find(&v.right)) else {
+        return;
+    };
+    let (Some(sa), Some(sb)) = (stats_of(a), stats_of(b)) else {
         return;
     };
     egui::Grid::new("compare").striped(true).show(ui, |ui| {
         ui.strong("figure");
-        ui.strong(&a.name);
-        ui.strong(&b.name);
+        ui.strong(a.name());
+        ui.strong(b.name());
         ui.end_row();
+        let rows: [(&str, fn(&LevelStats) -> String); 3] = [
+            ("usage", |x| format!("{:.1}%", x.usage_pct)),
+            ("perplexity", |x| format!("{:.1}", x.perplexity)),
+            ("dead codes", |x| x.dead_codes.to_string()),
+        ];
         for l in 0..sa.levels.len().max(sb.levels.len()) {
-            let get = |s: &crate::rqvae::QuantizeStats,
-                       f: &dyn Fn(&crate::rqvae::LevelStats) -> String| {
-                s.levels.get(l).map_or("-".into(), f)
-            };
-            for (name, f) in [
-                (
-                    "usage",
-                    &(|x: &crate::rqvae::LevelStats| format!("{:.1}%", x.usage_pct))
-                        as &dyn Fn(&crate::rqvae::LevelStats) -> String,
-                ),
-                ("perplexity", &|x: &crate::rqvae::LevelStats| {
-                    format!("{:.1}", x.perplexity)
-                }),
-                ("dead codes", &|x: &crate::rqvae::LevelStats| {
-                    x.dead_codes.to_string()
-                }),
-            ] {
+            for (name, f) in rows {
                 ui.label(format!("L{} {name}", l + 1));
-                ui.label(get(sa, f));
-                ui.label(get(sb, f));
+                for s in [sa, sb] {
+                    ui.label(s.levels.get(l).map_or("-".into(), f));
+                }
                 ui.end_row();
             }
         }
-        ui.label("unique prefix");
-        ui.label(format!("{:.2}%", sa.unique_prefix_pct));
-        ui.label(format!("{:.2}%", sb.unique_prefix_pct));
-        ui.end_row();
-        ui.label("largest collision group");
-        ui.label(sa.largest_collision_group.to_string());
-        ui.label(sb.largest_collision_group.to_string());
-        ui.end_row();
-        ui.label("reconstruction loss");
-        ui.label(format!("{:.4}", sa.recon_loss));
-        ui.label(format!("{:.4}", sb.recon_loss));
-        ui.end_row();
+        let totals: [(&str, fn(&QuantizeStats) -> String); 3] = [
+            ("unique prefix", |s| format!("{:.2}%", s.unique_prefix_pct)),
+            ("largest collision group", |s| {
+                s.largest_collision_group.to_string()
+            }),
+            ("reconstruction loss", |s| format!("{:.4}", s.recon_loss)),
+        ];
+        for (name, f) in totals {
+            ui.label(name);
+            ui.label(f(sa));
+            ui.label(f(sb));
+            ui.end_row();
+        }
     });
 }

@@ -7,6 +7,8 @@ pub mod point_cloud;
 pub mod point_offscreen;
 pub mod quantize_panel;
 pub mod recommend_panel;
+pub mod runs_list;
+pub mod start_panel;
 pub mod status_bar;
 pub mod train_panel;
 pub mod tree_panel;
@@ -32,18 +34,23 @@ pub struct Views {
     pub compare: compare_panel::CompareView,
 }
 
-/// The left navigation between stages.
+/// The left navigation between stages, with the runs list below it.
 pub fn nav_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
-    egui::Panel::left("nav").resizable(false).show(ui, |ui| {
-        ui.add_space(6.0);
-        ui.heading("tiger-explorer");
-        ui.separator();
-        for tab in Tab::ALL {
-            if ui.selectable_label(app.tab == tab, tab.label()).clicked() {
-                app.tab = tab;
+    egui::Panel::left("nav")
+        .resizable(true)
+        .default_size(250.0)
+        .show(ui, |ui| {
+            ui.add_space(6.0);
+            ui.heading("tiger-explorer");
+            ui.separator();
+            for tab in Tab::ALL {
+                if ui.selectable_label(app.tab == tab, tab.label()).clicked() {
+                    app.tab = tab;
+                }
             }
-        }
-    });
+            ui.separator();
+            runs_list::runs_list_ui(app, ui);
+        });
 }
 
 /// Items whose title or id contains `query` (case-insensitive), at most `limit`.

@@ -5,6 +5,7 @@ use egui_plot::{Bar, BarChart, Heatmap, Legend, Line, Plot, PlotPoints};
 
 use crate::app::TigerApp;
 use crate::config::{OptimizerChoice, QuantizeOptions};
+use crate::run::RunKind;
 use crate::train::protocol::{Command, Job};
 
 /// Usage below this share of codes (any level) is flagged as collapse.
@@ -120,21 +121,34 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         }
         if ui
             .add_enabled(
-                app.state.busy.is_none() && !app.state.runs.is_empty(),
+                app.state.busy.is_none() && app.state.open.contains_key(&RunKind::Rqvae),
                 egui::Button::new("Export RQ-VAE checkpoint..."),
             )
-            .on_hover_text("Copy the last run (weights, standardiser, IDs, stats) into a folder")
+            .on_hover_text(
+                "Copy the open run (weights, standardiser, IDs, stats, curves) into a folder",
+            )
             .clicked()
         {
             app.open_dialog(crate::app::DialogPurpose::ExportCheckpoint(Job::Quantize));
         }
     });
+    if let Some(path) = app.state.open.get(&RunKind::Rqvae) {
+        ui.label(format!("Showing run {}", path.display()));
+    }
     let history = &app.state.quant_history;
     let Some(last) = history.last() else {
-        ui.label("No statistics yet: press Train.");
+        ui.label(
+            "No RQ-VAE run yet: press Train RQ-VAE (about 3 minutes on a laptop CPU with the defaults; lower the steps for a quicker look), or open an RQ-VAE run from the runs list on the left.",
+        );
         return;
     };
-    let codebook = app.views.quantize.options.codebook_size;
+    let codebook = app
+        .state
+        .quant_options
+        .as_ref()
+        .map_or(app.views.quantize.options.codebook_size, |o| {
+            o.codebook_size
+        });
     match collapse_reason(last, codebook) {
         Some(why) => ui.colored_label(
             egui::Color32::from_rgb(230, 80, 80),

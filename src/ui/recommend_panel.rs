@@ -79,7 +79,11 @@ pub fn recommend_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             app.command(cmd);
         }
         if !app.state.model_ready {
-            ui.label("Train the recommender first (Train tab).");
+            ui.label(
+                "No recommender is open: open a TIGER run from the runs list on the left, or train one on the Train tab.",
+            );
+        } else if app.views.recommend.history.is_empty() {
+            ui.label("Add a few items to the history (search above), then run beam search.");
         }
     });
     if app.state.busy == Some(Job::Recommend) {

@@ -4,6 +4,7 @@
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::app::TigerApp;
+use crate::run::RunKind;
 use crate::train::options::Seq2SeqOptions;
 use crate::train::protocol::{Command, Job};
 
@@ -74,10 +75,9 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             (Job::Train, "Export TIGER checkpoint..."),
             (Job::TrainSasRec, "Export SASRec checkpoint..."),
         ] {
-            let trained = match job {
-                Job::Train => app.state.model_ready,
-                _ => app.state.comparison.iter().any(|(m, _)| m == "SASRec"),
-            };
+            let trained = job
+                .run_kind()
+                .is_some_and(|k| app.state.open.contains_key(&k));
             if ui
                 .add_enabled(
                     app.state.busy.is_none() && trained,
@@ -99,11 +99,21 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             app.cancel();
         }
         if !ready {
-            ui.label("Quantize first: the recommender reads semantic IDs.");
+            ui.label("Quantize first (or open an RQ-VAE run): the recommender reads semantic IDs.");
         } else if app.state.model_ready {
             ui.label("A trained model is ready on the Recommend tab.");
         }
     });
+    for (kind, label) in [(RunKind::Tiger, "TIGER"), (RunKind::Sasrec, "SASRec")] {
+        if let Some(path) = app.state.open.get(&kind) {
+            ui.label(format!("{label} run: {}", path.display()));
+        }
+    }
+    if app.state.train_losses.is_empty() && app.state.sasrec_losses.is_empty() {
+        ui.label(
+            "No training curves yet: press Train recommender (minutes on a GPU; a laptop CPU is too slow for the default settings), or open a TIGER or SASRec run from the runs list on the left.",
+        );
+    }
     for (model, valid) in [
         ("TIGER", &app.state.train_valid),
         ("SASRec", &app.state.sasrec_valid),

@@ -22,7 +22,9 @@ pub fn tree_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         ui.weak("Hover a point to see the item; colours follow the level-1 code.");
     }
     if app.state.tree.is_empty() {
-        ui.label("No semantic IDs yet: train the RQ-VAE on the Quantize tab.");
+        ui.label(
+            "No semantic IDs yet: train the RQ-VAE on the Quantize tab, or open an RQ-VAE or TIGER run from the runs list on the left.",
+        );
         return;
     }
     ui.horizontal(|ui| {

@@ -111,12 +111,24 @@ pub fn harness(
     data: PathBuf,
     runs: PathBuf,
 ) -> egui_kittest::Harness<'static, tiger_explorer::app::TigerApp> {
+    harness_opening(data, runs, Vec::new())
+}
+
+/// The app on `data` that opens the run folders `open` at start (CPU worker, checkpoints under
+/// `runs`), in a headless kittest harness.
+pub fn harness_opening(
+    data: PathBuf,
+    runs: PathBuf,
+    open: Vec<PathBuf>,
+) -> egui_kittest::Harness<'static, tiger_explorer::app::TigerApp> {
     use tiger_explorer::app::{AppConfig, TigerApp};
     let app = TigerApp::new(
         AppConfig {
             data,
             device: tiger_explorer::device::DeviceChoice::Cpu.into(),
             runs,
+            open,
+            listed: Vec::new(),
         },
         egui::Context::default(),
     );
@@ -266,4 +278,53 @@ pub fn close<const D: usize>(
         worst <= tol * scale,
         "{what}: max |diff| {worst} > {tol} × {scale}"
     );
+}
+
+/// A tiny dataset with runs made by the command line on the CPU: an RQ-VAE run `q`, a TIGER run
+/// `tiger` trained on its IDs and a SASRec run `sasrec`: `(DIR, DIR/q, DIR/tiger, DIR/sasrec)`.
+pub fn three_runs(name: &str) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    let (data, q) = tiny_quantized(name);
+    let tiger = data.join("tiger");
+    ok(bin()
+        .args(["train", "--data"])
+        .arg(&data)
+        .arg("--ids")
+        .arg(q.join("semantic_ids.csv"))
+        .arg("--out")
+        .arg(&tiger)
+        .args(["--device", "cpu", "--steps", "12", "--batch-size", "4"])
+        .args([
+            "--eval-every",
+            "6",
+            "--log-every",
+            "6",
+            "--user-buckets",
+            "10",
+        ])
+        .args(TINY_T5_SHAPE));
+    let sasrec = data.join("sasrec");
+    ok(bin()
+        .args([
+            "baseline",
+            "sasrec",
+            "--device",
+            "cpu",
+            "--steps",
+            "8",
+            "--eval-every",
+            "4",
+        ])
+        .args([
+            "--d-model",
+            "8",
+            "--batch-size",
+            "4",
+            "--max-len",
+            "4",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&sasrec));
+    (data, q, tiger, sasrec)
 }

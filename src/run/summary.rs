@@ -1,0 +1,185 @@
+//! The runs list: every run folder under a root (a CLI sweep's nested folders included) read into
+//! a short summary with its headline figures. Reads only small JSON files. Burn-free.
+
+use std::path::{Path, PathBuf};
+
+use super::layout::{RunHeader, RunKind, files, read_header};
+use super::quantize_run::{read_json, read_quantize_run};
+use super::records::TestRecord;
+use crate::config::QuantizeOptions;
+use crate::rqvae::QuantizeStats;
+use crate::train::run_config::TrainState;
+
+/// A run as the runs list and Compare show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    /// The run folder.
+    pub path: PathBuf,
+    /// Kind, date and dataset.
+    pub header: RunHeader,
+    /// Kind-specific figures.
+    pub figures: Figures,
+}
+
+/// The figures of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figures {
+    /// An RQ-VAE run: its options and final codebook statistics.
+    Rqvae {
+        /// Options.
+        options: Box<QuantizeOptions>,
+        /// Final statistics.
+        stats: Box<QuantizeStats>,
+    },
+    /// A TIGER or SASRec run.
+    Recommender {
+        /// Steps trained.
+        steps: usize,
+        /// Best validation NDCG@10 and its step.
+        best_valid: Option<(usize, f64)>,
+        /// Test metrics, when recorded.
+        test: Option<TestRecord>,
+    },
+}
+
+impl RunSummary {
+    /// The folder's name (a run's name in lists).
+    pub fn name(&self) -> String {
+        self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
+    /// The dataset's folder name.
+    pub fn dataset_name(&self) -> String {
+        self.header.data.file_name().map_or_else(
+            || self.header.data.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
+    /// The headline figures in one line: usage per level and unique-prefix rate for an RQ-VAE,
+    /// test (else best validation) NDCG@10 for a recommender.
+    pub fn headline(&self) -> String {
+        match &self.figures {
+            Figures::Rqvae { stats, .. } => {
+                let usage: Vec<String> = stats
+                    .levels
+                    .iter()
+                    .map(|l| format!("{:.0}", l.usage_pct))
+                    .collect();
+                format!(
+                    "usage {}% · unique {:.1}%",
+                    usage.join("/"),
+                    stats.unique_prefix_pct
+                )
+            }
+            Figures::Recommender {
+                test, best_valid, ..
+            } => match (test, best_valid) {
+                (Some(t), _) => format!("test NDCG@10 {:.4}", t.ndcg10()),
+                (None, Some((_, v))) => format!("valid NDCG@10 {v:.4}"),
+                (None, None) => "not validated yet".into(),
+            },
+        }
+    }
+}
+
+/// Reads the summary of the run in `dir`, or says what is wrong with it.
+pub fn summarize(dir: &Path) -> Result<RunSummary, String> {
+    let header = read_header(dir)?;
+    let figures = match header.kind {
+        RunKind::Rqvae => {
+            let r = read_quantize_run(dir)?;
+            Figures::Rqvae {
+                options: Box::new(r.config.options),
+                stats: Box::new(r.stats),
+            }
+        }
+        RunKind::Tiger | RunKind::Sasrec => {
+            let curves: Option<TrainState> = if dir.join(files::CURVES).is_file() {
+                Some(read_json(dir, files::CURVES)?)
+            } else {
+                None
+            };
+            let test: Option<TestRecord> = if dir.join(files::TEST_METRICS).is_file() {
+                Some(read_json(dir, files::TEST_METRICS)?)
+            } else {
+                None
+            };
+            Figures::Recommender {
+                steps: curves.as_ref().map_or(0, |c| c.step),
+                best_valid: curves.and_then(|c| c.best),
+                test,
+            }
+        }
+    };
+    Ok(RunSummary {
+        path: dir.into(),
+        header,
+        figures,
+    })
+}
+
+/// Folders nested this deep under a root are still searched for runs.
+const MAX_DEPTH: usize = 4;
+
+/// Every run folder (a folder with a `config.json`) under `root`, searching nested folders of
+/// sweeps but not inside runs; sorted by path. A missing root gives none.
+pub fn find_runs(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    walk(root, 0, &mut found);
+    found.sort();
+    found
+}
+
+fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
+    if dir.join(files::CONFIG).is_file() {
+        found.push(dir.into());
+        return;
+    }
+    if depth >= MAX_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".old") {
+            continue;
+        }
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            walk(&e.path(), depth + 1, found);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_found_in_nested_sweeps_but_not_inside_runs() {
+        let root = std::env::temp_dir().join(format!("find-runs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for d in ["a", "sweep/b", "sweep/c/best", "sweep/.hidden", "empty/x"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        for d in ["a", "sweep/b", "sweep/c", "sweep/c/best", "sweep/.hidden"] {
+            std::fs::write(root.join(d).join("config.json"), "{}").unwrap();
+        }
+        let found = find_runs(&root);
+        let rel: Vec<_> = found
+            .iter()
+            .map(|p| p.strip_prefix(&root).unwrap())
+            .collect();
+        assert_eq!(
+            rel,
+            [Path::new("a"), Path::new("sweep/b"), Path::new("sweep/c")]
+        );
+        assert!(find_runs(&root.join("missing")).is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
