@@ -111,6 +111,25 @@ fn every_kind_of_run_writes_one_layout_that_lists_packs_and_evaluates_back() {
         let r = recorded(&out);
         assert_eq!(r.ndcg10(), eval_ndcg(&out).0, "{name}");
     }
+    // An RQ-VAE run can leave its weights behind; a recommender cannot.
+    let ids_only = shared.join("bundle/q-ids");
+    ok(bin()
+        .args(["pack", "--no-weights", "--run"])
+        .arg(&q)
+        .arg("--out")
+        .arg(&ids_only));
+    assert!(!ids_only.join("rqvae.safetensors").exists());
+    assert!(ids_only.join("semantic_ids.csv").is_file() && ids_only.join("curves.json").is_file());
+    assert!(summarize(&ids_only).is_ok());
+    let refused = bin()
+        .args(["pack", "--no-weights", "--run"])
+        .arg(&tiger)
+        .arg("--out")
+        .arg(shared.join("bundle/tiger-none"))
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(!shared.join("bundle/tiger-none").exists());
     // Packing into an existing folder is refused and leaves it as it was.
     let again = bin()
         .args(["pack", "--device", "cpu", "--run"])

@@ -71,6 +71,10 @@ fn starts_on_the_sample_data() {
     let d = h.state().state.dataset.as_ref().unwrap();
     assert_eq!(d.items.len(), 9125);
     assert!(d.embeddings.is_some());
+    // The first screen explains the pipeline; the Data tab shows the counts.
+    h.get_by_label("Generative retrieval, step by step");
+    h.get_by_label("Data").click();
+    h.step();
     h.get_by_label("9125");
     h.get_by_label_contains("Device: cpu");
 }

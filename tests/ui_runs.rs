@@ -109,8 +109,16 @@ fn compare_reads_two_rqvae_runs_from_disk() {
             .arg("--out")
             .arg(&q2),
     );
-    let mut h = harness(data.clone(), data.clone());
+    // A folder of runs (a CLI sweep) opened like a run lists them all.
+    let mut h = harness(data.clone(), common::temp_dir("ui-compare-empty-runs"));
+    listed(&mut h, 0);
+    h.state_mut().open_run(data.clone());
     listed(&mut h, 2);
+    assert!(
+        h.state().state.phase.contains("listed the 2 runs under"),
+        "{}",
+        h.state().state.phase
+    );
     h.get_by_label("Compare").click();
     h.run_steps(2);
     h.get_by_label("figure");
@@ -256,6 +264,7 @@ fn a_broken_run_folder_gives_one_message_and_changes_nothing() {
         (&other, "trained on another dataset"),
         (&damaged, "not valid JSON"),
     ] {
+        h.state_mut().state.last_error = None;
         h.state_mut().open_run(dir.clone());
         assert!(
             wait(&mut h, 30, |a| a.state.last_error.is_some()
@@ -274,4 +283,40 @@ fn a_broken_run_folder_gives_one_message_and_changes_nothing() {
         assert_eq!(h.state().state.dataset.as_ref().unwrap().items.len(), 6);
     }
     assert!(open_is(&h, RunKind::Rqvae, &q));
+
+    // A run whose dataset moved opens on the loaded dataset when that is the run's (by its
+    // stamp); else it asks for the folder, then opens on the one given.
+    let moved = copy("moved");
+    edit_config(&moved, &|v| v["data"] = "/nonexistent/ml-moved".into());
+    h.state_mut()
+        .command(tiger_explorer::train::protocol::Command::LoadDataset(
+            common::sample_dir(),
+        ));
+    assert!(wait(&mut h, 60, |a| a
+        .state
+        .dataset
+        .as_ref()
+        .is_some_and(|d| d.items.len() == 9125)
+        && a.state.busy.is_none()));
+    h.state_mut().state.last_error = None;
+    h.state_mut().open_run(moved.clone());
+    assert!(wait(&mut h, 30, |a| a
+        .state
+        .phase
+        .contains("/nonexistent/ml-moved")
+        && a.state.busy.is_none()));
+    assert!(h.state().state.phase.contains("pick its folder"));
+    assert!(h.state().state.last_error.is_none());
+    h.state_mut()
+        .command(tiger_explorer::train::protocol::Command::OpenRun {
+            run: moved.clone(),
+            data: Some(data.clone()),
+        });
+    assert!(
+        wait(&mut h, 60, |a| a.state.model_ready
+            && a.state.busy.is_none()),
+        "{:?}",
+        h.state().state.last_error
+    );
+    assert!(open_is(&h, RunKind::Tiger, &moved));
 }

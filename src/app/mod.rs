@@ -239,6 +239,11 @@ impl TigerApp {
     pub fn drain(&mut self, pixels_per_point: f32) {
         if let Some(w) = &self.worker {
             while let Ok(e) = w.events.try_recv() {
+                if matches!(e, crate::train::protocol::Event::DatasetLoaded(_)) {
+                    // Item indices of the previous catalogue mean nothing in the new one.
+                    self.views.recommend.history.clear();
+                    self.views.tree.selected = None;
+                }
                 self.state.apply(e);
             }
         }

@@ -202,6 +202,13 @@ impl AppState {
             Event::TestMetrics { model, metrics } => {
                 self.comparison.retain(|(m, _)| *m != model);
                 self.comparison.push((model, metrics));
+                // The floor first, then the baseline, then TIGER.
+                let rank = |m: &str| {
+                    ["popularity", "SASRec", "TIGER"]
+                        .iter()
+                        .position(|r| *r == m)
+                };
+                self.comparison.sort_by_key(|(m, _)| rank(m));
             }
             Event::BeamStep(s) => self.beam_steps.push(s),
             Event::Recommendations(r) => {

@@ -13,6 +13,10 @@ pub struct PackArgs {
     /// New folder to write.
     #[arg(long)]
     out: PathBuf,
+    /// Leave an RQ-VAE run's weights behind: keep its IDs, statistics and curves (all the window
+    /// shows of it).
+    #[arg(long)]
+    no_weights: bool,
     /// Device that evaluates the packed recommender again.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
@@ -24,6 +28,7 @@ pub fn run(args: PackArgs) -> anyhow::Result<()> {
     let record = tiger_explorer::run::pack::pack_run(
         &args.run,
         &args.out,
+        !args.no_weights,
         &chosen.device,
         &chosen.description,
     )

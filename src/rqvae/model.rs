@@ -61,6 +61,16 @@ pub struct RqVaeOutput {
 }
 
 impl RqVaeConfig {
+    /// The shape the options describe, for inputs `input_dim` wide.
+    pub fn from_options(opts: &crate::config::QuantizeOptions, input_dim: usize) -> Self {
+        Self::new(input_dim)
+            .with_hidden_dims(opts.hidden_dims.clone())
+            .with_latent_dim(opts.latent_dim)
+            .with_levels(opts.levels)
+            .with_codebook_size(opts.codebook_size)
+            .with_beta(opts.beta)
+    }
+
     /// Builds a model with random weights and N(0, 1) codebooks on `device`.
     pub fn init(&self, device: &Device) -> RqVae {
         let mut dims = vec![self.input_dim];

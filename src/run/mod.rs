@@ -10,6 +10,6 @@ pub mod summary;
 pub use layout::{RunHeader, RunKind, files};
 pub use quantize_run::{
     QuantizeRecord, QuantizeRunConfig, RunError, read_json, read_quantize_run, save_quantize_run,
-    write_json,
+    write_json, write_json_compact,
 };
 pub use records::TestRecord;

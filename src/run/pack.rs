@@ -9,21 +9,30 @@ use burn::prelude::*;
 use burn::store::{FloatCastAdapter, ModuleSnapshot, SafetensorsStore};
 
 use super::layout::{RunKind, files, read_header};
-use super::quantize_run::{QuantizeRunConfig, read_json, write_json};
+use super::quantize_run::{QuantizeRunConfig, read_json, write_json, write_json_compact};
 use super::records::TestRecord;
 use crate::train::checkpoint;
 
 /// Packs the run in `run` into the new folder `out` (which must not exist). The packed config
 /// names its dataset relative to `out` when both are on this machine, so that a run bundled beside
-/// its dataset opens from any working folder. Recommender runs are evaluated again on `device`;
-/// their new test record is returned.
+/// its dataset opens from any working folder. With `weights` false an RQ-VAE run keeps only its
+/// IDs, statistics and curves. Recommender runs are evaluated again on `device`; their new test
+/// record is returned.
 pub fn pack_run(
     run: &Path,
     out: &Path,
+    weights: bool,
     device: &Device,
     device_name: &str,
 ) -> Result<Option<TestRecord>, String> {
     let header = read_header(run)?;
+    if !weights && header.kind != RunKind::Rqvae {
+        return Err(format!(
+            "{}: a {} run is its weights; only an RQ-VAE run can be packed without them",
+            run.display(),
+            header.kind.label()
+        ));
+    }
     if out.exists() {
         return Err(format!(
             "{}: already exists; choose a new folder",
@@ -54,18 +63,18 @@ pub fn pack_run(
             config["data"] = serde_json::Value::String(rel.to_string_lossy().into_owned());
         }
         write_json(&tmp.join(files::CONFIG), &config).map_err(|e| e.to_string())?;
-        for f in [
-            files::SEMANTIC_IDS,
-            files::STATS,
-            files::CURVES,
-            files::STANDARDIZER,
-        ] {
+        for f in [files::SEMANTIC_IDS, files::STATS, files::STANDARDIZER] {
             if run.join(f).is_file() {
                 std::fs::copy(run.join(f), tmp.join(f))
                     .map_err(|e| format!("{}: {e}", run.join(f).display()))?;
             }
         }
+        if run.join(files::CURVES).is_file() {
+            let curves: serde_json::Value = read_json(run, files::CURVES)?;
+            write_json_compact(&tmp.join(files::CURVES), &curves).map_err(|e| e.to_string())?;
+        }
         match header.kind {
+            RunKind::Rqvae if !weights => Ok(()),
             RunKind::Rqvae => pack_rqvae(run, tmp, device),
             RunKind::Tiger => {
                 let (_, model) =
@@ -100,7 +109,7 @@ fn pack_best<M: burn::module::Module>(run: &Path, tmp: &Path, model: &M) -> Resu
 fn pack_rqvae(run: &Path, tmp: &Path, device: &Device) -> Result<(), String> {
     let cfg: QuantizeRunConfig = read_json(run, files::CONFIG)?;
     let mut model =
-        crate::train::rqvae_loop::model_config(&cfg.options, cfg.input_dim).init(device);
+        crate::rqvae::RqVaeConfig::from_options(&cfg.options, cfg.input_dim).init(device);
     let weights = run.join(files::WEIGHTS);
     let mut store = SafetensorsStore::from_file(&weights);
     model

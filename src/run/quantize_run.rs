@@ -55,6 +55,12 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), RunError> {
     crate::atomic::write(path, text.as_bytes()).map_err(|e| write_err(path, e))
 }
 
+/// Writes `value` as compact JSON to `path`, atomically (for machine data such as curves).
+pub fn write_json_compact(path: &Path, value: &impl Serialize) -> Result<(), RunError> {
+    let text = serde_json::to_string(value).map_err(|e| write_err(path, e))?;
+    crate::atomic::write(path, text.as_bytes()).map_err(|e| write_err(path, e))
+}
+
 /// Reads `dir/name` as JSON of type `T`, with the file named in the message.
 pub fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<T, String> {
     let path = dir.join(name);
@@ -93,7 +99,7 @@ pub fn save_quantize_run(
     std::fs::rename(&tmp, &weights).map_err(|e| write_err(&weights, e))?;
     write_json(&dir.join(files::STANDARDIZER), &trained.standardizer)?;
     write_json(&dir.join(files::STATS), &trained.stats)?;
-    write_json(&dir.join(files::CURVES), &trained.history)?;
+    write_json_compact(&dir.join(files::CURVES), &trained.history)?;
     let csv = dir.join(files::SEMANTIC_IDS);
     ids.write_csv(&csv, item_ids)
         .map_err(|e| write_err(&csv, e))?;

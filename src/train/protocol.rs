@@ -37,14 +37,16 @@ pub enum Command {
         constrained: bool,
     },
     /// Open a run folder of any kind with its dataset: `data` when given, else the folder its
-    /// config names (the worker asks for it with [`Event::RunNeedsData`] when it moved).
+    /// config names (the worker asks for it with [`Event::RunNeedsData`] when it moved). A folder
+    /// of runs (a sweep) is listed instead.
     OpenRun {
         /// The run folder.
         run: PathBuf,
         /// The dataset folder, when the user located it.
         data: Option<PathBuf>,
     },
-    /// List every run under the runs folder, under these extra folders, and every run opened.
+    /// List every run under the runs folder, under the listed folders (these join them for good),
+    /// and every run opened.
     ScanRuns(Vec<PathBuf>),
     /// Write the current semantic IDs to a file: JSON when it ends in `.json`, CSV otherwise.
     ExportIds(PathBuf),

@@ -130,16 +130,6 @@ pub fn train(
     Ok(TrainedRqVae { history, ..trained })
 }
 
-/// The model shape the options describe, for inputs `input_dim` wide.
-pub fn model_config(opts: &QuantizeOptions, input_dim: usize) -> RqVaeConfig {
-    RqVaeConfig::new(input_dim)
-        .with_hidden_dims(opts.hidden_dims.clone())
-        .with_latent_dim(opts.latent_dim)
-        .with_levels(opts.levels)
-        .with_codebook_size(opts.codebook_size)
-        .with_beta(opts.beta)
-}
-
 /// [`train`] without the curves (left empty for the caller to fill).
 fn train_recording(
     embeddings: &Embeddings,
@@ -164,7 +154,7 @@ fn train_recording(
         Standardizer::identity(embeddings.dim)
     };
     let x_host = standardizer.apply(embeddings);
-    let config = model_config(opts, embeddings.dim);
+    let config = RqVaeConfig::from_options(opts, embeddings.dim);
     let train_device = device.clone().autodiff();
     train_device.seed(opts.seed);
     let mut model = config.init(&train_device);

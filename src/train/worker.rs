@@ -178,7 +178,7 @@ pub(super) struct Worker {
     pub(super) open: HashMap<RunKind, PathBuf>,
     /// Every run folder opened in this session (listed even when outside the runs folder).
     pub(super) listed: Vec<PathBuf>,
-    /// Folders listed besides the runs folder (the bundled demo runs).
+    /// Folders whose runs are listed besides the runs folder (the bundled demo runs, sweeps).
     pub(super) roots: Vec<PathBuf>,
     pub(super) last_progress: Instant,
 }

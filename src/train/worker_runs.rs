@@ -16,6 +16,18 @@ impl Worker {
     /// Opens the run in `run` (on `data` when given, else on the dataset its config names).
     pub(super) fn open_run(&mut self, run: &Path, data: Option<&Path>) -> Result<(), String> {
         self.send(Event::Started(Job::OpenRun));
+        if !run.join(files::CONFIG).exists() {
+            // A folder of runs (a sweep): list them all.
+            let found = crate::run::summary::find_runs(run);
+            if !found.is_empty() {
+                self.scan_runs(&[run.to_path_buf()]);
+                self.send(Event::Finished(
+                    Job::OpenRun,
+                    format!("listed the {} runs under {}", found.len(), run.display()),
+                ));
+                return Ok(());
+            }
+        }
         let header = crate::run::layout::read_header(run)?;
         let same_data = data.is_none()
             && self
@@ -135,7 +147,7 @@ impl Worker {
             kind,
             path: path.into(),
         });
-        self.scan_runs(&self.roots.clone());
+        self.scan_runs(&[]);
     }
 
     /// Sends a recommender run's recorded curves and test metrics to the UI.
@@ -164,12 +176,16 @@ impl Worker {
         });
     }
 
-    /// Lists every run under the runs folder and `roots`, and every run opened in this session,
-    /// newest first. Folders that cannot be read are left out of the list.
-    pub(super) fn scan_runs(&mut self, roots: &[PathBuf]) {
-        self.roots = roots.to_vec();
+    /// Lists every run under the runs folder and the listed folders (`extra` joins them), and
+    /// every run opened in this session, newest first. Folders that cannot be read are left out.
+    pub(super) fn scan_runs(&mut self, extra: &[PathBuf]) {
+        for root in extra {
+            if !self.roots.contains(root) {
+                self.roots.push(root.clone());
+            }
+        }
         let mut paths: Vec<PathBuf> = std::iter::once(&self.runs)
-            .chain(roots)
+            .chain(&self.roots)
             .flat_map(|r| crate::run::summary::find_runs(r))
             .chain(self.listed.iter().cloned())
             .collect();

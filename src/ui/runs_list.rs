@@ -10,7 +10,10 @@ pub fn runs_list_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         ui.strong("Runs");
         if ui
             .small_button("Open run...")
-            .on_hover_text("Open a run folder made by the window or the command line")
+            .on_hover_text(
+                "Open a run folder made by the window or the command line, or list every run \
+                 in a folder of runs (a sweep)",
+            )
             .clicked()
         {
             app.open_dialog(DialogPurpose::OpenRun);
