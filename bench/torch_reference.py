@@ -53,7 +53,7 @@ Shapes mirror the Rust defaults (keep them in step when those change)
             buckets, max distance 128; bidirectional in the encoder, causal in the decoder; one table
             per stack); vocab 3 specials + 3 x 256 codes + 2 collision tokens + 2,000 user buckets =
             2,773 (`bench run`'s random IDs on the 9,125-item sample have 2 collision tokens; the
-            trained IDs of docs/benchmarks.md have 3); source 1 user token + 20 items x 4 tokens =
+            trained IDs of docs/performance.md have 3); source 1 user token + 20 items x 4 tokens =
             81 (right-padded), target 4 tokens;
             batch 256; AdamW lr 1e-3 schedule (linear warm-up over 500 steps), weight decay 0.01,
             eps 1e-5, each parameter's gradient clipped to norm 1 (burn clips per tensor).
@@ -107,7 +107,7 @@ T5 = dict(
     codebook_size=256,
     # Vocab::for_ids: max collision index + 1. `bench run` gives the 9,125 sample items random IDs
     # (src/bench/train.rs `random_ids`, seed 3): two items share a 3-code prefix, so 2 tokens. (The
-    # sample's trained IDs in docs/benchmarks.md have groups of 3, i.e. 3 tokens: vocab 2,774.)
+    # sample's trained IDs in docs/performance.md have groups of 3, i.e. 3 tokens: vocab 2,774.)
     collision_tokens=2,
     user_buckets=2000,
     max_history=20,

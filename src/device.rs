@@ -191,7 +191,7 @@ pub fn first_steps_phase(device: &Device) -> String {
 }
 
 /// The GPU's first-steps status. A cold launch (no autotune results yet) compiles and benchmarks
-/// every candidate kernel: 40 s to 2 minutes on the H200 (docs/benchmarks.md, issue 5), against
+/// every candidate kernel: 40 s to 2 minutes on the H200 (docs/performance.md), against
 /// about 5 s once the results are cached.
 fn gpu_phase(cold: bool) -> String {
     if cold {

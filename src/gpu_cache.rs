@@ -9,7 +9,7 @@
 //!
 //! A build with the cargo feature `spirv` (burn's `vulkan`: cubecl compiles kernels to SPIR-V
 //! instead of WGSL) also keeps every compiled kernel there, so that a second launch loads them
-//! instead of generating them again (docs/benchmarks.md, issue 5: T5's first step 0.4 s against
+//! instead of generating them again (docs/design.md: T5's first step 0.4 s against
 //! 4–7 s on the H200, for a cold launch twice as long; that build crashes on Mesa's lavapipe).
 //!
 //! `TIGER_GPU_CACHE=<dir>` puts it elsewhere; `TIGER_GPU_CACHE=off` keeps results in memory only

@@ -1,4 +1,4 @@
-//! `bench`: speed measurements whose output goes into docs/benchmarks.md.
+//! `bench`: speed measurements whose output goes into docs/performance.md.
 
 use std::path::PathBuf;
 

@@ -63,7 +63,7 @@ enum Command {
     /// Copy a TIGER or SASRec run for sharing: best weights in half precision, no optimiser state
     /// or resumable checkpoint, test metrics of the packed weights recorded again.
     Pack(pack_cmd::PackArgs),
-    /// Speed measurements (recorded in docs/benchmarks.md).
+    /// Speed measurements (recorded in docs/performance.md).
     #[command(subcommand)]
     Bench(bench_cmd::BenchTarget),
 }

@@ -272,7 +272,7 @@ fn host_step(
 /// Candidates (all queries together) up to which a step is ranked on the host: exact (ties to the
 /// lower index) and with no top-k kernel. At this size the read-back (256 KiB) and the selection
 /// cost about what the kernel does (single-query latency on the H200 was 13–14 ms either way,
-/// `docs/benchmarks.md`); larger steps use the device's top-k.
+/// `docs/performance.md`); larger steps use the device's top-k.
 const HOST_RANK_MAX: usize = 1 << 16;
 
 /// The `keep` best candidates of each query's row of `total` (`[queries, flat]`), as scores and

@@ -3,7 +3,7 @@
 //! the batch) and a small output, which keeps few GPU cores busy. Running the forward product as a
 //! batch of `S` row blocks against the broadcast weight makes autodiff compute `S` partial
 //! gradients side by side and sum them. Measured on the H200 (`tiger-explorer bench matmul`,
-//! docs/benchmarks.md): a whole 20,480-token layer, forward and backward, 2.6 → 0.8 ms
+//! docs/performance.md): a whole 20,480-token layer, forward and backward, 2.6 → 0.8 ms
 //! (128→1024), 2.2 → 0.7 ms (1024→128), 0.9 → 0.4 ms (128→384). The parameters are burn's own
 //! `Linear`, so checkpoints do not change.
 

@@ -4,7 +4,7 @@
 //! A replay re-encodes the recorded launches with their pipelines, bindings and bind groups already
 //! resolved; autodiff's tape, fusion's search and the per-launch allocation are all skipped. On the
 //! H200 that is what bounds a small training step: most of its time is host work per launch
-//! (docs/benchmarks.md). The recorded launches read and write the very buffers they were recorded
+//! (docs/performance.md). The recorded launches read and write the very buffers they were recorded
 //! with, so whatever a step carries to the next (weights, optimiser moments, counters) must be
 //! updated in place, and inputs must come from buffers that stay put.
 

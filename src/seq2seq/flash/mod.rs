@@ -3,7 +3,7 @@
 //!
 //! The tensor path materialises the scores, the weights and the dropout mask of every head, and
 //! each of its batched products over 81 × 81 scores ran at a small fraction of the GPU
-//! (`bench attention`, `docs/benchmarks.md`). Here:
+//! (`bench attention`, `docs/performance.md`). Here:
 //! - [`kernels::forward_kernel`]: a thread per query row keeps its query and output in
 //!   registers and streams the keys and values through shared memory with an online softmax;
 //!   it writes the output in `[batch, len, heads, d]` order (what the output projection reads)

@@ -49,7 +49,7 @@ pub(super) fn rms_norm<F: Float>(
 
 /// `Σ_{m < n} a[ia + m · sa] · b[ib + m · sb]`, eight products per loop turn so that eight
 /// loads are in flight at once (the loop is otherwise bound by the latency of each load). Sixteen
-/// were slower on the H200 (`docs/benchmarks.md`).
+/// were slower on the H200 (`docs/performance.md`).
 #[cube]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn dot<F: Float, A: List<F> + ?Sized, B: List<F> + ?Sized>(

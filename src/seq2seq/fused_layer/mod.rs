@@ -3,7 +3,7 @@
 //!
 //! Written with the tensor API, a single beam-search query ran about 1,100 launches (norms, small
 //! matrix products, softmaxes, layout copies), and the H200 spent most of the query preparing
-//! launches, not computing (`docs/benchmarks.md`). Here a workgroup takes one token row, so a
+//! launches, not computing (`docs/performance.md`). Here a workgroup takes one token row, so a
 //! layer spreads over as many of the GPU's cores as it has rows, and a layer is one launch:
 //! - [`rows::embed_project_kernel`] starts a stack: token embeddings, RMSNorm and the first
 //!   layer's query, key and value projections, a row's outputs spread over several workgroups;

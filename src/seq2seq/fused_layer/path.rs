@@ -1,7 +1,7 @@
 //! The model's inference path through the fused kernels: its weights gathered once per query
 //! batch, the encoder with every decoder layer's cross-attention keys and values, and one decoding
 //! step's beam scores. Each uploads one tensor: cubecl-wgpu submits the queue before every write,
-//! so an upload costs as much as several launches (`docs/benchmarks.md`).
+//! so an upload costs as much as several launches (`docs/performance.md`).
 
 use burn::backend::Dispatch;
 use burn::backend::tensor::FloatTensor;

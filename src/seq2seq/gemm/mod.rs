@@ -4,7 +4,7 @@
 //! A kernel profile of the recommender's training step put about half of its GPU time in
 //! cubecl's unit matmul at these shapes: 20,736 tokens times 128 → 1152, 384 → 128, 128 → 1024
 //! and 1024 → 128 weights, forward, input gradient and weight gradient
-//! (`docs/benchmarks.md`). [`kernels::gemm_kernel`] is a register-tiled fp32 product that reads
+//! (`docs/performance.md`). [`kernels::gemm_kernel`] is a register-tiled fp32 product that reads
 //! a transposed input in place and splits a long inner dimension (the weight gradient's sum over
 //! every token) into parts summed by a second kernel. The operations are burn backend extensions
 //! ([`ops`]) ordered in the fusion stream; [`autodiff`] records the backward. [`product`] picks
