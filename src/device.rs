@@ -2,7 +2,7 @@
 
 use burn::prelude::*;
 
-pub use crate::device_choice::DeviceChoice;
+pub use tiger_core::device_choice::DeviceChoice;
 
 /// A device together with a human-readable description for status lines.
 #[derive(Debug, Clone)]

@@ -2,16 +2,11 @@
 //! then a sequence model that generates the next item's ID), end to end, on the GPU through burn.
 
 pub mod app;
-pub mod atomic;
 pub mod baseline;
 pub mod bench;
-pub mod config;
-pub mod data;
 pub mod decode;
 pub mod device;
-mod device_choice;
 pub mod embed;
-pub mod eval;
 pub mod gpu_cache;
 pub mod image_png;
 pub mod row_lookup;
@@ -20,3 +15,6 @@ pub mod run;
 pub mod seq2seq;
 pub mod train;
 pub mod ui;
+
+// The burn-free layer, at the paths the rest of the crate uses.
+pub use tiger_core::{atomic, config, data, eval};

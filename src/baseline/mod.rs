@@ -1,5 +1,5 @@
 //! Baselines TIGER is compared against.
 
 pub mod sasrec;
-pub mod sasrec_options;
+pub use tiger_core::options::sasrec as sasrec_options;
 pub mod sasrec_train;

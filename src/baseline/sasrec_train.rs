@@ -20,16 +20,14 @@ use crate::train::loop_common;
 use crate::train::rqvae_loop::Flow;
 use crate::train::seq2seq_loop::{KS, TrainError, TrainEvent, TrainState};
 
-impl SasRecOptions {
-    /// The model shape for a catalogue of `items`.
-    pub fn model_config(&self, items: usize) -> SasRecConfig {
-        SasRecConfig::new(items)
-            .with_d_model(self.d_model)
-            .with_blocks(self.blocks)
-            .with_heads(self.heads)
-            .with_max_len(self.max_len)
-            .with_dropout(self.dropout)
-    }
+/// The model shape `opts` describe for a catalogue of `items`.
+pub fn model_config(opts: &SasRecOptions, items: usize) -> SasRecConfig {
+    SasRecConfig::new(items)
+        .with_d_model(opts.d_model)
+        .with_blocks(opts.blocks)
+        .with_heads(opts.heads)
+        .with_max_len(opts.max_len)
+        .with_dropout(opts.dropout)
 }
 
 /// Left-pads item sequences (indices) to `len` as ids + 1 → `[batch, len]`.
@@ -147,7 +145,7 @@ pub fn train(
     let (mut model, mut optim, mut state) = loop_common::start(
         run,
         resume,
-        opts.model_config(items).init(&train_device),
+        model_config(opts, items).init(&train_device),
         new_optim,
         observe,
         write_config,
@@ -231,6 +229,6 @@ pub fn load_run(run: &Path, device: &Device) -> Result<(SasRecRunConfig, SasRec)
     };
     let text = std::fs::read_to_string(&cp).map_err(|e| load_err(e.to_string()))?;
     let cfg = parse_sasrec_config(&text).map_err(load_err)?;
-    let model = checkpoint::load_weights(run, cfg.options.model_config(cfg.items).init(device))?;
+    let model = checkpoint::load_weights(run, model_config(&cfg.options, cfg.items).init(device))?;
     Ok((cfg, model))
 }

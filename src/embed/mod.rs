@@ -2,10 +2,8 @@
 
 pub mod encode;
 pub mod minilm;
-pub mod npy;
 pub mod pca;
-pub mod safetensors_io;
-pub mod store;
+pub use tiger_core::embeddings::{npy, safetensors_io, store};
 pub mod tokenizer;
 
 pub use encode::{EncodeError, Encoder};

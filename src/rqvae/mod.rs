@@ -4,9 +4,8 @@ pub mod kmeans;
 pub mod model;
 pub mod nearest_kernel;
 pub mod quantizer;
-pub mod semantic_ids;
 pub mod standardize;
-pub mod stats;
+pub use tiger_core::ids::{semantic_ids, stats};
 
 pub use model::{RqVae, RqVaeConfig, RqVaeOutput};
 pub use semantic_ids::SemanticIds;

@@ -9,9 +9,9 @@ use burn::prelude::*;
 use burn::store::{FloatCastAdapter, ModuleSnapshot, SafetensorsStore};
 
 use super::layout::{RunKind, files, read_header};
-use super::quantize_run::{QuantizeRunConfig, read_json, write_json, write_json_compact};
 use super::records::TestRecord;
 use crate::train::checkpoint;
+use tiger_core::run::{QuantizeRunConfig, read_json, write_json, write_json_compact};
 
 /// Packs the run in `run` into the new folder `out` (which must not exist). The packed config
 /// names its dataset relative to `out` when both are on this machine, so that a run bundled beside

@@ -12,7 +12,7 @@ pub mod model;
 pub mod relpos;
 pub mod rmsnorm;
 pub mod scorer;
-pub mod vocab;
+pub use tiger_core::ids::vocab;
 
 pub use model::{Seq2Seq, Seq2SeqConfig};
 pub use vocab::Vocab;

@@ -21,13 +21,13 @@ pub fn ranking(split: &Split, items: usize) -> Vec<u32> {
 pub fn metrics(
     split: &Split,
     items: usize,
-    part: crate::seq2seq::batch::Part,
+    part: crate::data::samples::Part,
     ks: &[usize],
 ) -> crate::eval::Metrics {
     let ranking = ranking(split, items);
     let top = &ranking[..ks.iter().copied().max().unwrap_or(0).min(ranking.len())];
     let mut acc = crate::eval::MetricsAccumulator::new(ks);
-    for s in crate::seq2seq::batch::samples(split, part, 1) {
+    for s in crate::data::samples::samples(split, part, 1) {
         acc.add_ranking(top, s.target);
     }
     acc.finish()

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::rqvae::SemanticIds;
+use crate::ids::SemanticIds;
 
 /// Padding token.
 pub const PAD: u32 = 0;

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::options::Seq2SeqOptions;
 use crate::eval::Metrics;
-use crate::seq2seq::Vocab;
+use crate::ids::Vocab;
+use crate::options::seq2seq::Seq2SeqOptions;
 
 /// What a run folder's `config.json` holds for a TIGER model.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ pub mod error;
 pub mod lookup;
 pub mod movielens;
 pub mod recbole;
+pub mod samples;
 pub mod split;
 pub mod table;
 pub mod text;

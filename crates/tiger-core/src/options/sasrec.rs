@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::device::DeviceChoice;
+use crate::device_choice::DeviceChoice;
 
 /// SASRec options, each a config field and a CLI flag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]

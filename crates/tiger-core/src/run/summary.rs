@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use super::json::read_json;
 use super::layout::{RunHeader, RunKind, files, read_header};
-use super::quantize_run::{read_json, read_quantize_run};
+use super::quantize_record::read_quantize_run;
 use super::records::TestRecord;
 use crate::config::QuantizeOptions;
-use crate::rqvae::QuantizeStats;
-use crate::train::run_config::TrainState;
+use crate::ids::QuantizeStats;
+use crate::run::tiger_config::TrainState;
 
 /// A run as the runs list and Compare show it.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,7 @@
 //! A prefix trie over the catalogue's full semantic IDs (L codes + collision token): at every
 //! depth it lists exactly the values that some real item continues with.
 
-use crate::rqvae::SemanticIds;
+use crate::ids::SemanticIds;
 
 /// One trie node: sorted `(value, child)` pairs and, at full depth, the item it names.
 #[derive(Debug, Clone, Default)]
@@ -16,7 +16,7 @@ pub struct Trie {
     nodes: Vec<Node>,
     depth: usize,
     /// Unique to each built trie (a clone keeps it: the contents are the same), so that a copy
-    /// of it elsewhere (the GPU's, [`crate::seq2seq::fused_layer::device_beam`]) can be reused.
+    /// of it elsewhere (the GPU's, `tiger_explorer::seq2seq::fused_layer::device_beam`) can be reused.
     id: u64,
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::device::DeviceChoice;
+use crate::device_choice::DeviceChoice;
 
 /// Optimiser for RQ-VAE training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]

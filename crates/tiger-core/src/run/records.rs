@@ -1,5 +1,5 @@
 //! What a recommender run records besides its weights: the test-split metrics of its best weights
-//! (`test_metrics.json`). Its curves are the loop state ([`crate::train::run_config::TrainState`])
+//! (`test_metrics.json`). Its curves are the loop state ([`crate::run::tiger_config::TrainState`])
 //! in `curves.json`. Burn-free.
 
 use serde::{Deserialize, Serialize};

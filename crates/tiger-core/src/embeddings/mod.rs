@@ -1,0 +1,7 @@
+//! Item embedding files: `.npy` and `.safetensors`, rows in catalogue order.
+
+pub mod npy;
+pub mod safetensors_io;
+pub mod store;
+
+pub use store::{Embeddings, StoreError};
