@@ -14,7 +14,6 @@ pub mod rqvae;
 pub mod run;
 pub mod seq2seq;
 pub mod train;
-pub mod ui;
 
 // The burn-free layer, at the paths the rest of the crate uses.
 pub use tiger_core::{atomic, config, data, eval};

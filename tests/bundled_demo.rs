@@ -112,7 +112,7 @@ fn a_first_launch_opens_the_bundled_runs_and_recommends_on_the_cpu() {
         .unwrap() as u32;
     h.state_mut().views.recommend.history = vec![toy];
     h.state_mut()
-        .command(tiger_explorer::train::protocol::Command::Recommend {
+        .command(tiger_explorer::app::protocol::Command::Recommend {
             history: vec![toy],
             beam: 20,
             k: 10,

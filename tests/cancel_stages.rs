@@ -6,12 +6,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use tiger_explorer::app::protocol::{Command, Event, Job};
+use tiger_explorer::app::worker::WorkerHandle;
 use tiger_explorer::baseline::sasrec_train::SasRecOptions;
 use tiger_explorer::config::QuantizeOptions;
 use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::train::options::Seq2SeqOptions;
-use tiger_explorer::train::protocol::{Command, Event, Job};
-use tiger_explorer::train::worker::WorkerHandle;
 
 fn until(w: &WorkerHandle, secs: u64, mut stop: impl FnMut(&Event) -> bool) -> Vec<Event> {
     let end = Instant::now() + Duration::from_secs(secs);

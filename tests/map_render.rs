@@ -3,9 +3,9 @@
 //! and the frame exports as a PNG. Set TIGER_REQUIRE_WGPU=1 to fail rather than skip without an
 //! adapter.
 
+use tiger_explorer::app::ui::point_cloud::PointInstance;
+use tiger_explorer::app::ui::point_offscreen::{BACKGROUND, Offscreen, fit_view, lit_pixels};
 use tiger_explorer::device::{self, DeviceChoice};
-use tiger_explorer::ui::point_cloud::PointInstance;
-use tiger_explorer::ui::point_offscreen::{BACKGROUND, Offscreen, fit_view, lit_pixels};
 
 const W: u32 = 200;
 const H: u32 = 100;

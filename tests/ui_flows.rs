@@ -128,8 +128,8 @@ fn quantize_tree_train_history_recommend() {
     let distinct: std::collections::HashSet<&[u8]> = rgba.chunks(4).collect();
     assert!(distinct.len() > 3, "the exported plot is blank");
     h.state_mut()
-        .command(tiger_explorer::train::protocol::Command::ExportCheckpoint(
-            tiger_explorer::train::protocol::Job::Quantize,
+        .command(tiger_explorer::app::protocol::Command::ExportCheckpoint(
+            tiger_explorer::app::protocol::Job::Quantize,
             out.clone(),
         ));
     let rqvae_name = open_name(&h, RunKind::Rqvae);
@@ -200,8 +200,8 @@ fn quantize_tree_train_history_recommend() {
     h.step();
     h.get_by_label_contains("SASRec validation at step");
     h.state_mut()
-        .command(tiger_explorer::train::protocol::Command::ExportCheckpoint(
-            tiger_explorer::train::protocol::Job::Train,
+        .command(tiger_explorer::app::protocol::Command::ExportCheckpoint(
+            tiger_explorer::app::protocol::Job::Train,
             out.clone(),
         ));
     let tiger_name = open_name(&h, RunKind::Tiger);

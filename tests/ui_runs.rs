@@ -289,7 +289,7 @@ fn a_broken_run_folder_gives_one_message_and_changes_nothing() {
     let moved = copy("moved");
     edit_config(&moved, &|v| v["data"] = "/nonexistent/ml-moved".into());
     h.state_mut()
-        .command(tiger_explorer::train::protocol::Command::LoadDataset(
+        .command(tiger_explorer::app::protocol::Command::LoadDataset(
             common::sample_dir(),
         ));
     assert!(wait(&mut h, 60, |a| a
@@ -308,7 +308,7 @@ fn a_broken_run_folder_gives_one_message_and_changes_nothing() {
     assert!(h.state().state.phase.contains("pick its folder"));
     assert!(h.state().state.last_error.is_none());
     h.state_mut()
-        .command(tiger_explorer::train::protocol::Command::OpenRun {
+        .command(tiger_explorer::app::protocol::Command::OpenRun {
             run: moved.clone(),
             data: Some(data.clone()),
         });

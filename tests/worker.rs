@@ -5,11 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use tiger_explorer::app::protocol::{Command, Event};
+use tiger_explorer::app::worker::WorkerHandle;
 use tiger_explorer::config::QuantizeOptions;
 use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::embed::{Embeddings, store};
-use tiger_explorer::train::protocol::{Command, Event};
-use tiger_explorer::train::worker::WorkerHandle;
 
 fn until(w: &WorkerHandle, secs: u64, mut stop: impl FnMut(&Event) -> bool) -> Vec<Event> {
     let end = Instant::now() + Duration::from_secs(secs);

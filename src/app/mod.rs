@@ -3,16 +3,18 @@
 
 pub mod frame_timer;
 pub mod png_export;
+pub mod protocol;
 pub mod settings;
 pub mod state;
 pub mod tree;
+pub mod ui;
+pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 
-use crate::train::protocol::{Command, Job};
-use crate::train::worker::{DeviceSource, WorkerHandle};
-use crate::ui;
+use crate::app::protocol::{Command, Job};
+use crate::app::worker::{DeviceSource, WorkerHandle};
 
 pub use state::AppState;
 
@@ -239,7 +241,7 @@ impl TigerApp {
     pub fn drain(&mut self, pixels_per_point: f32) {
         if let Some(w) = &self.worker {
             while let Ok(e) = w.events.try_recv() {
-                if matches!(e, crate::train::protocol::Event::DatasetLoaded(_)) {
+                if matches!(e, crate::app::protocol::Event::DatasetLoaded(_)) {
                     // Item indices of the previous catalogue mean nothing in the new one.
                     self.views.recommend.history.clear();
                     self.views.tree.selected = None;

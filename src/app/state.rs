@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::app::protocol::{DatasetSummary, Event, Job, Recommendation};
 use crate::config::QuantizeOptions;
 use crate::decode::BeamStep;
 use crate::eval::Metrics;
 use crate::rqvae::{QuantizeStats, SemanticIds};
 use crate::run::RunKind;
 use crate::run::summary::RunSummary;
-use crate::train::protocol::{DatasetSummary, Event, Job, Recommendation};
 
 use super::tree::{IdNode, build};
 
@@ -252,8 +252,9 @@ impl AppState {
 /// `n` deterministic 2-D points in 16 round clusters on a 4 x 4 grid (point `i` is in cluster
 /// `i % 16`), for frame-rate measurements of the map.
 pub fn synthetic_map(n: usize) -> Vec<[f32; 2]> {
-    let mut rng = crate::bench::XorShift::new(0x9E37_79B9_7F4A_7C15);
-    let mut next = move || rng.unit();
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x9E37_79B9_7F4A_7C15);
+    let mut next = move || rng.random::<f32>();
     (0..n)
         .map(|i| {
             let c = (i % 16) as f32;

@@ -133,13 +133,15 @@ pub fn train(
     };
     let write_config = || {
         let cfg = SasRecRunConfig {
-            header: crate::run::RunHeader::new(crate::run::RunKind::Sasrec, dataset),
+            header: tiger_core::run::RunHeader::new(tiger_core::run::RunKind::Sasrec, dataset),
             options: opts.clone(),
             items,
         };
-        crate::run::write_json(&run.join("config.json"), &cfg).map_err(|e| CheckpointError::Io {
-            path: run.join("config.json"),
-            message: e.to_string(),
+        tiger_core::run::write_json(&run.join("config.json"), &cfg).map_err(|e| {
+            CheckpointError::Io {
+                path: run.join("config.json"),
+                message: e.to_string(),
+            }
         })
     };
     let (mut model, mut optim, mut state) = loop_common::start(
@@ -231,4 +233,28 @@ pub fn load_run(run: &Path, device: &Device) -> Result<(SasRecRunConfig, SasRec)
     let cfg = parse_sasrec_config(&text).map_err(load_err)?;
     let model = checkpoint::load_weights(run, model_config(&cfg.options, cfg.items).init(device))?;
     Ok((cfg, model))
+}
+
+/// Evaluates the SASRec run in `run` (its best weights) on the test split and writes
+/// `test_metrics.json`.
+pub fn test_sasrec(
+    run: &Path,
+    split: &Split,
+    items: usize,
+    device: &Device,
+    device_name: &str,
+) -> Result<tiger_core::run::TestRecord, TrainError> {
+    let (cfg, model) = load_run(run, device)?;
+    let test = samples(split, Part::Test, cfg.options.max_len);
+    let metrics = evaluate(&model, &test, cfg.options.max_len, &KS, device)?;
+    let record = tiger_core::run::TestRecord {
+        split: "test".into(),
+        step: crate::train::test_eval::best_step(run),
+        model: metrics,
+        popularity: crate::eval::popularity::metrics(split, items, Part::Test, &KS),
+        beam: None,
+        device: device_name.into(),
+    };
+    crate::train::test_eval::write(run, &record)?;
+    Ok(record)
 }

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::app::protocol::{Command, Event, Job};
+use crate::app::worker::{DeviceSource, WorkerHandle};
 use crate::config::QuantizeOptions;
 use crate::device::ChosenDevice;
 use crate::train::options::Seq2SeqOptions;
-use crate::train::protocol::{Command, Event, Job};
-use crate::train::worker::{DeviceSource, WorkerHandle};
 
 /// What one cycle left behind.
 #[derive(Debug, Clone, Serialize)]

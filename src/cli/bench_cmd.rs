@@ -7,12 +7,12 @@ use tiger_explorer::bench::scaling;
 
 use super::bench_probe;
 use super::bench_run::{self, RunArgs};
+use tiger_explorer::app::ui::map_view::code_color;
+use tiger_explorer::app::ui::point_cloud::PointInstance;
+use tiger_explorer::app::ui::point_offscreen::{self, Offscreen};
 use tiger_explorer::config::QuantizeOptions;
 use tiger_explorer::device::DeviceChoice;
 use tiger_explorer::train::options::Seq2SeqOptions;
-use tiger_explorer::ui::map_view::code_color;
-use tiger_explorer::ui::point_cloud::PointInstance;
-use tiger_explorer::ui::point_offscreen::{self, Offscreen};
 
 /// What `bench` measures.
 #[derive(clap::Subcommand, Debug)]

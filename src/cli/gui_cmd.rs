@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use eframe::egui_wgpu;
 use tiger_explorer::app::settings::{Settings, launch_plan};
+use tiger_explorer::app::ui::point_cloud;
+use tiger_explorer::app::worker::DeviceSource;
 use tiger_explorer::app::{AppConfig, TigerApp};
 use tiger_explorer::device::{self, DeviceChoice};
-use tiger_explorer::train::worker::DeviceSource;
-use tiger_explorer::ui::point_cloud;
 
 /// Arguments of `gui`.
 #[derive(clap::Args, Debug, Default)]
@@ -140,7 +140,7 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
             }
             if start {
                 app.tab = tiger_explorer::app::Tab::Quantize;
-                app.command(tiger_explorer::train::protocol::Command::Quantize(
+                app.command(tiger_explorer::app::protocol::Command::Quantize(
                     Default::default(),
                 ));
             }

@@ -139,7 +139,7 @@ pub fn run_sasrec(args: SasRecArgs) -> anyhow::Result<()> {
     )?;
     pb.finish_and_clear();
     summary(&state, start.elapsed().as_secs_f64(), &chosen.description);
-    let record = test_eval::test_sasrec(
+    let record = sasrec_train::test_sasrec(
         &args.out,
         &split,
         dataset.items.len(),

@@ -154,9 +154,15 @@ fn retest(
             let dataset = crate::data::load(data).map_err(|e| e.to_string())?;
             let split =
                 crate::data::split(&dataset, cfg.options.k_core).map_err(|e| e.to_string())?;
-            test_eval::test_sasrec(out, &split, dataset.items.len(), device, device_name)
-                .map(Some)
-                .map_err(|e| e.to_string())
+            crate::baseline::sasrec_train::test_sasrec(
+                out,
+                &split,
+                dataset.items.len(),
+                device,
+                device_name,
+            )
+            .map(Some)
+            .map_err(|e| e.to_string())
         }
     }
 }

@@ -4,7 +4,7 @@
 use burn::prelude::*;
 
 use super::vocab::{BOS, PAD, Vocab};
-use crate::rqvae::SemanticIds;
+use tiger_core::ids::SemanticIds;
 
 pub use tiger_core::data::samples::{Part, Sample, samples};
 

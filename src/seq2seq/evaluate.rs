@@ -9,7 +9,7 @@ use super::scorer::ModelScorer;
 use super::vocab::Vocab;
 use crate::decode::{BeamConfig, BeamStep, Hypothesis, search};
 use crate::eval::{Metrics, MetricsAccumulator};
-use crate::train::context::RecData;
+use tiger_core::rec_data::RecData;
 
 /// Queries per beam-search batch.
 pub const EVAL_CHUNK: usize = 256;

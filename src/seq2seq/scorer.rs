@@ -11,7 +11,7 @@ use super::model::Seq2Seq;
 use super::vocab::{BOS, Vocab};
 use crate::decode::beam::{RankedSteps, add_on_device};
 use crate::decode::{StepScorer, Trie};
-use crate::rqvae::SemanticIds;
+use tiger_core::ids::SemanticIds;
 
 /// How the history was encoded: the tensor path's keys and values per decoder layer, or the fused
 /// kernels' with their weights (one per scorer, so the variants' sizes do not matter).
@@ -207,9 +207,9 @@ impl StepScorer for ModelScorer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rqvae::SemanticIds;
     use crate::seq2seq::Seq2SeqConfig;
     use crate::seq2seq::batch::encoder_batch;
+    use tiger_core::ids::SemanticIds;
 
     /// The scorer's step (shared K/V, biases built once and sliced per step, last position only)
     /// gives the log-probabilities a full decode of the same prefixes gives.

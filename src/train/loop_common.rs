@@ -92,8 +92,8 @@ pub fn record_validation<M: Module, V: Module>(
 
 /// Writes the run's curves (`curves.json`: losses, validations, steps and time) atomically.
 pub fn write_curves(run: &Path, state: &TrainState) -> Result<(), TrainError> {
-    let path = run.join(crate::run::files::CURVES);
-    crate::run::write_json_compact(&path, state).map_err(|e| {
+    let path = run.join(tiger_core::run::files::CURVES);
+    tiger_core::run::write_json_compact(&path, state).map_err(|e| {
         TrainError::Checkpoint(CheckpointError::Io {
             path,
             message: e.to_string(),

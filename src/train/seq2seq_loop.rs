@@ -182,13 +182,13 @@ pub fn train(
     train_device.seed(opts.seed);
     let write_config = || {
         let cfg = TigerRunConfig {
-            header: crate::run::RunHeader::new(crate::run::RunKind::Tiger, &data.dataset),
+            header: tiger_core::run::RunHeader::new(tiger_core::run::RunKind::Tiger, &data.dataset),
             ids_source: data.ids_source.clone(),
             options: opts.clone(),
             vocab: vocab.clone(),
             vocab_size: vocab.size(),
         };
-        crate::run::write_json(&run.join("config.json"), &cfg).map_err(|e| {
+        tiger_core::run::write_json(&run.join("config.json"), &cfg).map_err(|e| {
             CheckpointError::Io {
                 path: run.join("config.json"),
                 message: e.to_string(),

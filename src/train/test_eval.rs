@@ -1,6 +1,7 @@
 //! The test-split evaluation every finished recommender run records (`test_metrics.json`): its
 //! best weights against the test targets, beside the popularity floor. The command line and the
-//! window both call it, so a run's figures are the same whoever trained it.
+//! window both call it, so a run's figures are the same whoever trained it (SASRec's is
+//! `baseline::sasrec_train::test_sasrec`).
 
 use std::path::Path;
 
@@ -8,17 +9,17 @@ use burn::prelude::*;
 
 use super::context::RecData;
 use super::seq2seq_loop::{KS, TrainError};
-use crate::data::Split;
 use crate::decode::BeamConfig;
-use crate::run::{TestRecord, files};
 use crate::seq2seq::batch::{Part, samples};
+use tiger_core::run::{TestRecord, files};
 
 /// Beam width of the recorded TIGER test figures.
 pub const TEST_BEAM: usize = 20;
 
-fn write(run: &Path, record: &TestRecord) -> Result<(), TrainError> {
+/// Writes `record` as the run's `test_metrics.json`.
+pub fn write(run: &Path, record: &TestRecord) -> Result<(), TrainError> {
     let path = run.join(files::TEST_METRICS);
-    crate::run::write_json(&path, record).map_err(|e| TrainError::Load {
+    tiger_core::run::write_json(&path, record).map_err(|e| TrainError::Load {
         path,
         message: e.to_string(),
     })
@@ -57,33 +58,8 @@ pub fn test_tiger(
     Ok(Some(record))
 }
 
-/// Evaluates the SASRec run in `run` (its best weights) on the test split and writes
-/// `test_metrics.json`.
-pub fn test_sasrec(
-    run: &Path,
-    split: &Split,
-    items: usize,
-    device: &Device,
-    device_name: &str,
-) -> Result<TestRecord, TrainError> {
-    let (cfg, model) = crate::baseline::sasrec_train::load_run(run, device)?;
-    let test = samples(split, Part::Test, cfg.options.max_len);
-    let metrics =
-        crate::baseline::sasrec_train::evaluate(&model, &test, cfg.options.max_len, &KS, device)?;
-    let record = TestRecord {
-        split: "test".into(),
-        step: best_step(run),
-        model: metrics,
-        popularity: crate::eval::popularity::metrics(split, items, Part::Test, &KS),
-        beam: None,
-        device: device_name.into(),
-    };
-    write(run, &record)?;
-    Ok(record)
-}
-
 /// The step of the run's best weights (`best/state.json`), else 0.
-fn best_step(run: &Path) -> usize {
+pub fn best_step(run: &Path) -> usize {
     std::fs::read_to_string(run.join(files::BEST).join("state.json"))
         .ok()
         .and_then(|t| t.trim().parse().ok())

@@ -11,4 +11,5 @@ pub mod embeddings;
 pub mod eval;
 pub mod ids;
 pub mod options;
+pub mod rec_data;
 pub mod run;

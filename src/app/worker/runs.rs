@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::context::RecData;
-use super::protocol::{Event, Job, QuantRun};
-use super::run_config::TrainState;
-use super::seq2seq_loop;
-use super::worker::{Loaded, Tiger, Worker, load_data};
+use super::{Loaded, Tiger, Worker, load_data};
+use crate::app::protocol::{Event, Job, QuantRun};
 use crate::rqvae::SemanticIds;
 use crate::run::{RunHeader, RunKind, TestRecord, files, read_json};
+use crate::train::context::RecData;
+use crate::train::run_config::TrainState;
+use crate::train::seq2seq_loop;
 
 impl Worker {
     /// Opens the run in `run` (on `data` when given, else on the dataset its config names).

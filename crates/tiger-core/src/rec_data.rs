@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use crate::data::{Dataset, Split};
-use crate::decode::Trie;
-use crate::rqvae::SemanticIds;
+use crate::ids::SemanticIds;
+use crate::ids::Trie;
 
 /// A dataset prepared for sequential recommendation.
 pub struct RecData {

@@ -62,7 +62,7 @@ pub fn data_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         }
     });
     if embed && let Some(dir) = model {
-        app.command(crate::train::protocol::Command::Embed(dir));
+        app.command(crate::app::protocol::Command::Embed(dir));
         return;
     }
     ui.separator();

@@ -1,20 +1,20 @@
 //! The worker's long jobs: quantize, train (TIGER and SASRec), recommend, embed. Exports live in
-//! `worker_export.rs`.
+//! `export.rs`; opening runs in `runs.rs`.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use super::protocol::{Event, Job, QuantRun, Recommendation};
-use super::rqvae_loop::{self, Flow, RqVaeEvent};
-use super::seq2seq_loop::{self, TrainEvent};
-use super::worker::{Tiger, Worker};
-use super::worker_runs::with_final;
+use super::runs::with_final;
+use super::{Tiger, Worker};
+use crate::app::protocol::{Event, Job, QuantRun, Recommendation};
 use crate::decode::BeamConfig;
 use crate::embed::store;
 use crate::rqvae::SemanticIds;
 use crate::run::layout::fresh_name;
 use crate::run::{RunHeader, RunKind};
 use crate::train::context::RecData;
+use crate::train::rqvae_loop::{self, Flow, RqVaeEvent};
+use crate::train::seq2seq_loop::{self, TrainEvent};
 
 impl Worker {
     /// A new folder under the runs folder for a run of `kind` made now.
@@ -124,11 +124,11 @@ impl Worker {
     fn finish_tiger(&mut self, run: &Path, rec: &RecData, step: usize) -> Result<(), String> {
         self.send(Event::Phase(format!(
             "test evaluation (beam search, width {})",
-            super::test_eval::TEST_BEAM
+            crate::train::test_eval::TEST_BEAM
         )));
         let cancel = self.cancel.clone();
         let tested =
-            super::test_eval::test_tiger(run, rec, &self.device, &self.device_name, &|| {
+            crate::train::test_eval::test_tiger(run, rec, &self.device, &self.device_name, &|| {
                 cancel.load(Ordering::SeqCst)
             })
             .map_err(|e| e.to_string())?;
@@ -223,7 +223,7 @@ impl Worker {
         );
         match result {
             Ok(state) => {
-                let record = super::test_eval::test_sasrec(
+                let record = crate::baseline::sasrec_train::test_sasrec(
                     &run,
                     &split,
                     dataset.items.len(),

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use super::protocol::{Event, Job};
-use super::worker::Worker;
+use super::Worker;
+use crate::app::protocol::{Event, Job};
 
 impl Worker {
     /// Copies the run folder of `job` (RQ-VAE, TIGER or SASRec) into `dest` as a new folder named

@@ -4,7 +4,7 @@
 //! top-K items with the codes they share with the history.
 
 use crate::app::TigerApp;
-use crate::train::protocol::{Command, Job};
+use crate::app::protocol::{Command, Job};
 
 /// View state of the recommend panel.
 #[derive(Debug)]

@@ -60,7 +60,7 @@ struct Resources {
 }
 
 /// The WGSL source, compiled into the binary.
-const SHADER: &str = include_str!("../../shaders/points.wgsl");
+const SHADER: &str = include_str!("../../../shaders/points.wgsl");
 
 /// Creates the pipeline and stores it in the renderer's callback resources. Returns false when the
 /// window is not drawn by wgpu (the map then falls back to egui_plot).

@@ -10,14 +10,18 @@ use std::time::{Duration, Instant};
 
 use burn::prelude::*;
 
-use super::context::RecData;
-use super::protocol::{Command, DatasetSummary, Event, ItemRow, Job};
+mod export;
+mod jobs;
+mod runs;
+
+use crate::app::protocol::{Command, DatasetSummary, Event, ItemRow, Job};
 use crate::data::{Dataset, Split};
 use crate::device::{self, DeviceChoice};
 use crate::embed::{Embeddings, store};
 use crate::run::RunKind;
 use crate::run::layout::DatasetStamp;
 use crate::seq2seq::{Seq2Seq, Vocab};
+use crate::train::context::RecData;
 
 /// Capacity of the event channel; the worker waits when the UI falls this far behind.
 const EVENTS: usize = 512;
@@ -162,7 +166,7 @@ pub(super) struct Tiger {
     pub(super) max_history: usize,
 }
 
-/// The worker's state; its jobs live in `worker_jobs.rs`.
+/// The worker's state; its jobs live in `jobs.rs`, `runs.rs` and `export.rs`.
 pub(super) struct Worker {
     pub(super) device: Device,
     /// What the device is, for the runs' records.

@@ -4,9 +4,9 @@
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::app::TigerApp;
+use crate::app::protocol::{Command, Job};
 use crate::run::RunKind;
 use crate::train::options::Seq2SeqOptions;
-use crate::train::protocol::{Command, Job};
 
 /// View state: options for the next training run.
 #[derive(Debug, Default)]

@@ -4,9 +4,9 @@
 use egui_plot::{Bar, BarChart, Heatmap, Legend, Line, Plot, PlotPoints};
 
 use crate::app::TigerApp;
+use crate::app::protocol::{Command, Job};
 use crate::config::{OptimizerChoice, QuantizeOptions};
 use crate::run::RunKind;
-use crate::train::protocol::{Command, Job};
 
 /// Usage below this share of codes (any level) is flagged as collapse.
 pub const COLLAPSE_USAGE_PCT: f64 = 50.0;
