@@ -117,7 +117,7 @@ pub struct RunHeader {
     /// Layout version ([`FORMAT`]); 0 when the file has none (an older version wrote it).
     #[serde(default)]
     pub format: u32,
-    /// When the run was started, in seconds since 1970 (UTC).
+    /// When the run was made (its config written), in seconds since 1970 (UTC).
     #[serde(default)]
     pub created: u64,
     /// Dataset folder, as given when the run was made (relative paths are tried from the working
@@ -129,7 +129,7 @@ pub struct RunHeader {
 }
 
 impl RunHeader {
-    /// A header for a run of `kind` starting now on `dataset`.
+    /// A header for a run of `kind` on `dataset`, made now.
     pub fn new(kind: RunKind, dataset: &crate::data::Dataset) -> Self {
         Self {
             kind,
@@ -229,9 +229,9 @@ pub fn date_text(secs: u64) -> String {
 
 /// A folder name for a run of `kind` made now by the window: `tiger-20261207-023143`.
 pub fn fresh_name(kind: RunKind) -> String {
-    let date = date_text(now());
-    let stamp: String = date.chars().filter(char::is_ascii_digit).collect();
-    let secs = now() % 60;
+    let at = now();
+    let stamp: String = date_text(at).chars().filter(char::is_ascii_digit).collect();
+    let secs = at % 60;
     format!(
         "{}-{}-{}{secs:02}",
         kind.label().to_lowercase().replace('-', ""),
