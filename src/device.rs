@@ -191,8 +191,8 @@ pub fn first_steps_phase(device: &Device) -> String {
 }
 
 /// The GPU's first-steps status. A cold launch (no autotune results yet) compiles and benchmarks
-/// every candidate kernel: 40 s to 2 minutes on the H200 (docs/performance.md), against
-/// about 5 s once the results are cached.
+/// every candidate kernel: a first step of 12–16 s on an H200 with the current kernels, longer on
+/// slower machines, against 1–2 s once the results are cached (docs/performance.md).
 fn gpu_phase(cold: bool) -> String {
     if cold {
         "training (first launch on this machine: the first steps compile and tune every GPU \

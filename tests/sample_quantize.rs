@@ -1,4 +1,4 @@
-//! The bar on the bundled sample with the default RQ-VAE settings (shortened to 800 steps so
+//! The codebook bar on the bundled sample with the default RQ-VAE settings (shortened to 800 steps so
 //! the test runs in about a minute on a CPU): every level uses ≥ 80 % of its codes, ≥ 95 % of items
 //! have a unique 3-code prefix, and all full IDs are unique. The full 3000-step figures on the CPU
 //! and on the H200 are in docs/performance.md.

@@ -2,10 +2,10 @@
 //!
 //! The busy shares of [`super::threads`] say *that* the training thread and cubecl's device
 //! threads are on a CPU for the whole step, not *what* they do there (cubecl's channels also poll
-//! while they wait). A sampling profile of the same window answers that on any machine, the lent
-//! H200 included, where no `perf` is installed. The sampler is pprof-rs (SIGPROF every 1/499 s
-//! of process CPU time, or at the kernel's timer tick where that is coarser, about 250 Hz on the
-//! lent machine; stacks unwound in the signal handler) behind the cargo feature `profile`; a
+//! while they wait). A sampling profile of the same window answers that on any machine, GPU servers
+//! without `perf` included. The sampler is pprof-rs (SIGPROF every 1/499 s
+//! of process CPU time, or at the kernel's timer tick where that is coarser, about 250 Hz on an
+//! H200 server; stacks unwound in the signal handler) behind the cargo feature `profile`; a
 //! build without it refuses `--profile` with a message saying so. Which thread a process-wide
 //! sample lands on is biased, so compare functions within a thread, not samples across threads.
 //!

@@ -1,4 +1,5 @@
-//! Subcommands: `info`, `embed`, `quantize`, `train`, `eval`, `recommend`, `baseline`.
+//! Subcommands: `gui` (the default), `info`, `embed`, `quantize`, `train`, `eval`, `recommend`,
+//! `baseline`, `pack`, `devices`, `bench`.
 
 mod bench_cmd;
 mod bench_probe;
