@@ -7,7 +7,7 @@ use serde_json::json;
 use tiger_explorer::baseline::sasrec_train;
 use tiger_explorer::decode::BeamConfig;
 use tiger_explorer::device::DeviceChoice;
-use tiger_explorer::eval::{Metrics, popularity};
+use tiger_explorer::eval::popularity;
 use tiger_explorer::run::RunKind;
 use tiger_explorer::run::layout::read_header;
 use tiger_explorer::seq2seq::batch::{Part, samples};
@@ -50,11 +50,6 @@ pub struct PopularityArgs {
     /// k of the k-core filter.
     #[arg(long, default_value_t = 5)]
     k_core: usize,
-}
-
-/// Popularity metrics on `part` of a split.
-fn popularity_metrics(split: &tiger_explorer::data::Split, items: usize, part: Part) -> Metrics {
-    popularity::metrics(split, items, part, &KS)
 }
 
 /// Runs `eval`.
@@ -128,7 +123,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         "device": chosen.description,
         "seconds": secs,
         "users_per_second": metrics.queries as f64 / secs.max(1e-9),
-        "popularity": popularity_metrics(&split, items, args.split).to_json(),
+        "popularity": popularity::metrics(&split, items, args.split, &KS).to_json(),
     });
     merge(&mut out, metrics.to_json());
     merge(&mut out, extra);
@@ -144,7 +139,7 @@ pub fn run_popularity(args: PopularityArgs) -> anyhow::Result<()> {
         json!({"model": "popularity", "split": format!("{:?}", args.split).to_lowercase()});
     merge(
         &mut out,
-        popularity_metrics(&split, dataset.items.len(), args.split).to_json(),
+        popularity::metrics(&split, dataset.items.len(), args.split, &KS).to_json(),
     );
     println!("{out}");
     Ok(())

@@ -121,27 +121,17 @@ pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
     let mut hyps = Vec::new();
     for i in 0..args.repeat.max(1) {
         let start = std::time::Instant::now();
-        hyps = if i == 0 {
-            recommend(
-                &model,
-                &cfg.vocab,
-                &data,
-                kept,
-                beam,
-                &chosen.device,
-                &mut trace,
-            )
-        } else {
-            recommend(
-                &model,
-                &cfg.vocab,
-                &data,
-                kept,
-                beam,
-                &chosen.device,
-                &mut |_| {},
-            )
-        };
+        let mut quiet = |_: &BeamStep| {};
+        let observe: &mut dyn FnMut(&BeamStep) = if i == 0 { &mut trace } else { &mut quiet };
+        hyps = recommend(
+            &model,
+            &cfg.vocab,
+            &data,
+            kept,
+            beam,
+            &chosen.device,
+            observe,
+        );
         times.push(start.elapsed().as_secs_f64() * 1000.0);
     }
     let first = times[0];
