@@ -1,5 +1,5 @@
-//! tiger-explorer: with no subcommand it opens the desktop window on the bundled sample; every stage
-//! also runs headless as a subcommand with progress bars.
+//! tiger-explorer: with no subcommand it opens the desktop window on the bundled sample; every
+//! stage also runs headless as a subcommand with progress bars.
 
 mod cli;
 
@@ -29,7 +29,7 @@ fn main() {
         Ok(Ok(())) => return,
         Ok(Err(e)) => format!("{e:#}"),
         Err(panic) => {
-            let text = tiger_explorer::device::panic_text(panic.as_ref());
+            let text = tiger_kernels::device::panic_text(panic.as_ref());
             // Output piped into a reader that stopped early (`| head`): nothing left to say.
             if text.contains("Broken pipe") {
                 std::process::exit(1);
@@ -40,7 +40,7 @@ fn main() {
             } else {
                 format!("{text}, at {at}")
             };
-            tiger_explorer::device::backend_failure(&text)
+            tiger_kernels::device::backend_failure(&text)
         }
     };
     eprintln!("error: {failed}");

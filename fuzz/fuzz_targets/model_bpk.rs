@@ -4,7 +4,8 @@
 
 use burn::prelude::*;
 use libfuzzer_sys::fuzz_target;
-use tiger_explorer_fuzz::{ckpt, seq2seq, train::checkpoint};
+use tiger_explorer_fuzz::ckpt;
+use tiger_models::train::checkpoint;
 
 fuzz_target!(
     init: {
@@ -22,8 +23,8 @@ fuzz_target!(
         let run = ckpt::scratch_run();
         let _ = std::fs::write(run.join("last/model.bpk"), data);
         let device = Device::flex();
-        if let Ok(model) = checkpoint::load_weights(&run, seq2seq::tiny(&device)) {
-            let _ = seq2seq::forward_once(&model, &device).into_data();
+        if let Ok(model) = checkpoint::load_weights(&run, ckpt::tiny(&device)) {
+            let _ = ckpt::forward_once(&model, &device).into_data();
         }
     }
 );

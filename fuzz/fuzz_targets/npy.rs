@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = tiger_explorer_fuzz::embed::npy::decode(std::path::Path::new("fuzz.npy"), data);
+    let _ = tiger_core::embeddings::npy::decode(std::path::Path::new("fuzz.npy"), data);
 });

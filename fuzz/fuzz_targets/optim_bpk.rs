@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 
 use burn::prelude::*;
 use libfuzzer_sys::fuzz_target;
-use tiger_explorer_fuzz::train::{checkpoint, run_config::TrainState};
-use tiger_explorer_fuzz::{ckpt, seq2seq};
+use tiger_core::run::tiger_config::TrainState;
+use tiger_explorer_fuzz::ckpt;
+use tiger_models::train::checkpoint;
 
 /// The valid model.bpk every input is paired with.
 static MODEL: OnceLock<Vec<u8>> = OnceLock::new();
@@ -39,10 +40,10 @@ fuzz_target!(
         let _ = std::fs::write(run.join("last/state.json"), br#"{"step":3,"best":null,"losses":[],"valid":[],"train_seconds":0.0}"#);
         let device = Device::flex().autodiff();
         if let Ok(Some((model, mut optim, _))) =
-            checkpoint::load_last::<_, TrainState>(&run, seq2seq::tiny(&device), ckpt::new_optim())
+            checkpoint::load_last::<_, TrainState>(&run, ckpt::tiny(&device), ckpt::new_optim())
         {
             let model = ckpt::train_step(model, &mut optim, &device);
-            let _ = seq2seq::forward_once(&model, &device).into_data();
+            let _ = ckpt::forward_once(&model, &device).into_data();
         }
     }
 );

@@ -4,17 +4,17 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiger_explorer_fuzz::train::run_config::{TrainState, parse_tiger_config};
+use tiger_core::run::tiger_config::{TrainState, parse_tiger_config};
 
 fuzz_target!(
     init: {
         // Seed mode: write a valid config.json + state.json pair for the corpus and stop.
         if let Some(dir) = std::env::var_os("TIGER_FUZZ_SEED") {
             let dir = std::path::PathBuf::from(dir);
-            let tiger = std::fs::write(dir.join("config_seed"), tiger_explorer_fuzz::ckpt::config_seed());
+            let tiger = std::fs::write(dir.join("config_seed"), tiger_explorer_fuzz::seeds::config_seed());
             let sasrec = std::fs::write(
                 dir.join("config_seed_sasrec"),
-                tiger_explorer_fuzz::ckpt::sasrec_config_seed(),
+                tiger_explorer_fuzz::seeds::sasrec_config_seed(),
             );
             std::process::exit(i32::from(tiger.is_err() || sasrec.is_err()));
         }
@@ -38,7 +38,7 @@ fuzz_target!(
         }
     }
     if let Ok(text) = std::str::from_utf8(config) {
-        let _ = tiger_explorer_fuzz::baseline::sasrec_options::parse_sasrec_config(text);
+        let _ = tiger_core::run::sasrec_config::parse_sasrec_config(text);
     }
     if let Ok(text) = std::str::from_utf8(state) {
         let _ = serde_json::from_str::<TrainState>(text);

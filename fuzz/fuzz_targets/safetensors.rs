@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = tiger_explorer_fuzz::embed::safetensors_io::decode(
+    let _ = tiger_core::embeddings::safetensors_io::decode(
         std::path::Path::new("fuzz.safetensors"),
         data,
     );

@@ -1,5 +1,5 @@
-//! Shared pieces of the checkpoint targets: the scratch run folder, a valid tiny checkpoint to start
-//! from, and the seed files `scripts/fuzz.sh` puts in the corpora.
+//! Shared pieces of the checkpoint targets: the scratch run folder, a valid tiny checkpoint to
+//! start from, and the seed files `scripts/fuzz.sh` puts in the corpora.
 
 use std::path::{Path, PathBuf};
 
@@ -7,9 +7,31 @@ use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 
-use crate::seq2seq::{TINY_VOCAB, Vocab, forward_once, tiny};
-use crate::train::options::Seq2SeqOptions;
-use crate::train::run_config::{TigerRunConfig, TrainState};
+use tiger_models::tiger::{Tiger, TigerConfig};
+
+use crate::seeds::TINY_VOCAB;
+
+/// A 1 + 1 layer model of width 16 (what the checkpoint targets load into).
+pub fn tiny(device: &Device) -> Tiger {
+    TigerConfig::new(TINY_VOCAB)
+        .with_d_model(16)
+        .with_heads(2)
+        .with_d_head(8)
+        .with_d_ff(32)
+        .with_encoder_layers(1)
+        .with_decoder_layers(1)
+        .with_dropout(0.0)
+        .init(device)
+}
+
+/// One teacher-forced forward pass on a fixed batch (`[2, 4]` source, `[2, 3]` target): whatever
+/// weights were loaded must produce `[2, 3, TINY_VOCAB]` finite-or-not logits without panicking.
+pub fn forward_once(model: &Tiger, device: &Device) -> Tensor<3> {
+    let src = Tensor::<2, Int>::from_data([[3, 4, 11, 19], [5, 12, 0, 0]], device);
+    let mask = Tensor::<2, Int>::from_data([[1, 1, 1, 1], [1, 1, 0, 0]], device);
+    let tgt = Tensor::<2, Int>::from_data([[1, 6, 13], [1, 7, 14]], device);
+    model.forward(src, mask, tgt)
+}
 
 /// A run folder unique to this process, with an empty `last/` inside.
 pub fn scratch_run() -> PathBuf {
@@ -27,52 +49,10 @@ pub fn new_optim() -> ModuleOptimizer {
 }
 
 /// One optimiser step on the fixed batch of [`forward_once`] (what the first resumed step does).
-pub fn train_step(model: crate::seq2seq::Seq2Seq, optim: &mut ModuleOptimizer, device: &Device) -> crate::seq2seq::Seq2Seq {
+pub fn train_step(model: Tiger, optim: &mut ModuleOptimizer, device: &Device) -> Tiger {
     let loss = forward_once(&model, device).mean();
     let grads = GradientsParams::from_grads(loss.backward(), &model);
     optim.step(1e-3, model, grads)
-}
-
-/// A valid `config.json` for the tiny model, then 0xFF, then a valid `state.json`.
-pub fn config_seed() -> Vec<u8> {
-    let vocab = Vocab {
-        levels: 2,
-        codebook_size: 8,
-        collision_tokens: 2,
-        user_buckets: 0,
-    };
-    debug_assert_eq!(vocab.size(), TINY_VOCAB);
-    let cfg = TigerRunConfig {
-        kind: "tiger".into(),
-        options: Seq2SeqOptions::default(),
-        vocab_size: vocab.size(),
-        vocab,
-        data: "sample_data/ml-latest-small".into(),
-    };
-    let state = TrainState {
-        step: 3,
-        best: Some((2, 0.25)),
-        losses: vec![(1, 3.0), (2, 2.5)],
-        valid: vec![],
-        train_seconds: 0.5,
-    };
-    let mut out = serde_json::to_vec(&cfg).unwrap_or_default();
-    out.push(0xFF);
-    out.extend(serde_json::to_vec(&state).unwrap_or_default());
-    out
-}
-
-/// A valid SASRec `config.json`, then 0xFF, then an empty state.
-pub fn sasrec_config_seed() -> Vec<u8> {
-    let cfg = crate::baseline::sasrec_options::SasRecRunConfig {
-        kind: "sasrec".into(),
-        options: Default::default(),
-        items: 9125,
-        data: "sample_data/ml-latest-small".into(),
-    };
-    let mut out = serde_json::to_vec(&cfg).unwrap_or_default();
-    out.push(0xFF);
-    out
 }
 
 /// Writes a valid `model.bpk` and, after one step, `optim.bpk` of the tiny model into `dir`.

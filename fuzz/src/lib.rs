@@ -1,39 +1,13 @@
-//! The project's file loaders compiled on their own (the same source files as the app), for the
-//! fuzz targets, plus a helper that turns one fuzz input into files in a scratch folder.
-#![allow(dead_code)]
+//! Shared pieces of the fuzz targets: a helper that turns one fuzz input into files in a scratch
+//! folder, valid run configs to seed the corpora with, and (feature `checkpoint`) the tiny model
+//! every checkpoint target loads into. The loaders come from `tiger-core` like in the app; the
+//! checkpoint targets add `tiger-models`.
 
-#[path = "../../src/atomic.rs"]
-pub mod atomic;
-#[path = "../../src/data/mod.rs"]
-pub mod data;
-
-/// The embedding file formats.
-pub mod embed;
-/// Semantic IDs.
-pub mod rqvae;
-
+/// Helpers of the checkpoint targets.
 #[cfg(feature = "checkpoint")]
-#[path = "../../src/config.rs"]
-pub mod config;
-/// The device choice (the only part of the app's device module the options need).
-#[cfg(feature = "checkpoint")]
-pub mod device;
-/// Metrics (recorded in the training state).
-#[cfg(feature = "checkpoint")]
-pub mod eval;
-/// Row lookups the model's embeddings and position buckets use.
-#[cfg(feature = "checkpoint")]
-#[path = "../../src/row_lookup.rs"]
-pub mod row_lookup;
-/// The generative recommender's model and vocabulary.
-#[cfg(feature = "checkpoint")]
-pub mod seq2seq;
-/// SASRec's options and run config.
-#[cfg(feature = "checkpoint")]
-pub mod baseline;
-/// Checkpoints, options and run configs.
-#[cfg(feature = "checkpoint")]
-pub mod train;
+pub mod ckpt;
+/// Valid run configs for the corpora.
+pub mod seeds;
 
 use std::path::PathBuf;
 
@@ -61,6 +35,3 @@ pub fn write_parts(data: &[u8], names: &[&str]) -> PathBuf {
     }
     dir
 }
-/// Helpers of the checkpoint targets.
-#[cfg(feature = "checkpoint")]
-pub mod ckpt;

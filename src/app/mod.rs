@@ -2,6 +2,7 @@
 //! view state. Drawing never blocks: no file I/O, no tensors, no locks held across a frame.
 
 pub mod frame_timer;
+pub mod image_png;
 pub mod png_export;
 pub mod protocol;
 pub mod settings;
@@ -374,7 +375,7 @@ impl TigerApp {
 /// The encoder folder (`models/all-MiniLM-L6-v2` in the working directory, else in the source
 /// tree) when its weights and tokenizer are present.
 fn find_encoder() -> Option<PathBuf> {
-    let rel = crate::embed::encode::DEFAULT_MODEL_DIR;
+    let rel = tiger_models::embed::encode::DEFAULT_MODEL_DIR;
     [
         PathBuf::from(rel),
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel),

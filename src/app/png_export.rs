@@ -46,7 +46,8 @@ impl PngExport {
             .spawn(move || {
                 let result = crop(&shot, rect, pixels_per_point)
                     .and_then(|(w, h, rgba)| {
-                        crate::image_png::write_rgba(&path, w, h, &rgba).map_err(|e| e.to_string())
+                        crate::app::image_png::write_rgba(&path, w, h, &rgba)
+                            .map_err(|e| e.to_string())
                     })
                     .map(|()| path);
                 let _ = tx.send(result);

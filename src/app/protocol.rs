@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
-use crate::config::QuantizeOptions;
-use crate::decode::BeamStep;
-use crate::eval::Metrics;
-use crate::rqvae::{QuantizeStats, SemanticIds};
-use crate::run::RunKind;
-use crate::run::summary::RunSummary;
-use crate::train::options::Seq2SeqOptions;
+use tiger_core::config::QuantizeOptions;
+use tiger_core::eval::Metrics;
+use tiger_core::ids::{QuantizeStats, SemanticIds};
+use tiger_core::options::tiger::TigerOptions;
+use tiger_core::run::RunKind;
+use tiger_core::run::summary::RunSummary;
+use tiger_models::decode::BeamStep;
 
 /// What the UI asks the worker to do. Cancellation goes through a shared flag, not a command, so
 /// it reaches a running job at once.
@@ -22,9 +22,9 @@ pub enum Command {
     /// Train the RQ-VAE and assign semantic IDs.
     Quantize(QuantizeOptions),
     /// Train the generative recommender on the current semantic IDs.
-    TrainTiger(Seq2SeqOptions),
+    TrainTiger(TigerOptions),
     /// Train the SASRec baseline on the same split.
-    TrainSasRec(crate::baseline::sasrec_train::SasRecOptions),
+    TrainSasRec(tiger_core::options::sasrec::SasRecOptions),
     /// Beam search for a history of item indices.
     Recommend {
         /// Item indices, oldest first.
@@ -50,7 +50,7 @@ pub enum Command {
     ScanRuns(Vec<PathBuf>),
     /// Write the current semantic IDs to a file: JSON when it ends in `.json`, CSV otherwise.
     ExportIds(PathBuf),
-    /// Copy the open run of a training job ([`Job::Quantize`], [`Job::Train`] or
+    /// Copy the open run of a training job ([`Job::Quantize`], [`Job::TrainTiger`] or
     /// [`Job::TrainSasRec`]) into a folder the user chose.
     ExportCheckpoint(Job, PathBuf),
     /// Stop the worker thread.
@@ -64,8 +64,8 @@ pub enum Job {
     Load,
     /// RQ-VAE training.
     Quantize,
-    /// TIGER (seq2seq) training.
-    Train,
+    /// TIGER training.
+    TrainTiger,
     /// SASRec baseline training.
     TrainSasRec,
     /// Beam search.
@@ -81,7 +81,7 @@ impl Job {
     pub fn run_kind(self) -> Option<RunKind> {
         match self {
             Job::Quantize => Some(RunKind::Rqvae),
-            Job::Train => Some(RunKind::Tiger),
+            Job::TrainTiger => Some(RunKind::Tiger),
             Job::TrainSasRec => Some(RunKind::Sasrec),
             _ => None,
         }
@@ -202,7 +202,7 @@ pub enum Event {
     RunsList(Vec<RunSummary>),
     /// The recorded curves of an opened recommender run.
     TrainHistory {
-        /// [`Job::Train`] (TIGER) or [`Job::TrainSasRec`].
+        /// [`Job::TrainTiger`] (TIGER) or [`Job::TrainSasRec`].
         job: Job,
         /// `(step, loss)` reports.
         losses: Vec<(usize, f64)>,
@@ -211,7 +211,7 @@ pub enum Event {
     },
     /// Training loss of the recommender being trained.
     TrainLoss {
-        /// [`Job::Train`] (TIGER) or [`Job::TrainSasRec`].
+        /// [`Job::TrainTiger`] (TIGER) or [`Job::TrainSasRec`].
         job: Job,
         /// Step.
         step: usize,
@@ -220,7 +220,7 @@ pub enum Event {
     },
     /// Validation metrics of the recommender being trained.
     TrainValid {
-        /// [`Job::Train`] (TIGER) or [`Job::TrainSasRec`].
+        /// [`Job::TrainTiger`] (TIGER) or [`Job::TrainSasRec`].
         job: Job,
         /// Step.
         step: usize,

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::TigerApp;
-use crate::config::QuantizeOptions;
-use crate::train::options::Seq2SeqOptions;
+use tiger_core::config::QuantizeOptions;
+use tiger_core::options::tiger::TigerOptions;
 
 /// What is remembered between launches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,7 +17,7 @@ pub struct Settings {
     /// RQ-VAE options.
     pub quantize: QuantizeOptions,
     /// Recommender options.
-    pub train: Seq2SeqOptions,
+    pub train: TigerOptions,
     /// Beam width on the Recommend tab.
     pub beam: usize,
     /// K on the Recommend tab.
@@ -70,7 +70,7 @@ impl TigerApp {
             beam: r.beam,
             k: r.k,
             constrained: r.constrained,
-            open_runs: crate::run::RunKind::ALL
+            open_runs: tiger_core::run::RunKind::ALL
                 .iter()
                 .filter_map(|k| self.state.open.get(k).cloned())
                 .collect(),
@@ -119,7 +119,7 @@ mod tests {
         let saved = |data: &Path, open: Vec<PathBuf>| Settings {
             data: Some(data.into()),
             quantize: QuantizeOptions::default(),
-            train: Seq2SeqOptions::default(),
+            train: TigerOptions::default(),
             beam: 20,
             k: 10,
             constrained: true,

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::app::protocol::{DatasetSummary, Event, Job, Recommendation};
-use crate::config::QuantizeOptions;
-use crate::decode::BeamStep;
-use crate::eval::Metrics;
-use crate::rqvae::{QuantizeStats, SemanticIds};
-use crate::run::RunKind;
-use crate::run::summary::RunSummary;
+use tiger_core::config::QuantizeOptions;
+use tiger_core::eval::Metrics;
+use tiger_core::ids::{QuantizeStats, SemanticIds};
+use tiger_core::run::RunKind;
+use tiger_core::run::summary::RunSummary;
+use tiger_models::decode::BeamStep;
 
 use super::tree::{IdNode, build};
 
@@ -111,7 +111,7 @@ impl AppState {
                 self.last_error = None;
                 match job {
                     Job::Quantize => self.quant_history.clear(),
-                    Job::Train => {
+                    Job::TrainTiger => {
                         self.train_losses.clear();
                         self.train_valid.clear();
                     }

@@ -1,7 +1,7 @@
 //! The semantic-ID hierarchy as plain data for browsing: level-1 codes, then level-2 codes under
 //! each, and so on down to the items, with counts.
 
-use crate::rqvae::SemanticIds;
+use tiger_core::ids::SemanticIds;
 
 /// One node of the hierarchy: a code at some level, the items below it and its children.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use tiger_explorer::device::DeviceChoice;
-use tiger_explorer::embed::{Encoder, encode::DEFAULT_MODEL_DIR, store};
+use tiger_core::device_choice::DeviceChoice;
+use tiger_core::embeddings::store;
+use tiger_models::embed::{Encoder, encode::DEFAULT_MODEL_DIR};
 
 /// Arguments of `embed`.
 #[derive(clap::Args, Debug)]
@@ -28,7 +29,7 @@ pub struct EmbedArgs {
 
 /// Runs `embed`.
 pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
-    let dataset = tiger_explorer::data::load(&args.data)?;
+    let dataset = tiger_core::data::load(&args.data)?;
     let chosen = super::device(args.device);
     eprintln!("device: {}", chosen.description);
     let encoder = Encoder::load(&args.model, &chosen.device)?;

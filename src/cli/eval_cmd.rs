@@ -1,19 +1,20 @@
-//! `eval` (TIGER or SASRec run) and `baseline popularity`: Recall/NDCG on validation or test as JSON.
+//! `eval` (TIGER or SASRec run) and `baseline popularity`: Recall/NDCG on validation or test as
+//! JSON.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use serde_json::json;
-use tiger_explorer::baseline::sasrec_train;
-use tiger_explorer::decode::BeamConfig;
-use tiger_explorer::device::DeviceChoice;
-use tiger_explorer::eval::popularity;
-use tiger_explorer::run::RunKind;
-use tiger_explorer::run::layout::read_header;
-use tiger_explorer::seq2seq::batch::{Part, samples};
-use tiger_explorer::seq2seq::evaluate::evaluate;
-use tiger_explorer::train::context::RecData;
-use tiger_explorer::train::seq2seq_loop::{self, KS};
+use tiger_core::data::samples::{Part, samples};
+use tiger_core::device_choice::DeviceChoice;
+use tiger_core::eval::popularity;
+use tiger_core::rec_data::RecData;
+use tiger_core::run::RunKind;
+use tiger_core::run::layout::read_header;
+use tiger_models::decode::BeamConfig;
+use tiger_models::sasrec;
+use tiger_models::tiger::evaluate::evaluate;
+use tiger_models::train::tiger_loop::{self, KS};
 
 /// Arguments of `eval`.
 #[derive(clap::Args, Debug)]
@@ -74,7 +75,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let start = std::time::Instant::now();
     let (metrics, extra, split, items) = match kind {
         "tiger" => {
-            let (cfg, model) = seq2seq_loop::load_run(&args.run, &chosen.device)?;
+            let (cfg, model) = tiger_loop::load_run(&args.run, &chosen.device)?;
             let data = RecData::load(
                 &data_dir,
                 &args.run.join("semantic_ids.csv"),
@@ -103,12 +104,17 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             (r.metrics, extra, data.split, data.ids.len())
         }
         "sasrec" => {
-            let (cfg, model) = sasrec_train::load_run(&args.run, &chosen.device)?;
-            let dataset = tiger_explorer::data::load(&data_dir)?;
-            let split = tiger_explorer::data::split(&dataset, cfg.options.k_core)?;
+            let (cfg, model) = sasrec::train::load_run(&args.run, &chosen.device)?;
+            let dataset = tiger_core::data::load(&data_dir)?;
+            let split = tiger_core::data::split(&dataset, cfg.options.k_core)?;
             let queries = samples(&split, args.split, cfg.options.max_len);
-            let m =
-                sasrec_train::evaluate(&model, &queries, cfg.options.max_len, &KS, &chosen.device)?;
+            let m = sasrec::train::evaluate(
+                &model,
+                &queries,
+                cfg.options.max_len,
+                &KS,
+                &chosen.device,
+            )?;
             (m, json!({}), split, dataset.items.len())
         }
         _ => anyhow::bail!(
@@ -133,8 +139,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 
 /// Runs `baseline popularity`.
 pub fn run_popularity(args: PopularityArgs) -> anyhow::Result<()> {
-    let dataset = tiger_explorer::data::load(&args.data)?;
-    let split = tiger_explorer::data::split(&dataset, args.k_core)?;
+    let dataset = tiger_core::data::load(&args.data)?;
+    let split = tiger_core::data::split(&dataset, args.k_core)?;
     let mut out =
         json!({"model": "popularity", "split": format!("{:?}", args.split).to_lowercase()});
     merge(

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use eframe::egui_wgpu;
+use tiger_core::device_choice::DeviceChoice;
 use tiger_explorer::app::settings::{Settings, launch_plan};
 use tiger_explorer::app::ui::point_cloud;
 use tiger_explorer::app::worker::DeviceSource;
 use tiger_explorer::app::{AppConfig, TigerApp};
-use tiger_explorer::device::{self, DeviceChoice};
+use tiger_kernels::device;
 
 /// Arguments of `gui`.
 #[derive(clap::Args, Debug, Default)]
@@ -23,8 +24,8 @@ pub struct GuiArgs {
     /// software GPU adapter); gpu forces the GPU adapter, whatever it is.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
-    /// Start an RQ-VAE run with the default options as soon as the data is loaded (demos, frame-time
-    /// measurement) and show the Quantize tab.
+    /// Start an RQ-VAE run with the default options as soon as the data is loaded (demos,
+    /// frame-time measurement) and show the Quantize tab.
     #[arg(long)]
     start_quantize: bool,
     /// Print the app's frame-time percentiles to stderr every 5 seconds.

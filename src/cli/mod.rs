@@ -1,9 +1,6 @@
 //! Subcommands: `gui` (the default), `info`, `embed`, `quantize`, `train`, `eval`, `recommend`,
-//! `baseline`, `pack`, `devices`, `bench`.
+//! `baseline`, `pack`, `devices`.
 
-mod bench_cmd;
-mod bench_probe;
-mod bench_run;
 mod embed_cmd;
 mod eval_cmd;
 mod gui_cmd;
@@ -64,9 +61,6 @@ enum Command {
     /// Copy a TIGER or SASRec run for sharing: best weights in half precision, no optimiser state
     /// or resumable checkpoint, test metrics of the packed weights recorded again.
     Pack(pack_cmd::PackArgs),
-    /// Speed measurements (recorded in docs/performance.md).
-    #[command(subcommand)]
-    Bench(bench_cmd::BenchTarget),
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,6 +73,10 @@ enum Baseline {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // The kernel choice this thread computes with, and hands to the window's worker.
+    tiger_kernels::Kernels::from_env()
+        .map_err(anyhow::Error::msg)?
+        .install();
     match cli.command {
         None => gui_cmd::run(gui_cmd::GuiArgs::default()),
         Some(Command::Gui(args)) => gui_cmd::run(args),
@@ -92,13 +90,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Baseline(Baseline::Popularity(args))) => eval_cmd::run_popularity(args),
         Some(Command::Devices { json }) => devices(json),
         Some(Command::Pack(args)) => pack_cmd::run(args),
-        Some(Command::Bench(target)) => bench_cmd::run(target),
     }
 }
 
 fn info(dir: &std::path::Path, k: usize, json: bool) -> anyhow::Result<()> {
-    let dataset = tiger_explorer::data::load(dir)?;
-    let split = tiger_explorer::data::split(&dataset, k)?;
+    let dataset = tiger_core::data::load(dir)?;
+    let split = tiger_core::data::split(&dataset, k)?;
     let value = serde_json::json!({
         "format": dataset.format,
         "items": dataset.items.len(),
@@ -121,7 +118,8 @@ fn info(dir: &std::path::Path, k: usize, json: bool) -> anyhow::Result<()> {
 }
 
 fn devices(json: bool) -> anyhow::Result<()> {
-    use tiger_explorer::device::{DeviceChoice, adapters, resolve};
+    use tiger_core::device_choice::DeviceChoice;
+    use tiger_kernels::device::{adapters, resolve};
     let found = adapters();
     let (auto, why) = resolve(DeviceChoice::Auto, &found);
     let pick = (auto == DeviceChoice::Gpu)
@@ -162,22 +160,11 @@ fn devices(json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Initialises the requested device once and warns on stderr when the GPU was asked for but the
-/// CPU backend is used instead.
+/// Initialises the requested device once and says on stderr when another one computes.
 pub(crate) fn device(
-    choice: tiger_explorer::device::DeviceChoice,
-) -> tiger_explorer::device::ChosenDevice {
-    let chosen = tiger_explorer::device::choose(choice);
-    if let Some(why) = &chosen.fallback {
-        // Asked for the GPU and did not get it: a warning; the automatic choice: a note.
-        let level = if choice == tiger_explorer::device::DeviceChoice::Auto {
-            "note"
-        } else {
-            "warning"
-        };
-        eprintln!("{level}: {why}");
-    }
-    chosen
+    choice: tiger_core::device_choice::DeviceChoice,
+) -> tiger_kernels::device::ChosenDevice {
+    tiger_kernels::device::choose_reporting(choice)
 }
 
 /// A progress bar on stderr with the given length and message.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use tiger_explorer::device::DeviceChoice;
+use tiger_core::device_choice::DeviceChoice;
 
 /// Arguments of `pack`.
 #[derive(clap::Args, Debug)]
@@ -25,7 +25,7 @@ pub struct PackArgs {
 /// Runs `pack`.
 pub fn run(args: PackArgs) -> anyhow::Result<()> {
     let chosen = super::device(args.device);
-    let record = tiger_explorer::run::pack::pack_run(
+    let record = tiger_models::run::pack::pack_run(
         &args.run,
         &args.out,
         !args.no_weights,

@@ -1,8 +1,8 @@
 //! Progress bar and log lines for training events.
 
 use indicatif::ProgressBar;
-use tiger_explorer::train::rqvae_loop::Flow;
-use tiger_explorer::train::seq2seq_loop::TrainEvent;
+use tiger_models::train::rqvae_loop::Flow;
+use tiger_models::train::tiger_loop::TrainEvent;
 
 /// Prints a line above the bar (or to stderr when the bar is hidden, e.g. not a terminal).
 pub fn line(pb: &ProgressBar, text: String) {

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use tiger_explorer::config::QuantizeOptions;
-use tiger_explorer::embed::store;
-use tiger_explorer::rqvae::SemanticIds;
-use tiger_explorer::run::{QuantizeRunConfig, RunHeader, RunKind, save_quantize_run};
-use tiger_explorer::train::rqvae_loop::{Flow, RqVaeEvent, train};
+use tiger_core::config::QuantizeOptions;
+use tiger_core::embeddings::store;
+use tiger_core::ids::SemanticIds;
+use tiger_core::run::{QuantizeRunConfig, RunHeader, RunKind};
+use tiger_models::run::save_quantize_run;
+use tiger_models::train::rqvae_loop::{Flow, RqVaeEvent, train};
 
 /// Name of the embeddings file looked for inside the dataset folder.
 pub const DEFAULT_EMBEDDINGS: &str = "embeddings.npy";
@@ -18,7 +19,8 @@ pub struct QuantizeArgs {
     /// Dataset folder.
     #[arg(long)]
     data: PathBuf,
-    /// Item embeddings (.npy or .safetensors), rows in catalogue order [default: DATA/embeddings.npy].
+    /// Item embeddings (.npy or .safetensors), rows in catalogue order [default:
+    /// DATA/embeddings.npy].
     #[arg(long)]
     embeddings: Option<PathBuf>,
     /// Run folder to write.
@@ -36,7 +38,7 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
     args.options
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid options: {e}"))?;
-    let dataset = tiger_explorer::data::load(&args.data)?;
+    let dataset = tiger_core::data::load(&args.data)?;
     let emb_path = args
         .embeddings
         .clone()

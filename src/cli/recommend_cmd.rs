@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use tiger_explorer::decode::{BeamConfig, BeamStep};
-use tiger_explorer::device::DeviceChoice;
-use tiger_explorer::seq2seq::evaluate::recommend;
-use tiger_explorer::train::context::RecData;
-use tiger_explorer::train::seq2seq_loop;
+use tiger_core::device_choice::DeviceChoice;
+use tiger_core::rec_data::RecData;
+use tiger_models::decode::{BeamConfig, BeamStep};
+use tiger_models::tiger::evaluate::recommend;
+use tiger_models::train::tiger_loop;
 
 /// Arguments of `recommend`.
 #[derive(clap::Args, Debug)]
@@ -44,7 +44,7 @@ pub struct RecommendArgs {
 /// Runs `recommend`.
 pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
     let chosen = super::device(args.device);
-    let (cfg, model) = seq2seq_loop::load_run(&args.run, &chosen.device)?;
+    let (cfg, model) = tiger_loop::load_run(&args.run, &chosen.device)?;
     let data_dir = args
         .data
         .clone()
@@ -60,7 +60,7 @@ pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
         &args.run.join("semantic_ids.csv"),
         cfg.options.k_core,
     )?;
-    let history = tiger_explorer::data::lookup::resolve_list(&data.dataset, &args.history)
+    let history = tiger_core::data::lookup::resolve_list(&data.dataset, &args.history)
         .map_err(|e| anyhow::anyhow!("--history: {e}"))?;
     let kept = &history[history.len().saturating_sub(cfg.options.max_history)..];
     let full_id = |item: u32| {

@@ -2,11 +2,13 @@
 
 use std::path::PathBuf;
 
-use tiger_explorer::baseline::sasrec_train::{self, SasRecOptions};
-use tiger_explorer::train::context::RecData;
-use tiger_explorer::train::options::Seq2SeqOptions;
-use tiger_explorer::train::seq2seq_loop::{self, TrainState};
-use tiger_explorer::train::test_eval::{self, TEST_BEAM};
+use tiger_core::options::sasrec::SasRecOptions;
+use tiger_core::options::tiger::TigerOptions;
+use tiger_core::rec_data::RecData;
+use tiger_core::run::tiger_config::TrainState;
+use tiger_models::sasrec;
+use tiger_models::train::test_eval::{self, TEST_BEAM};
+use tiger_models::train::tiger_loop;
 
 /// Arguments of `train`.
 #[derive(clap::Args, Debug)]
@@ -24,7 +26,7 @@ pub struct TrainArgs {
     #[arg(long)]
     resume: bool,
     #[command(flatten)]
-    options: Seq2SeqOptions,
+    options: TigerOptions,
 }
 
 /// Arguments of `baseline sasrec`.
@@ -76,7 +78,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     );
     let pb = super::bar(args.options.steps as u64, "training TIGER");
     let start = std::time::Instant::now();
-    let state = seq2seq_loop::train(
+    let state = tiger_loop::train(
         &data,
         &args.options,
         &args.out,
@@ -101,14 +103,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_test(r: &tiger_explorer::run::TestRecord) {
+fn print_test(r: &tiger_core::run::TestRecord) {
     println!(
         "test NDCG@10 {:.4} Recall@10 {:.4} (popularity NDCG@10 {:.4}) over {} users, recorded in {}",
         r.ndcg10(),
         r.model.recall_at(10).unwrap_or(0.0),
         r.popularity.ndcg_at(10).unwrap_or(0.0),
         r.model.queries,
-        tiger_explorer::run::files::TEST_METRICS
+        tiger_core::run::files::TEST_METRICS
     );
 }
 
@@ -117,8 +119,8 @@ pub fn run_sasrec(args: SasRecArgs) -> anyhow::Result<()> {
     args.options
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid options: {e}"))?;
-    let dataset = tiger_explorer::data::load(&args.data)?;
-    let split = tiger_explorer::data::split(&dataset, args.options.k_core)?;
+    let dataset = tiger_core::data::load(&args.data)?;
+    let split = tiger_core::data::split(&dataset, args.options.k_core)?;
     let chosen = super::device(args.options.device);
     eprintln!(
         "device: {} | {} users, catalogue {} items",
@@ -128,7 +130,7 @@ pub fn run_sasrec(args: SasRecArgs) -> anyhow::Result<()> {
     );
     let pb = super::bar(args.options.steps as u64, "training SASRec");
     let start = std::time::Instant::now();
-    let state = sasrec_train::train(
+    let state = sasrec::train::train(
         &dataset,
         &split,
         &args.options,
@@ -139,7 +141,7 @@ pub fn run_sasrec(args: SasRecArgs) -> anyhow::Result<()> {
     )?;
     pb.finish_and_clear();
     summary(&state, start.elapsed().as_secs_f64(), &chosen.description);
-    let record = sasrec_train::test_sasrec(
+    let record = sasrec::train::test_sasrec(
         &args.out,
         &split,
         dataset.items.len(),

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use crate::app::TigerApp;
-use crate::rqvae::{LevelStats, QuantizeStats};
-use crate::run::summary::{Figures, RunSummary};
+use tiger_core::ids::{LevelStats, QuantizeStats};
+use tiger_core::run::summary::{Figures, RunSummary};
 
 /// View state: which two runs are compared (by folder, so a refreshed list keeps the choice).
 #[derive(Debug, Default)]

@@ -1,7 +1,7 @@
 //! GPU point-cloud renderer for the embedding map: `shaders/points.wgsl` drawn through an egui-wgpu
-//! paint callback, one instanced triangle per item. The points are uploaded once per change of the map
-//! or the semantic IDs (tracked by a generation number); each frame only the 32-byte view uniform is
-//! written, so tens of thousands of points cost one draw call.
+//! paint callback, one instanced triangle per item. The points are uploaded once per change of the
+//! map or the semantic IDs (tracked by a generation number); each frame only the 32-byte view
+//! uniform is written, so tens of thousands of points cost one draw call.
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! The embedding map's point renderer drawn into an offscreen texture instead of a window: used by
-//! `bench map` (frame rate of the map on a GPU without a display) and by the tests (the shader
-//! really puts coloured dots where the points are).
+//! `tiger-bench map` (frame rate of the map on a GPU without a display) and by the tests (the
+//! shader really puts coloured dots where the points are).
 
 use std::time::Instant;
 

@@ -5,8 +5,8 @@ use egui_plot::{Bar, BarChart, Heatmap, Legend, Line, Plot, PlotPoints};
 
 use crate::app::TigerApp;
 use crate::app::protocol::{Command, Job};
-use crate::config::{OptimizerChoice, QuantizeOptions};
-use crate::run::RunKind;
+use tiger_core::config::{OptimizerChoice, QuantizeOptions};
+use tiger_core::run::RunKind;
 
 /// Usage below this share of codes (any level) is flagged as collapse.
 pub const COLLAPSE_USAGE_PCT: f64 = 50.0;
@@ -23,7 +23,7 @@ pub struct QuantizeView {
 }
 
 /// Whether the figures show codebook collapse, with the reason.
-pub fn collapse_reason(stats: &crate::rqvae::QuantizeStats, codebook: usize) -> Option<String> {
+pub fn collapse_reason(stats: &tiger_core::ids::QuantizeStats, codebook: usize) -> Option<String> {
     stats.levels.iter().enumerate().find_map(|(l, s)| {
         if s.usage_pct < COLLAPSE_USAGE_PCT {
             Some(format!(

@@ -2,7 +2,7 @@
 //! run opened, with kind, dataset, date and headline figures; a click opens one.
 
 use crate::app::{DialogPurpose, TigerApp};
-use crate::run::layout::date_text;
+use tiger_core::run::layout::date_text;
 
 /// Draws the runs list (in the navigation panel, below the tabs).
 pub fn runs_list_ui(app: &mut TigerApp, ui: &mut egui::Ui) {

@@ -2,7 +2,7 @@
 //! what to try first.
 
 use crate::app::{Tab, TigerApp};
-use crate::run::RunKind;
+use tiger_core::run::RunKind;
 
 /// Draws the start panel.
 pub fn start_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {

@@ -5,14 +5,14 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::app::TigerApp;
 use crate::app::protocol::{Command, Job};
-use crate::run::RunKind;
-use crate::train::options::Seq2SeqOptions;
+use tiger_core::options::tiger::TigerOptions;
+use tiger_core::run::RunKind;
 
 /// View state: options for the next training run.
 #[derive(Debug, Default)]
 pub struct TrainView {
     /// Options (defaults = the paper's shapes).
-    pub options: Seq2SeqOptions,
+    pub options: TigerOptions,
 }
 
 /// Draws the train panel.
@@ -65,14 +65,14 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             .add_enabled(idle, egui::Button::new("Train SASRec baseline"))
             .clicked()
         {
-            let opts = crate::baseline::sasrec_train::SasRecOptions {
+            let opts = tiger_core::options::sasrec::SasRecOptions {
                 steps: app.views.train.options.steps,
                 ..Default::default()
             };
             app.command(Command::TrainSasRec(opts));
         }
         for (job, label) in [
-            (Job::Train, "Export TIGER checkpoint..."),
+            (Job::TrainTiger, "Export TIGER checkpoint..."),
             (Job::TrainSasRec, "Export SASRec checkpoint..."),
         ] {
             let trained = job
@@ -91,7 +91,7 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         }
         if ui
             .add_enabled(
-                matches!(app.state.busy, Some(Job::Train | Job::TrainSasRec)),
+                matches!(app.state.busy, Some(Job::TrainTiger | Job::TrainSasRec)),
                 egui::Button::new("Cancel"),
             )
             .clicked()
@@ -165,10 +165,10 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                     for (metric, f) in [
                         (
                             "Recall@10",
-                            (|m: &crate::eval::Metrics| m.recall_at(10))
-                                as fn(&crate::eval::Metrics) -> Option<f64>,
+                            (|m: &tiger_core::eval::Metrics| m.recall_at(10))
+                                as fn(&tiger_core::eval::Metrics) -> Option<f64>,
                         ),
-                        ("NDCG@10", |m: &crate::eval::Metrics| m.ndcg_at(10)),
+                        ("NDCG@10", |m: &tiger_core::eval::Metrics| m.ndcg_at(10)),
                     ] {
                         let pts: Vec<[f64; 2]> = valid
                             .iter()

@@ -1,5 +1,5 @@
-//! Semantic-ID tree: level 1 -> level 2 -> ... -> items, with counts and example titles; search an item
-//! to see its path; cold-start items (in no training sequence) are marked.
+//! Semantic-ID tree: level 1 -> level 2 -> ... -> items, with counts and example titles; search an
+//! item to see its path; cold-start items (in no training sequence) are marked.
 
 use crate::app::TigerApp;
 use crate::app::tree::IdNode;

@@ -21,7 +21,7 @@ impl Worker {
             || kind.label().to_lowercase(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let target = crate::train::checkpoint::save_dir(dest, &name, |tmp| {
+        let target = tiger_models::train::checkpoint::save_dir(dest, &name, |tmp| {
             copy_tree(&src, tmp).map_err(|e| e.to_string())
         })
         .map_err(|e| e.to_string())?;
@@ -52,7 +52,7 @@ impl Worker {
                     })
                 })
                 .collect();
-            crate::run::write_json(path, &rows).map_err(|e| e.to_string())?;
+            tiger_core::run::write_json(path, &rows).map_err(|e| e.to_string())?;
         } else {
             rec.ids
                 .write_csv(path, &rec.item_ids())

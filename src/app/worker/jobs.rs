@@ -5,16 +5,16 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use super::runs::with_final;
-use super::{Tiger, Worker};
+use super::{Recommender, Worker};
 use crate::app::protocol::{Event, Job, QuantRun, Recommendation};
-use crate::decode::BeamConfig;
-use crate::embed::store;
-use crate::rqvae::SemanticIds;
-use crate::run::layout::fresh_name;
-use crate::run::{RunHeader, RunKind};
-use crate::train::context::RecData;
-use crate::train::rqvae_loop::{self, Flow, RqVaeEvent};
-use crate::train::seq2seq_loop::{self, TrainEvent};
+use tiger_core::embeddings::store;
+use tiger_core::ids::SemanticIds;
+use tiger_core::rec_data::RecData;
+use tiger_core::run::layout::fresh_name;
+use tiger_core::run::{RunHeader, RunKind};
+use tiger_models::decode::BeamConfig;
+use tiger_models::train::rqvae_loop::{self, Flow, RqVaeEvent};
+use tiger_models::train::tiger_loop::{self, TrainEvent};
 
 impl Worker {
     /// A new folder under the runs folder for a run of `kind` made now.
@@ -29,7 +29,10 @@ impl Worker {
             .unwrap_or_else(|| self.runs.join(base))
     }
 
-    pub(super) fn quantize(&mut self, opts: crate::config::QuantizeOptions) -> Result<(), String> {
+    pub(super) fn quantize(
+        &mut self,
+        opts: tiger_core::config::QuantizeOptions,
+    ) -> Result<(), String> {
         let loaded = self.data.as_ref().ok_or("load a dataset first")?;
         let emb = loaded
             .embeddings
@@ -58,7 +61,7 @@ impl Worker {
                     return Err("the dataset was closed during training".into());
                 };
                 let item_ids: Vec<String> = l.dataset.items.iter().map(|i| i.id.clone()).collect();
-                let config = crate::run::QuantizeRunConfig {
+                let config = tiger_core::run::QuantizeRunConfig {
                     header: RunHeader::new(RunKind::Rqvae, &l.dataset),
                     embeddings: l.dataset.source.join("embeddings.npy"),
                     options: opts.clone(),
@@ -67,7 +70,8 @@ impl Worker {
                     train_seconds: started.elapsed().as_secs_f64(),
                 };
                 let dir = self.fresh_run(RunKind::Rqvae);
-                let saved = crate::run::save_quantize_run(&dir, &item_ids, &ids, &trained, &config);
+                let saved =
+                    tiger_models::run::save_quantize_run(&dir, &item_ids, &ids, &trained, &config);
                 self.show_ids(ids, RunKind::Rqvae);
                 self.send(Event::QuantRunShown(Box::new(QuantRun {
                     path: dir.clone(),
@@ -91,27 +95,27 @@ impl Worker {
 
     pub(super) fn train(
         &mut self,
-        opts: crate::train::options::Seq2SeqOptions,
+        opts: tiger_core::options::tiger::TigerOptions,
     ) -> Result<(), String> {
         let rec = self
             .rec
             .take()
             .ok_or("quantize first: the recommender trains on semantic IDs")?;
-        self.send(Event::Started(Job::Train));
+        self.send(Event::Started(Job::TrainTiger));
         let run = self.fresh_run(RunKind::Tiger);
         let device = self.device.clone();
-        let result = seq2seq_loop::train(
+        let result = tiger_loop::train(
             &rec,
             &opts,
             &run,
             &device,
             false,
-            &mut self.train_observer(Job::Train),
+            &mut self.train_observer(Job::TrainTiger),
         );
         let outcome = match result {
             Ok(state) => self.finish_tiger(&run, &rec, state.step),
-            Err(seq2seq_loop::TrainError::Cancelled(_)) => {
-                self.send(Event::Cancelled(Job::Train));
+            Err(tiger_loop::TrainError::Cancelled(_)) => {
+                self.send(Event::Cancelled(Job::TrainTiger));
                 Ok(())
             }
             Err(e) => Err(e.to_string()),
@@ -124,19 +128,22 @@ impl Worker {
     fn finish_tiger(&mut self, run: &Path, rec: &RecData, step: usize) -> Result<(), String> {
         self.send(Event::Phase(format!(
             "test evaluation (beam search, width {})",
-            crate::train::test_eval::TEST_BEAM
+            tiger_models::train::test_eval::TEST_BEAM
         )));
         let cancel = self.cancel.clone();
-        let tested =
-            crate::train::test_eval::test_tiger(run, rec, &self.device, &self.device_name, &|| {
-                cancel.load(Ordering::SeqCst)
-            })
-            .map_err(|e| e.to_string())?;
+        let tested = tiger_models::train::test_eval::test_tiger(
+            run,
+            rec,
+            &self.device,
+            &self.device_name,
+            &|| cancel.load(Ordering::SeqCst),
+        )
+        .map_err(|e| e.to_string())?;
         if let Some(record) = tested {
-            self.send_test(Job::Train, record);
+            self.send_test(Job::TrainTiger, record);
         }
-        let (cfg, model) = seq2seq_loop::load_run(run, &self.device).map_err(|e| e.to_string())?;
-        self.tiger = Some(Tiger {
+        let (cfg, model) = tiger_loop::load_run(run, &self.device).map_err(|e| e.to_string())?;
+        self.tiger = Some(Recommender {
             model,
             vocab: cfg.vocab,
             max_history: cfg.options.max_history,
@@ -155,8 +162,8 @@ impl Worker {
             .iter()
             .map(|i| i.text.clone())
             .collect();
-        let encoder =
-            crate::embed::Encoder::load(model_dir, &self.device).map_err(|e| e.to_string())?;
+        let encoder = tiger_models::embed::Encoder::load(model_dir, &self.device)
+            .map_err(|e| e.to_string())?;
         self.send(Event::Started(Job::Embed));
         self.send(Event::Phase(
             "embedding item texts (all-MiniLM-L6-v2)".into(),
@@ -174,7 +181,7 @@ impl Worker {
                 self.send(Event::Exported(out));
                 self.load(&source)
             }
-            Err(crate::embed::EncodeError::Cancelled) => {
+            Err(tiger_models::embed::EncodeError::Cancelled) => {
                 self.send(Event::Cancelled(Job::Embed));
                 Ok(())
             }
@@ -205,14 +212,14 @@ impl Worker {
 
     pub(super) fn train_sasrec(
         &mut self,
-        opts: crate::baseline::sasrec_train::SasRecOptions,
+        opts: tiger_core::options::sasrec::SasRecOptions,
     ) -> Result<(), String> {
         let loaded = self.data.as_ref().ok_or("load a dataset first")?;
         let (dataset, split) = (loaded.dataset.clone(), loaded.split.clone());
         self.send(Event::Started(Job::TrainSasRec));
         let run = self.fresh_run(RunKind::Sasrec);
         let device = self.device.clone();
-        let result = crate::baseline::sasrec_train::train(
+        let result = tiger_models::sasrec::train::train(
             &dataset,
             &split,
             &opts,
@@ -223,7 +230,7 @@ impl Worker {
         );
         match result {
             Ok(state) => {
-                let record = crate::baseline::sasrec_train::test_sasrec(
+                let record = tiger_models::sasrec::train::test_sasrec(
                     &run,
                     &split,
                     dataset.items.len(),
@@ -239,7 +246,7 @@ impl Worker {
                 ));
                 Ok(())
             }
-            Err(seq2seq_loop::TrainError::Cancelled(_)) => {
+            Err(tiger_loop::TrainError::Cancelled(_)) => {
                 self.send(Event::Cancelled(Job::TrainSasRec));
                 Ok(())
             }
@@ -269,7 +276,7 @@ impl Worker {
             constrained,
         };
         let mut steps = Vec::new();
-        let hyps = crate::seq2seq::evaluate::recommend(
+        let hyps = tiger_models::tiger::evaluate::recommend(
             &tiger.model,
             &tiger.vocab,
             rec,

@@ -15,13 +15,16 @@ mod jobs;
 mod runs;
 
 use crate::app::protocol::{Command, DatasetSummary, Event, ItemRow, Job};
-use crate::data::{Dataset, Split};
-use crate::device::{self, DeviceChoice};
-use crate::embed::{Embeddings, store};
-use crate::run::RunKind;
-use crate::run::layout::DatasetStamp;
-use crate::seq2seq::{Seq2Seq, Vocab};
-use crate::train::context::RecData;
+use tiger_core::data::{Dataset, Split};
+use tiger_core::device_choice::DeviceChoice;
+use tiger_core::embeddings::{Embeddings, store};
+use tiger_core::ids::Vocab;
+use tiger_core::rec_data::RecData;
+use tiger_core::run::RunKind;
+use tiger_core::run::layout::DatasetStamp;
+use tiger_kernels::Kernels;
+use tiger_kernels::device;
+use tiger_models::tiger::Tiger;
 
 /// Capacity of the event channel; the worker waits when the UI falls this far behind.
 const EVENTS: usize = 512;
@@ -54,7 +57,8 @@ pub struct WorkerHandle {
 
 impl WorkerHandle {
     /// Starts the worker thread on `source`; `repaint` is called after every event (the UI's
-    /// `request_repaint`). `runs` is where training checkpoints go.
+    /// `request_repaint`). `runs` is where training checkpoints go. The worker computes with the
+    /// calling thread's kernel choice ([`Kernels::current`]).
     pub fn spawn(
         source: impl Into<DeviceSource>,
         runs: PathBuf,
@@ -65,9 +69,11 @@ impl WorkerHandle {
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = cancel.clone();
         let source = source.into();
+        let kernels = Kernels::current();
         let thread = std::thread::Builder::new()
             .name("tiger-worker".into())
             .spawn(move || {
+                kernels.install();
                 let chosen = match source {
                     DeviceSource::Choose(choice) => device::choose(choice),
                     DeviceSource::Ready(chosen) => chosen,
@@ -96,8 +102,8 @@ impl WorkerHandle {
                         break;
                     }
                     worker.cancel.store(false, Ordering::SeqCst);
-                    // A panic inside burn or a job (device lost, out of memory) must not silently kill
-                    // the worker: report it and keep serving commands.
+                    // A panic inside burn or a job (device lost, out of memory) must not silently
+                    // kill the worker: report it and keep serving commands.
                     let ran =
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(cmd)));
                     if let Err(panic) = ran {
@@ -160,8 +166,8 @@ pub(super) struct Loaded {
 }
 
 /// A trained recommender ready for beam search.
-pub(super) struct Tiger {
-    pub(super) model: Seq2Seq,
+pub(super) struct Recommender {
+    pub(super) model: Tiger,
     pub(super) vocab: Vocab,
     pub(super) max_history: usize,
 }
@@ -177,7 +183,7 @@ pub(super) struct Worker {
     pub(super) runs: PathBuf,
     pub(super) data: Option<Loaded>,
     pub(super) rec: Option<RecData>,
-    pub(super) tiger: Option<Tiger>,
+    pub(super) tiger: Option<Recommender>,
     /// The open run of each kind.
     pub(super) open: HashMap<RunKind, PathBuf>,
     /// Every run folder opened in this session (listed even when outside the runs folder).
@@ -257,8 +263,8 @@ impl Worker {
 /// Loads a dataset folder (and its `embeddings.npy` when present), splits it, and prepares what the
 /// UI shows about it; changes nothing in the worker.
 pub(super) fn load_data(path: &Path) -> Result<Loaded, String> {
-    let dataset = crate::data::load(path).map_err(|e| e.to_string())?;
-    let split = crate::data::split(&dataset, 5).map_err(|e| e.to_string())?;
+    let dataset = tiger_core::data::load(path).map_err(|e| e.to_string())?;
+    let split = tiger_core::data::split(&dataset, 5).map_err(|e| e.to_string())?;
     let emb_path = path.join("embeddings.npy");
     let embeddings = if emb_path.is_file() {
         let e = store::read(&emb_path).map_err(|e| e.to_string())?;
@@ -297,7 +303,7 @@ pub(super) fn load_data(path: &Path) -> Result<Loaded, String> {
     };
     let map = embeddings
         .as_ref()
-        .map(|e| crate::embed::pca::project_2d(e, 20));
+        .map(|e| tiger_models::embed::pca::project_2d(e, 20));
     Ok(Loaded {
         stamp: DatasetStamp::of(&dataset),
         dataset,

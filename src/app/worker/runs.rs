@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Loaded, Tiger, Worker, load_data};
+use super::{Loaded, Recommender, Worker, load_data};
 use crate::app::protocol::{Event, Job, QuantRun};
-use crate::rqvae::SemanticIds;
-use crate::run::{RunHeader, RunKind, TestRecord, files, read_json};
-use crate::train::context::RecData;
-use crate::train::run_config::TrainState;
-use crate::train::seq2seq_loop;
+use tiger_core::ids::SemanticIds;
+use tiger_core::rec_data::RecData;
+use tiger_core::run::tiger_config::TrainState;
+use tiger_core::run::{RunHeader, RunKind, TestRecord, files, read_json};
+use tiger_models::train::tiger_loop;
 
 impl Worker {
     /// Opens the run in `run` (on `data` when given, else on the dataset its config names).
@@ -18,7 +18,7 @@ impl Worker {
         self.send(Event::Started(Job::OpenRun));
         if !run.join(files::CONFIG).exists() {
             // A folder of runs (a sweep): list them all.
-            let found = crate::run::summary::find_runs(run);
+            let found = tiger_core::run::summary::find_runs(run);
             if !found.is_empty() {
                 self.scan_runs(&[run.to_path_buf()]);
                 self.send(Event::Finished(
@@ -28,7 +28,7 @@ impl Worker {
                 return Ok(());
             }
         }
-        let header = crate::run::layout::read_header(run)?;
+        let header = tiger_core::run::layout::read_header(run)?;
         let same_data = data.is_none()
             && self
                 .data
@@ -62,7 +62,7 @@ impl Worker {
         let name = run.to_path_buf();
         match header.kind {
             RunKind::Rqvae => {
-                let record = crate::run::read_quantize_run(run)?;
+                let record = tiger_core::run::read_quantize_run(run)?;
                 let ids = read_ids(run, &item_ids)?;
                 self.commit_fresh(fresh);
                 self.show_ids(ids, RunKind::Rqvae);
@@ -74,22 +74,22 @@ impl Worker {
             }
             RunKind::Tiger => {
                 let (cfg, model) =
-                    seq2seq_loop::load_run(run, &self.device).map_err(|e| e.to_string())?;
+                    tiger_loop::load_run(run, &self.device).map_err(|e| e.to_string())?;
                 let (curves, test) = recorded(run)?;
                 let ids = read_ids(run, &item_ids)?;
                 self.commit_fresh(fresh);
                 self.show_ids(ids, RunKind::Tiger);
-                self.tiger = Some(Tiger {
+                self.tiger = Some(Recommender {
                     model,
                     vocab: cfg.vocab,
                     max_history: cfg.options.max_history,
                 });
-                self.send_recorded(Job::Train, curves, test);
+                self.send_recorded(Job::TrainTiger, curves, test);
                 self.send(Event::TrainDone { step: 0 });
             }
             RunKind::Sasrec => {
                 // Loading the weights checks them, though only the figures are shown.
-                crate::baseline::sasrec_train::load_run(run, &self.device)
+                tiger_models::sasrec::train::load_run(run, &self.device)
                     .map_err(|e| e.to_string())?;
                 let (curves, test) = recorded(run)?;
                 self.commit_fresh(fresh);
@@ -165,7 +165,7 @@ impl Worker {
 
     /// Sends a run's test metrics (and the popularity floor) to the comparison table.
     pub(super) fn send_test(&self, job: Job, record: TestRecord) {
-        let name = if job == Job::Train { "TIGER" } else { "SASRec" };
+        let name = if job == Job::TrainTiger { "TIGER" } else { "SASRec" };
         self.send(Event::TestMetrics {
             model: "popularity".into(),
             metrics: record.popularity,
@@ -186,7 +186,7 @@ impl Worker {
         }
         let mut paths: Vec<PathBuf> = std::iter::once(&self.runs)
             .chain(&self.roots)
-            .flat_map(|r| crate::run::summary::find_runs(r))
+            .flat_map(|r| tiger_core::run::summary::find_runs(r))
             .chain(self.listed.iter().cloned())
             .collect();
         let key = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.into());
@@ -194,7 +194,7 @@ impl Worker {
         paths.retain(|p| seen.insert(key(p)));
         let mut list: Vec<_> = paths
             .iter()
-            .filter_map(|p| crate::run::summary::summarize(p).ok())
+            .filter_map(|p| tiger_core::run::summary::summarize(p).ok())
             .collect();
         list.sort_by(|a, b| {
             b.header
@@ -253,9 +253,9 @@ fn recorded(run: &Path) -> Result<(Option<TrainState>, Option<TestRecord>), Stri
 
 /// The curves with the final statistics as their last point.
 pub(super) fn with_final(
-    mut history: Vec<crate::rqvae::QuantizeStats>,
-    last: crate::rqvae::QuantizeStats,
-) -> Vec<crate::rqvae::QuantizeStats> {
+    mut history: Vec<tiger_core::ids::QuantizeStats>,
+    last: tiger_core::ids::QuantizeStats,
+) -> Vec<tiger_core::ids::QuantizeStats> {
     if history.last().is_none_or(|l| l.step != last.step) {
         history.push(last);
     }

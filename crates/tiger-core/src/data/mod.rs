@@ -1,5 +1,5 @@
-//! Loading datasets (MovieLens, RecBole atomic files, items + interactions CSV), building item text,
-//! k-core filtering and the leave-one-out split.
+//! Loading datasets (MovieLens, RecBole atomic files, items + interactions CSV), building item
+//! text, k-core filtering and the leave-one-out split.
 
 pub mod csv_pair;
 pub mod dataset;

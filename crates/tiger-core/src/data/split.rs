@@ -56,8 +56,8 @@ pub fn k_core(dataset: &Dataset, k: usize) -> Vec<bool> {
 }
 
 /// Filters to the `k`-core, orders each user's items by timestamp (ties keep file order) and splits
-/// leave-one-out: last item = test, second last = validation, the rest trains. Users with fewer than
-/// three items after filtering are dropped (possible only when `k < 3`).
+/// leave-one-out: last item = test, second last = validation, the rest trains. Users with fewer
+/// than three items after filtering are dropped (possible only when `k < 3`).
 pub fn split(dataset: &Dataset, k: usize) -> Result<Split, DataError> {
     let keep = k_core(dataset, k);
     let mut per_user: Vec<Vec<(f64, usize, u32)>> = vec![Vec::new(); dataset.users.len()];

@@ -3,5 +3,6 @@
 pub mod npy;
 pub mod safetensors_io;
 pub mod store;
+pub mod synthetic;
 
 pub use store::{Embeddings, StoreError};

@@ -6,7 +6,8 @@ use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
 use super::store::{Embeddings, StoreError};
 
-/// Name of the tensor written; on reading, a file with a single tensor is accepted whatever its name.
+/// Name of the tensor written; on reading, a file with a single tensor is accepted whatever its
+/// name.
 pub const TENSOR_NAME: &str = "embeddings";
 
 /// Parses a safetensors file's bytes (F32 or F64, 2-D) into a matrix.

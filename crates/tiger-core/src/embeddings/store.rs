@@ -1,5 +1,5 @@
-//! Reading and writing item embeddings as `.npy` (what numpy / sentence-transformers users have) and
-//! as safetensors. Rows follow the catalogue's file order.
+//! Reading and writing item embeddings as `.npy` (what numpy / sentence-transformers users have)
+//! and as safetensors. Rows follow the catalogue's file order.
 
 use std::path::{Path, PathBuf};
 

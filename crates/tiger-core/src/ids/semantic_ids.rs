@@ -95,7 +95,8 @@ pub enum IdsError {
 
 impl SemanticIds {
     /// Reads `item_id,c1,..,cL,collision` and orders the rows like `catalogue` (item ids in
-    /// catalogue order). Every catalogue item must have exactly one row, and full IDs must be unique.
+    /// catalogue order). Every catalogue item must have exactly one row, and full IDs must be
+    /// unique.
     pub fn read_csv(path: &Path, catalogue: &[String]) -> Result<Self, IdsError> {
         use crate::data::table::Table;
         let mut table = Table::open(path, b',', true)?;

@@ -16,7 +16,7 @@ pub struct Trie {
     nodes: Vec<Node>,
     depth: usize,
     /// Unique to each built trie (a clone keeps it: the contents are the same), so that a copy
-    /// of it elsewhere (the GPU's, `tiger_explorer::seq2seq::fused_layer::device_beam`) can be reused.
+    /// of it elsewhere (the GPU's, `tiger_models::tiger::device_beam`) can be reused.
     id: u64,
 }
 
@@ -98,9 +98,9 @@ impl Trie {
         self.nodes[node as usize].item
     }
 
-    /// The trie as flat arrays (compressed sparse rows): node `i`'s children are entries
-    /// `start[i] .. start[i + 1]` of `value` (ascending) and `child`; `start` has one entry per node
-    /// plus one.
+    /// The trie as flat arrays (compressed sparse rows): node `i`'s children are entries `start[i]
+    /// .. start[i + 1]` of `value` (ascending) and `child`; `start` has one entry per node plus
+    /// one.
     pub fn csr(&self) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         let mut start = Vec::with_capacity(self.nodes.len() + 1);
         let mut value = Vec::new();

@@ -2,4 +2,4 @@
 //! [`crate::config`]).
 
 pub mod sasrec;
-pub mod seq2seq;
+pub mod tiger;

@@ -6,6 +6,7 @@ pub mod json;
 pub mod layout;
 pub mod quantize_record;
 pub mod records;
+pub mod sasrec_config;
 pub mod summary;
 pub mod tiger_config;
 

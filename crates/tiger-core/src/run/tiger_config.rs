@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::eval::Metrics;
 use crate::ids::Vocab;
-use crate::options::seq2seq::Seq2SeqOptions;
+use crate::options::tiger::TigerOptions;
 
 /// What a run folder's `config.json` holds for a TIGER model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,7 +17,7 @@ pub struct TigerRunConfig {
     #[serde(default)]
     pub ids_source: Option<std::path::PathBuf>,
     /// Training options.
-    pub options: Seq2SeqOptions,
+    pub options: TigerOptions,
     /// Vocabulary layout.
     pub vocab: Vocab,
     /// Vocabulary size the model was built for.
@@ -46,8 +46,9 @@ const MAX_CODEBOOK: u32 = 65_536;
 /// Largest collision-token count a run may declare.
 const MAX_COLLISIONS: u32 = 1 << 20;
 
-/// Parses and checks the text of a TIGER `config.json` (the caller adds the file's name to errors): JSON shape, kind, option ranges, and a vocabulary that is small enough and
-/// agrees with `vocab_size`, so a model built from it matches the weights saved beside it.
+/// Parses and checks the text of a TIGER `config.json` (the caller adds the file's name to errors):
+/// JSON shape, kind, option ranges, and a vocabulary that is small enough and agrees with
+/// `vocab_size`, so a model built from it matches the weights saved beside it.
 pub fn parse_tiger_config(text: &str) -> Result<TigerRunConfig, String> {
     let header = crate::run::layout::parse_header(text)?;
     if header.kind != crate::run::RunKind::Tiger {
@@ -125,7 +126,7 @@ mod tests {
                 dataset: None,
             },
             ids_source: None,
-            options: Seq2SeqOptions::default(),
+            options: TigerOptions::default(),
             vocab_size: vocab.size(),
             vocab,
         }

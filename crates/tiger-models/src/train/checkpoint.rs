@@ -1,0 +1,252 @@
+//! Checkpoint folders written crash-safely: a checkpoint is filled in `NAME.tmp`, then swapped in
+//! for `NAME` with renames, so `NAME` (or, during the swap, `NAME.old`) is always a whole
+//! checkpoint.
+
+use std::path::{Path, PathBuf};
+
+/// Errors saving or loading checkpoints.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// File system error.
+    #[error("{path}: {message}")]
+    Io {
+        /// Path concerned.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> CheckpointError {
+    CheckpointError::Io {
+        path: path.into(),
+        message: e.to_string(),
+    }
+}
+
+/// Writes checkpoint `run/name` by calling `fill` on a fresh temporary folder, then swapping it in.
+pub fn save_dir(
+    run: &Path,
+    name: &str,
+    fill: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<PathBuf, CheckpointError> {
+    let target = run.join(name);
+    let tmp = run.join(format!("{name}.tmp"));
+    let old = run.join(format!("{name}.old"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+    if let Err(e) = fill(&tmp) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(io(&target, e));
+    }
+    if let Ok(dir) = std::fs::File::open(&tmp) {
+        let _ = dir.sync_all();
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    if target.exists() {
+        std::fs::rename(&target, &old).map_err(|e| io(&target, e))?;
+    }
+    std::fs::rename(&tmp, &target).map_err(|e| io(&target, e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(target)
+}
+
+/// The folder of checkpoint `run/name`, or its previous version if a swap was interrupted.
+pub fn find_dir(run: &Path, name: &str) -> Option<PathBuf> {
+    [run.join(name), run.join(format!("{name}.old"))]
+        .into_iter()
+        .find(|p| p.is_dir())
+}
+
+/// Saves the resumable `last` checkpoint: weights, optimiser state and the loop's state as JSON.
+pub fn save_last<M: burn::module::Module>(
+    run: &Path,
+    model: &M,
+    optim: &burn::optim::ModuleOptimizer,
+    state: &impl serde::Serialize,
+) -> Result<(), CheckpointError> {
+    save_dir(run, "last", |d| {
+        model
+            .clone()
+            .save_file(d.join("model.bpk"))
+            .map_err(|e| e.to_string())?;
+        optim.save(d.join("optim.bpk")).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string(state).map_err(|e| e.to_string())?;
+        std::fs::write(d.join("state.json"), text).map_err(|e| e.to_string())
+    })?;
+    Ok(())
+}
+
+/// Saves the `best` checkpoint (weights and the step they come from).
+pub fn save_best<M: burn::module::Module>(
+    run: &Path,
+    model: &M,
+    step: usize,
+) -> Result<(), CheckpointError> {
+    save_dir(run, "best", |d| {
+        model
+            .clone()
+            .save_file(d.join("model.bpk"))
+            .map_err(|e| e.to_string())?;
+        std::fs::write(d.join("state.json"), step.to_string()).map_err(|e| e.to_string())
+    })?;
+    Ok(())
+}
+
+/// Loads `last` into `model` and `optim` and parses its state; `None` when there is no checkpoint.
+pub fn load_last<M: burn::module::Module, S: serde::de::DeserializeOwned>(
+    run: &Path,
+    model: M,
+    optim: burn::optim::ModuleOptimizer,
+) -> Result<Option<(M, burn::optim::ModuleOptimizer, S)>, CheckpointError> {
+    let Some(dir) = find_dir(run, "last") else {
+        return Ok(None);
+    };
+    let mp = dir.join("model.bpk");
+    let model = model.try_load_file(&mp).map_err(|e| io(&mp, e))?;
+    let op = dir.join("optim.bpk");
+    check_optim_file(&op, &model).map_err(|e| io(&op, e))?;
+    let optim = optim.load(&op).map_err(|e| io(&op, e))?;
+    let sp = dir.join("state.json");
+    let text = std::fs::read_to_string(&sp).map_err(|e| io(&sp, e))?;
+    let state = serde_json::from_str(&text).map_err(|e| io(&sp, e))?;
+    Ok(Some((model, optim, state)))
+}
+
+/// The shape of every float parameter of a module, by parameter id.
+struct ParamShapes(std::collections::HashMap<u64, Vec<usize>>);
+
+impl burn::module::ModuleVisitor for ParamShapes {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::Tensor<D>>) {
+        self.0.insert(param.id.val(), param.shape().to_vec());
+    }
+}
+
+/// Checks an optimiser state file against `model` before burn reads it: every state tensor must
+/// be an f32 tensor named for (`"{id}.…"`) and carrying the id of one of the model's parameters,
+/// with that parameter's shape, and every recorded rank must be that parameter's rank. burn's
+/// loader panics on a tensor without a parameter id, and a state that disagrees with its parameter
+/// panics inside the first step; both were found by fuzzing (`fuzz/`, target `optim_bpk`).
+fn check_optim_file<M: burn::module::Module>(path: &Path, model: &M) -> Result<(), String> {
+    let mut shapes = ParamShapes(Default::default());
+    model.visit(&mut shapes);
+    let reader = burn_pack::Reader::from_file(path).map_err(|e| e.to_string())?;
+    let name = |n: &str| tiger_core::data::error::clip(n);
+    let param_of = |key: &str| -> Result<&Vec<usize>, String> {
+        key.split('.')
+            .next()
+            .and_then(|id| id.parse::<u64>().ok())
+            .and_then(|id| shapes.0.get(&id))
+            .ok_or_else(|| {
+                format!(
+                    "state '{}' belongs to no parameter of this model (the weights and the \
+                     optimiser state come from different runs?)",
+                    name(key)
+                )
+            })
+    };
+    let scalars = reader.scalars().clone();
+    let tensors = reader.into_tensors().map_err(|e| e.to_string())?;
+    if let Some(t) = tensors.iter().find(|t| t.param_id.is_none()) {
+        return Err(format!(
+            "state tensor '{}' names no parameter (not an optimiser state of this program?)",
+            name(&t.name)
+        ));
+    }
+    for (key, value) in &scalars {
+        if key.ends_with(".__rank") {
+            let dims = param_of(key)?;
+            if usize::try_from(*value).ok() != Some(dims.len()) {
+                return Err(format!(
+                    "state '{}' records rank {value:?}, its parameter has rank {}",
+                    name(key),
+                    dims.len()
+                ));
+            }
+        }
+    }
+    for t in &tensors {
+        let dims = param_of(&t.name)?;
+        let named = t
+            .name
+            .split('.')
+            .next()
+            .and_then(|id| id.parse::<u64>().ok());
+        if named != t.param_id {
+            return Err(format!(
+                "state tensor '{}' carries the id of another parameter",
+                name(&t.name)
+            ));
+        }
+        if t.dtype != burn_pack::DType::F32 {
+            return Err(format!(
+                "state tensor '{}' is {:?}, not f32",
+                name(&t.name),
+                t.dtype
+            ));
+        }
+        if dims.as_slice() != t.shape.as_slice() {
+            return Err(format!(
+                "state tensor '{}' has shape {:?}, its parameter {:?}",
+                name(&t.name),
+                t.shape.as_slice(),
+                dims
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Loads the `best` (else `last`) weights of a run into `model`, cast to the model's precision (a
+/// packed run keeps its best weights in half precision).
+pub fn load_weights<M: burn::module::Module>(run: &Path, model: M) -> Result<M, CheckpointError> {
+    let dir = find_dir(run, "best")
+        .or_else(|| find_dir(run, "last"))
+        .ok_or_else(|| io(run, "no checkpoint (best/ or last/) in the run folder"))?;
+    let mp = dir.join("model.bpk");
+    let record = burn::store::ModuleRecord::load(&mp).map_err(|e| io(&mp, e))?;
+    model
+        .try_load_record(record.cast_to_module_dtype())
+        .map_err(|e| io(&mp, e))
+}
+
+/// Writes `model`'s weights to `path` in half precision (f16), for runs packed to share.
+pub fn save_half<M: burn::module::Module>(model: &M, path: &Path) -> Result<(), String> {
+    use burn::store::{BurnpackStore, FloatCastAdapter, ModuleSnapshot};
+    let mut store = BurnpackStore::from_file(path)
+        .overwrite(true)
+        .with_to_adapter(FloatCastAdapter::to(burn::tensor::DType::F16));
+    model.save_into(&mut store).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swap_replaces_whole_and_failure_keeps_previous() {
+        let run = std::env::temp_dir().join(format!("ckpt-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&run);
+        std::fs::create_dir_all(&run).unwrap();
+        save_dir(&run, "last", |d| {
+            std::fs::write(d.join("a"), "1").map_err(|e| e.to_string())
+        })
+        .unwrap();
+        save_dir(&run, "last", |d| {
+            std::fs::write(d.join("a"), "2").map_err(|e| e.to_string())
+        })
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(run.join("last/a")).unwrap(), "2");
+        let err = save_dir(&run, "last", |d| {
+            std::fs::write(d.join("a"), "half").unwrap();
+            Err("disk full".into())
+        });
+        assert!(err.is_err());
+        assert_eq!(
+            std::fs::read_to_string(find_dir(&run, "last").unwrap().join("a")).unwrap(),
+            "2"
+        );
+        assert!(!run.join("last.tmp").exists());
+        std::fs::remove_dir_all(&run).unwrap();
+    }
+}

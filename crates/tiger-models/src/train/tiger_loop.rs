@@ -1,0 +1,346 @@
+//! Training loop of the generative recommender: teacher-forced cross-entropy on the target ID's
+//! tokens, AdamW with warm-up and inverse-square-root decay, validation Recall/NDCG by beam search
+//! every N steps, best and last checkpoints, and resume.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::GradientsParams;
+
+use burn::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use tiger_kernels::adamw::FusedAdamW;
+
+use super::checkpoint::{self, CheckpointError};
+use super::loop_common;
+use super::rqvae_loop::Flow;
+use crate::decode::BeamConfig;
+use crate::tiger::batch::train_batch;
+use crate::tiger::evaluate::evaluate;
+use crate::tiger::{Tiger, TigerConfig};
+use tiger_core::data::samples::{Part, Sample, samples};
+use tiger_core::eval::Metrics;
+use tiger_core::ids::Vocab;
+use tiger_core::options::tiger::TigerOptions;
+use tiger_core::rec_data::RecData;
+use tiger_core::run::tiger_config::{TigerRunConfig, TrainState};
+
+/// Cut-offs reported everywhere.
+pub const KS: [usize; 2] = [5, 10];
+
+/// What the loop reports.
+#[derive(Debug, Clone)]
+pub enum TrainEvent {
+    /// A stage began.
+    Phase(String),
+    /// Progress.
+    Step {
+        /// Steps done.
+        step: usize,
+        /// Steps in total.
+        steps: usize,
+    },
+    /// Mean training loss since the last report.
+    Loss {
+        /// Step.
+        step: usize,
+        /// Mean cross-entropy per token.
+        loss: f64,
+        /// Learning rate at this step.
+        lr: f64,
+    },
+    /// Validation metrics.
+    Valid {
+        /// Step.
+        step: usize,
+        /// Recall/NDCG on the validation targets.
+        metrics: Metrics,
+        /// Whether this is the best so far (saved as `best`).
+        best: bool,
+    },
+}
+
+/// Errors of training.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Invalid options.
+    #[error("invalid options: {0}")]
+    Options(String),
+    /// Cancelled; the last checkpoint was saved so the run can resume.
+    #[error("cancelled at step {0} (checkpoint saved; resume with --resume)")]
+    Cancelled(usize),
+    /// Device read-back failed.
+    #[error("device read-back failed: {0}")]
+    Device(String),
+    /// Loss became NaN/inf.
+    #[error("training diverged at step {step} (loss {loss}); lower --lr")]
+    Diverged {
+        /// Step.
+        step: usize,
+        /// Loss.
+        loss: f64,
+    },
+    /// Checkpoint I/O.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// Loading a checkpoint failed.
+    #[error("{path}: cannot load checkpoint: {message}")]
+    Load {
+        /// Checkpoint path.
+        path: std::path::PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+/// The model shape the options describe.
+pub fn model_config(opts: &TigerOptions, vocab_size: usize) -> TigerConfig {
+    TigerConfig::new(vocab_size)
+        .with_d_model(opts.d_model)
+        .with_heads(opts.heads)
+        .with_d_head(opts.d_head)
+        .with_d_ff(opts.d_ff)
+        .with_encoder_layers(opts.encoder_layers)
+        .with_decoder_layers(opts.decoder_layers)
+        .with_dropout(opts.dropout)
+}
+
+/// AdamW with the options' weight decay and each parameter's gradient clipped to norm 1: burn's
+/// arithmetic and state, one kernel per parameter on the GPU ([`FusedAdamW`]).
+pub fn new_optim(opts: &TigerOptions) -> burn::optim::ModuleOptimizer {
+    burn::optim::ModuleOptimizer::from(FusedAdamW::new(opts.weight_decay as f32, Some(1.0)))
+}
+
+/// Deterministic data order: the samples of step `s` depend only on the seed and `s`.
+struct Order {
+    n: usize,
+    seed: u64,
+    epoch: usize,
+    perm: Vec<usize>,
+}
+
+impl Order {
+    fn new(n: usize, seed: u64) -> Self {
+        let mut o = Self {
+            n,
+            seed,
+            epoch: usize::MAX,
+            perm: Vec::new(),
+        };
+        o.set_epoch(0);
+        o
+    }
+    fn set_epoch(&mut self, epoch: usize) {
+        if self.epoch != epoch {
+            let mut rng = StdRng::seed_from_u64(
+                self.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            self.perm = (0..self.n).collect();
+            self.perm.shuffle(&mut rng);
+            self.epoch = epoch;
+        }
+    }
+    fn batch(&mut self, step: usize, size: usize) -> Vec<usize> {
+        (0..size)
+            .map(|i| {
+                let g = (step - 1) * size + i;
+                self.set_epoch(g / self.n);
+                self.perm[g % self.n]
+            })
+            .collect()
+    }
+}
+
+/// Trains (or resumes) a TIGER model in `run`, reporting to `observe`.
+pub fn train(
+    data: &RecData,
+    opts: &TigerOptions,
+    run: &Path,
+    device: &Device,
+    resume: bool,
+    observe: &mut dyn FnMut(TrainEvent) -> Flow,
+) -> Result<TrainState, TrainError> {
+    opts.validate().map_err(TrainError::Options)?;
+    let vocab = Vocab::for_ids(&data.ids, data.ids.codebook_size(), opts.user_buckets);
+    tiger_core::run::tiger_config::check_token_table(
+        vocab.size(),
+        opts.d_model,
+        "lower --d-model or --codebook-size",
+    )
+    .map_err(TrainError::Options)?;
+    let config = model_config(opts, vocab.size());
+    let train_samples = samples(&data.split, Part::Train, opts.max_history);
+    let valid_samples = samples(&data.split, Part::Valid, opts.max_history);
+    if train_samples.is_empty() {
+        return Err(TrainError::Options(
+            "no training samples: every user has fewer than 4 items".into(),
+        ));
+    }
+    let train_device = device.clone().autodiff();
+    train_device.seed(opts.seed);
+    let write_config = || {
+        let cfg = TigerRunConfig {
+            header: tiger_core::run::RunHeader::new(tiger_core::run::RunKind::Tiger, &data.dataset),
+            ids_source: data.ids_source.clone(),
+            options: opts.clone(),
+            vocab: vocab.clone(),
+            vocab_size: vocab.size(),
+        };
+        tiger_core::run::write_json(&run.join("config.json"), &cfg).map_err(|e| {
+            CheckpointError::Io {
+                path: run.join("config.json"),
+                message: e.to_string(),
+            }
+        })?;
+        data.ids
+            .write_csv(&run.join("semantic_ids.csv"), &data.item_ids())
+            .map_err(|e| CheckpointError::Io {
+                path: run.join("semantic_ids.csv"),
+                message: e.to_string(),
+            })
+    };
+    let (mut model, mut optim, mut state) = loop_common::start(
+        run,
+        resume,
+        config.init(&train_device),
+        || new_optim(opts),
+        observe,
+        write_config,
+    )?;
+
+    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
+    let mut order = Order::new(train_samples.len(), opts.seed);
+    let batch_size = opts.batch_size.min(train_samples.len());
+    let n_tok = vocab.id_len();
+    let mut pending: Vec<Tensor<1>> = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let beam = BeamConfig {
+        width: opts.beam.max(KS[1]),
+        constrained: true,
+    };
+    if state.step < opts.steps {
+        observe(TrainEvent::Phase(tiger_kernels::device::first_steps_phase(
+            device,
+        )));
+    }
+    let mut step = state.step;
+    while step < opts.steps {
+        step += 1;
+        let picked: Vec<&Sample> = order
+            .batch(step, batch_size)
+            .into_iter()
+            .map(|i| &train_samples[i])
+            .collect();
+        let b = train_batch(
+            &picked,
+            &vocab,
+            &data.ids,
+            &data.dataset.users,
+            &train_device,
+        );
+        let logits = model.forward(b.encoder.tokens, b.encoder.mask, b.decoder_in);
+        let v = logits.dims()[2];
+        let loss = loss_fn.forward(
+            logits.reshape([batch_size * n_tok, v]),
+            b.labels.reshape([batch_size * n_tok]),
+        );
+        pending.push(loss.clone().detach().without_autodiff());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let lr = opts.lr_at(step);
+        model = optim.step(lr, model, grads);
+
+        let last = step == opts.steps;
+        if step % opts.log_every == 0 || last {
+            let mean = loop_common::report_loss(&mut pending, &mut state, step)?;
+            if observe(TrainEvent::Loss {
+                step,
+                loss: mean,
+                lr,
+            }) == Flow::Cancel
+            {
+                return loop_common::cancel(run, &model, &optim, state, step, clock);
+            }
+        }
+        if step % opts.eval_every == 0 || last {
+            state.train_seconds += clock.elapsed().as_secs_f64();
+            observe(TrainEvent::Phase("validating (beam search)".into()));
+            let valid_model = model.valid();
+            // Validation can take seconds: the observer is asked between chunks whether to stop
+            // (the Step event it sees doubles as a heartbeat).
+            let asked = std::cell::RefCell::new(&mut *observe);
+            let result = evaluate(
+                &valid_model,
+                &vocab,
+                data,
+                &valid_samples,
+                beam,
+                &KS,
+                device,
+                &|| {
+                    let mut ask = asked.borrow_mut();
+                    ask(TrainEvent::Step {
+                        step,
+                        steps: opts.steps,
+                    }) == Flow::Cancel
+                },
+            );
+            let Some(result) = result else {
+                return loop_common::cancel(
+                    run,
+                    &model,
+                    &optim,
+                    state,
+                    step,
+                    std::time::Instant::now(),
+                );
+            };
+            let best = loop_common::record_validation(
+                run,
+                &model,
+                &optim,
+                &valid_model,
+                &mut state,
+                step,
+                &result.metrics,
+            )?;
+            clock = std::time::Instant::now();
+            if observe(TrainEvent::Valid {
+                step,
+                metrics: result.metrics,
+                best,
+            }) == Flow::Cancel
+            {
+                return Err(TrainError::Cancelled(step));
+            }
+            observe(TrainEvent::Phase("training".into()));
+        }
+        if observe(TrainEvent::Step {
+            step,
+            steps: opts.steps,
+        }) == Flow::Cancel
+        {
+            return loop_common::cancel(run, &model, &optim, state, step, clock);
+        }
+    }
+    state.step = step;
+    Ok(state)
+}
+
+/// Loads a trained TIGER run for inference: its config, the IDs it was trained on, and the best
+/// (else last) weights, on `device` without autodiff.
+pub fn load_run(run: &Path, device: &Device) -> Result<(TigerRunConfig, Tiger), TrainError> {
+    let load_err = |p: &Path, e: String| TrainError::Load {
+        path: p.into(),
+        message: e,
+    };
+    let cp = run.join("config.json");
+    let text = std::fs::read_to_string(&cp).map_err(|e| load_err(&cp, e.to_string()))?;
+    let cfg =
+        tiger_core::run::tiger_config::parse_tiger_config(&text).map_err(|e| load_err(&cp, e))?;
+    let model =
+        checkpoint::load_weights(run, model_config(&cfg.options, cfg.vocab_size).init(device))?;
+    Ok((cfg, model))
+}

@@ -1,7 +1,0 @@
-//! Decoding semantic IDs: the prefix trie of valid IDs and beam search.
-
-pub mod beam;
-pub use tiger_core::ids::trie;
-
-pub use beam::{BeamConfig, BeamStep, Candidate, Hypothesis, StepScorer, search};
-pub use trie::Trie;

@@ -1,0 +1,8 @@
+//! Integration tests of the `tiger-explorer` command line, end to end through the built binary.
+//! Shared helpers are in `tests/support.rs`.
+
+#[path = "../support.rs"]
+mod support;
+
+mod commands;
+mod recommender;

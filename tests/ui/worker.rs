@@ -1,0 +1,149 @@
+//! The worker thread driven directly by commands: load, quantize, export IDs, and errors that name
+//! the file.
+
+use crate::support;
+
+use std::time::{Duration, Instant};
+
+use tiger_core::config::QuantizeOptions;
+use tiger_core::device_choice::DeviceChoice;
+use tiger_core::embeddings::{Embeddings, store};
+use tiger_explorer::app::protocol::{Command, Event};
+use tiger_explorer::app::worker::WorkerHandle;
+
+fn until(w: &WorkerHandle, secs: u64, mut stop: impl FnMut(&Event) -> bool) -> Vec<Event> {
+    let end = Instant::now() + Duration::from_secs(secs);
+    let mut seen = Vec::new();
+    while Instant::now() < end {
+        if let Ok(e) = w.events.recv_timeout(Duration::from_millis(50)) {
+            let done = stop(&e);
+            seen.push(e);
+            if done {
+                return seen;
+            }
+        }
+    }
+    panic!("timed out; saw {seen:?}");
+}
+
+#[test]
+fn quantize_then_export_csv_and_json() {
+    let data = support::tiny_movielens("worker-export");
+    let emb = Embeddings::new(
+        6,
+        8,
+        (0..48).map(|i| ((i * 5 % 11) as f32) / 11.0).collect(),
+    )
+    .unwrap();
+    store::write(&data.join("embeddings.npy"), &emb).unwrap();
+    let w = WorkerHandle::spawn(
+        DeviceChoice::Cpu,
+        support::temp_dir("worker-runs"),
+        Box::new(|| {}),
+    )
+    .unwrap();
+    assert!(w.send(Command::LoadDataset(data.clone())));
+    until(&w, 30, |e| matches!(e, Event::DatasetLoaded(_)));
+    let opts = QuantizeOptions {
+        levels: 2,
+        codebook_size: 4,
+        latent_dim: 4,
+        hidden_dims: vec![8],
+        steps: 20,
+        batch_size: 6,
+        log_every: 10,
+        kmeans_iters: 2,
+        device: DeviceChoice::Cpu,
+        ..Default::default()
+    };
+    assert!(w.send(Command::Quantize(opts)));
+    until(&w, 60, |e| matches!(e, Event::QuantRunShown(_)));
+    for name in ["ids.csv", "ids.json"] {
+        let path = data.join(name);
+        assert!(w.send(Command::ExportIds(path.clone())));
+        until(&w, 10, |e| matches!(e, Event::Exported(p) if *p == path));
+        let text = std::fs::read_to_string(&path).unwrap();
+        if name.ends_with(".json") {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v.as_array().unwrap().len(), 6);
+            assert_eq!(v[0]["item_id"], "1");
+            assert_eq!(v[0]["title"], "Toy Story (1995)");
+            assert_eq!(v[0]["codes"].as_array().unwrap().len(), 2);
+        } else {
+            assert!(text.starts_with("item_id,c1,c2,collision\n1,"), "{text}");
+            assert_eq!(text.lines().count(), 7);
+        }
+    }
+}
+
+#[test]
+fn broken_dataset_error_names_the_file_and_line() {
+    let data = support::dataset(
+        "worker-broken",
+        &[
+            ("movies.csv", "movieId,title,genres\n1,A (1999),Drama\n"),
+            (
+                "ratings.csv",
+                "userId,movieId,rating,timestamp\n1,1,4,soon\n",
+            ),
+        ],
+    );
+    let w = WorkerHandle::spawn(
+        DeviceChoice::Cpu,
+        support::temp_dir("worker-runs-2"),
+        Box::new(|| {}),
+    )
+    .unwrap();
+    assert!(w.send(Command::LoadDataset(data)));
+    let seen = until(&w, 30, |e| matches!(e, Event::Error(_)));
+    let Some(Event::Error(msg)) = seen.last() else {
+        unreachable!()
+    };
+    assert!(
+        msg.contains("ratings.csv: line 2") && msg.contains("timestamp"),
+        "{msg}"
+    );
+    // Export before any quantize run is refused with a reason.
+    assert!(w.send(Command::ExportIds(std::env::temp_dir().join("never.csv"))));
+    let seen = until(&w, 10, |e| matches!(e, Event::Error(_)));
+    let Some(Event::Error(msg)) = seen.last() else {
+        unreachable!()
+    };
+    assert!(msg.contains("quantize first"), "{msg}");
+}
+
+#[test]
+fn embed_writes_embeddings_and_reloads() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2");
+    let data = support::tiny_movielens("worker-embed");
+    let w = WorkerHandle::spawn(
+        DeviceChoice::Cpu,
+        support::temp_dir("worker-runs-3"),
+        Box::new(|| {}),
+    )
+    .unwrap();
+    assert!(w.send(Command::LoadDataset(data.clone())));
+    let seen = until(&w, 30, |e| matches!(e, Event::DatasetLoaded(_)));
+    let Some(Event::DatasetLoaded(before)) = seen.last() else {
+        unreachable!()
+    };
+    assert!(before.embeddings.is_none());
+    assert!(w.send(Command::Embed(model)));
+    let seen = until(&w, 120, |e| {
+        matches!(e, Event::DatasetLoaded(_) | Event::Error(_))
+    });
+    let Some(Event::DatasetLoaded(after)) = seen.last() else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(after.embeddings.as_ref().map(|e| e.1), Some(384));
+    let emb = store::read(&data.join("embeddings.npy")).unwrap();
+    assert_eq!((emb.rows, emb.dim), (6, 384));
+    assert!(seen.iter().any(|e| matches!(
+        e,
+        Event::Progress {
+            done: 6,
+            total: 6,
+            ..
+        }
+    )));
+}
