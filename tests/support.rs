@@ -7,13 +7,12 @@ use tiger_core::data::{self, Dataset, Interaction, Item};
 use tiger_core::ids::SemanticIds;
 use tiger_core::rec_data::RecData;
 
-/// Held by every test that trains or seeds a device: burn's devices draw random numbers from one
-/// generator per process, so a test that compares seeded runs must not share it with another.
-pub fn seeded() -> std::sync::MutexGuard<'static, ()> {
-    static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SEEDED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Held by every test that draws random numbers on a device (initialises a model, makes a random
+/// tensor, trains): burn's devices draw from one generator per process, so a test that seeds it
+/// and compares runs must not have another test draw in between.
+pub fn device_rng() -> std::sync::MutexGuard<'static, ()> {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A fresh empty folder under the system temp dir, unique to this test.

@@ -33,6 +33,7 @@ fn check(gpu: &Device, dims: [usize; 2], g_scale: f32, clip: Option<f32>) {
 /// to create it.
 #[test]
 fn on_wgpu() {
+    let _rng = support::device_rng();
     let Some(gpu) = support::gpu_or_skip() else {
         return;
     };

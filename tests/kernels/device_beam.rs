@@ -30,6 +30,7 @@ fn codes(seed: u64, n: usize) -> Vec<u32> {
 /// first position's candidates, so some hypotheses start dead).
 #[test]
 fn device_steps_give_the_host_steps_results() {
+    let _rng = support::device_rng();
     let Some(device) = support::gpu_or_skip() else {
         return;
     };

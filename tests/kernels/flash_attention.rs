@@ -143,6 +143,7 @@ fn check(gpu: &Device, dims: [usize; 5], p: f64) {
 /// to create it.
 #[test]
 fn on_wgpu() {
+    let _rng = support::device_rng();
     let Some(gpu) = support::gpu_or_skip() else {
         return;
     };

@@ -67,7 +67,7 @@ fn losses(device: &Device, dropout: f64, steps: usize) -> Vec<f32> {
 /// to create it.
 #[test]
 fn on_wgpu() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let Some(gpu) = support::gpu_or_skip() else {
         return;
     };

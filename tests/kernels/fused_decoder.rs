@@ -37,6 +37,7 @@ fn values(t: Tensor<2>) -> Vec<f32> {
 /// cross-attention projections in one launch, one alone; one with single-layer stacks).
 #[test]
 fn fused_kernels_equal_the_tensor_path() {
+    let _rng = support::device_rng();
     let Some(device) = support::gpu_or_skip() else {
         return;
     };

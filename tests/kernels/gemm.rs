@@ -45,6 +45,7 @@ fn check(gpu: &Device, rows: usize, d_in: usize, d_out: usize) {
 /// to create it.
 #[test]
 fn on_wgpu() {
+    let _rng = support::device_rng();
     let Some(gpu) = support::gpu_or_skip() else {
         return;
     };

@@ -48,6 +48,7 @@ fn tuned(log: &Path) -> usize {
 
 #[test]
 fn a_second_launch_reuses_the_autotune_cache() {
+    let _rng = support::device_rng();
     let data = tiny_embedded("gpucache");
     let cwd = temp_dir("gpucache-cwd");
     let cache = cwd.join("cache");

@@ -54,6 +54,7 @@ fn check(gpu: &Device, dims: [usize; 3]) {
 /// to create it.
 #[test]
 fn on_wgpu() {
+    let _rng = support::device_rng();
     let Some(gpu) = support::gpu_or_skip() else {
         return;
     };

@@ -43,6 +43,7 @@ fn tensor(v: &[f32], shape: [usize; 2], d: &Device) -> Tensor<2> {
 
 #[test]
 fn fused_codes_match_a_host_reference_on_wgpu() {
+    let _rng = support::device_rng();
     let Some(gpu) = support::gpu_or_skip() else {
         return;
     };

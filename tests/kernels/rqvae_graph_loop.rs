@@ -12,7 +12,7 @@ use tiger_models::train::rqvae_loop::{Flow, RqVaeEvent, train};
 
 #[test]
 fn replayed_training_matches_step_by_step_training() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let Some(gpu) = support::gpu_or_skip() else {
         return;
     };

@@ -43,7 +43,7 @@ fn losses(graph: bool, device: &Device, optim: DeviceOptimizer) -> (Vec<f32>, Ve
 /// race to create it.
 #[test]
 fn on_wgpu() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let Some(gpu) = support::gpu_or_skip() else {
         return;
     };
@@ -64,7 +64,7 @@ fn replayed_steps_train_like_eager_ones(gpu: &Device, optim: DeviceOptimizer) {
 /// On the CPU nothing is recorded: every step runs through the tensor API, and says why.
 #[test]
 fn the_cpu_steps_eagerly() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let (losses, usage, mode) = losses(true, &Device::flex(), adam());
     assert!(
         matches!(&mode, GraphMode::Off(why) if why.contains("no graph support")),

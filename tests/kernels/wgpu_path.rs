@@ -11,7 +11,7 @@ use tiger_models::train::rqvae_loop::{Flow, train};
 
 #[test]
 fn rqvae_trains_on_wgpu_and_matches_cpu_quantizer() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let Some(gpu) = support::gpu_or_skip() else {
         return;
     };

@@ -64,6 +64,7 @@ fn catalogue() -> SemanticIds {
 
 #[test]
 fn constrained_beam_equals_brute_force_ranking() {
+    let _rng = support::device_rng();
     let ids = catalogue();
     let trie = Trie::build(&ids);
     let width = ids.len();
@@ -111,6 +112,7 @@ fn constrained_beam_equals_brute_force_ranking() {
 
 #[test]
 fn unconstrained_beam_reports_invalid_ids_and_observer_sees_each_step() {
+    let _rng = support::device_rng();
     let ids = catalogue();
     let trie = Trie::build(&ids);
     let widths = vec![4, 4, ids.collision_depth() as usize];
@@ -146,6 +148,7 @@ fn unconstrained_beam_reports_invalid_ids_and_observer_sees_each_step() {
 
 #[test]
 fn narrow_constrained_beam_returns_only_real_items() {
+    let _rng = support::device_rng();
     let ids = catalogue();
     let trie = Trie::build(&ids);
     let widths = vec![4, 4, ids.collision_depth() as usize];
@@ -195,6 +198,7 @@ impl StepScorer for Uniform {
 /// for part of the tail; the search must treat such entries as dead, not index with them.
 #[test]
 fn tied_masked_candidates_on_the_gpu_keep_every_real_item() {
+    let _rng = support::device_rng();
     let Some(device) = support::gpu_or_skip() else {
         return;
     };

@@ -31,7 +31,7 @@ fn size(dir: &Path) -> u64 {
 
 #[test]
 fn the_bundled_runs_fit_in_12_mib_and_reproduce_their_test_metrics_on_the_cpu() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let total = size(&demo());
     assert!(total <= 12 << 20, "the demo runs take {total} bytes");
     for kind in ["rqvae", "tiger", "sasrec"] {
@@ -76,7 +76,7 @@ fn the_bundled_runs_fit_in_12_mib_and_reproduce_their_test_metrics_on_the_cpu() 
 
 #[test]
 fn a_first_launch_opens_the_bundled_runs_and_recommends_on_the_cpu() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let bundled: Vec<PathBuf> = ["rqvae", "tiger", "sasrec"]
         .iter()
         .map(|k| demo().join(k))
@@ -133,7 +133,7 @@ fn a_first_launch_opens_the_bundled_runs_and_recommends_on_the_cpu() {
 
 #[test]
 fn the_bundled_half_precision_weights_load_and_recommend_on_the_gpu_path() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let Some(device) = support::gpu_or_skip() else {
         return;
     };

@@ -2,6 +2,8 @@
 //! (scripts/reference_embedding.py) and a semantic sanity check. Needs the model:
 //! scripts/fetch-model.sh.
 
+use crate::support;
+
 use std::path::Path;
 
 use burn::prelude::*;
@@ -22,6 +24,7 @@ fn cos(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn matches_independent_reference_to_1e_4() {
+    let _rng = support::device_rng();
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/minilm_reference.json"),
     )
@@ -53,6 +56,7 @@ fn matches_independent_reference_to_1e_4() {
 
 #[test]
 fn similar_meanings_are_closer() {
+    let _rng = support::device_rng();
     let enc = encoder();
     let e = enc
         .embed_batch(&["running shoes", "sneakers", "lipstick"])
@@ -68,6 +72,7 @@ fn similar_meanings_are_closer() {
 
 #[test]
 fn missing_model_names_the_file() {
+    let _rng = support::device_rng();
     let err = match Encoder::load(Path::new("/nonexistent/model"), &Device::flex()) {
         Err(e) => e,
         Ok(_) => panic!("loaded a model from nowhere"),

@@ -24,7 +24,7 @@ fn opts() -> TigerOptions {
 
 #[test]
 fn cancelled_and_resumed_equals_uninterrupted() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let data = support::cyclic();
     let device = Device::flex();
     let (whole, split) = (

@@ -49,7 +49,7 @@ fn tiny_options() -> QuantizeOptions {
 
 #[test]
 fn training_lowers_loss_and_uses_most_codes() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let emb = clustered();
     let opts = tiny_options();
     let mut history = Vec::new();
@@ -91,7 +91,7 @@ fn training_lowers_loss_and_uses_most_codes() {
 
 #[test]
 fn same_seed_same_codes_and_cancel_stops() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let emb = clustered();
     let mut opts = tiny_options();
     opts.steps = 40;
@@ -117,7 +117,7 @@ fn same_seed_same_codes_and_cancel_stops() {
 
 #[test]
 fn invalid_options_are_refused_before_allocating() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let emb = clustered();
     let mut opts = tiny_options();
     opts.codebook_size = 65_536;

@@ -31,6 +31,7 @@ fn eval_ndcg(run: &Path) -> (f64, f64) {
 
 #[test]
 fn every_kind_of_run_writes_one_layout_that_lists_packs_and_evaluates_back() {
+    let _rng = support::device_rng();
     let (data, q, tiger, sasrec) = support::three_runs("runs-layout");
     for (run, kind) in [(&q, "rqvae"), (&tiger, "tiger"), (&sasrec, "sasrec")] {
         let c = config(run);

@@ -14,7 +14,7 @@ use tiger_models::train::rqvae_loop::{Flow, train};
 
 #[test]
 fn sample_default_settings_meet_the_bar() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let dir = support::sample_dir();
     let dataset = tiger_core::data::load(&dir).unwrap();
     let path = dir.join("embeddings.npy");

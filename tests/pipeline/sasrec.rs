@@ -11,7 +11,7 @@ use tiger_models::train::tiger_loop::TrainEvent;
 
 #[test]
 fn overfits_and_reloads() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let data = support::cyclic();
     let run = support::temp_dir("sasrec-overfit");
     let opts = SasRecOptions {

@@ -13,7 +13,7 @@ use tiger_models::train::tiger_loop::{TrainError, TrainEvent, load_run, train};
 
 #[test]
 fn overfits_to_recall_at_1() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let data = support::cyclic();
     let run = support::temp_dir("tiger-overfit");
     let opts = support::tiny_tiger(400);
@@ -76,7 +76,7 @@ fn overfits_to_recall_at_1() {
 
 #[test]
 fn cancel_saves_last_and_resume_finishes_the_schedule() {
-    let _seeded = support::seeded();
+    let _rng = support::device_rng();
     let data = support::cyclic();
     let run = support::temp_dir("tiger-resume");
     let opts = support::tiny_tiger(60);

@@ -55,6 +55,7 @@ fn refuses_resume(data: &Path, ids: &Path, run: &Path, reason: &str) {
 
 #[test]
 fn damaged_optimiser_state_is_refused_with_a_message() {
+    let _rng = support::device_rng();
     let (data, q) = support::tiny_quantized("bad-optim");
     let ids = q.join("semantic_ids.csv");
     let run = data.join("tiger");
@@ -115,6 +116,7 @@ fn fuzz_model(device: &burn::prelude::Device) -> tiger_models::tiger::Tiger {
 
 #[test]
 fn the_fuzzers_optimiser_states_are_refused_and_its_seed_loads() {
+    let _rng = support::device_rng();
     use burn::prelude::*;
     use tiger_core::run::tiger_config::TrainState;
     use tiger_models::train::checkpoint;

@@ -18,6 +18,7 @@ fn without_gpu(cmd: &mut Command) -> &mut Command {
 
 #[test]
 fn without_an_adapter_the_cli_falls_back_to_the_cpu_and_says_so() {
+    let _rng = support::device_rng();
     let out_dir = temp_dir("nogpu-quantize").join("run");
     let out = without_gpu(bin().args([
         "quantize",
@@ -59,6 +60,7 @@ fn without_an_adapter_the_cli_falls_back_to_the_cpu_and_says_so() {
 
 #[test]
 fn devices_lists_the_adapters_and_auto_never_picks_a_software_one() {
+    let _rng = support::device_rng();
     let out = without_gpu(bin().args(["devices", "--json"]))
         .output()
         .unwrap();
@@ -100,6 +102,7 @@ fn devices_lists_the_adapters_and_auto_never_picks_a_software_one() {
 #[test]
 #[ignore = "run as a child process by without_an_adapter_the_app_status_bar_says_so"]
 fn app_child_without_gpu() {
+    let _rng = support::device_rng();
     use tiger_explorer::app::{AppConfig, TigerApp};
     let app = TigerApp::new(
         AppConfig {
@@ -131,10 +134,11 @@ fn app_child_without_gpu() {
 
 #[test]
 fn without_an_adapter_the_app_status_bar_says_so() {
+    let _rng = support::device_rng();
     let out = without_gpu(&mut Command::new(std::env::current_exe().unwrap()))
         .args([
             "--exact",
-            "app_child_without_gpu",
+            "device_faults::app_child_without_gpu",
             "--ignored",
             "--nocapture",
         ])
@@ -168,6 +172,7 @@ fn refused(args: &[&str]) -> String {
 
 #[test]
 fn settings_needing_a_tensor_over_two_gib_are_refused_before_allocation() {
+    let _rng = support::device_rng();
     let data = sample_dir();
     let data = data.to_str().unwrap();
     let dir = temp_dir("huge-settings");
@@ -217,13 +222,9 @@ fn settings_needing_a_tensor_over_two_gib_are_refused_before_allocation() {
 
 #[test]
 fn a_real_allocation_failure_in_burn_wgpu_reads_as_out_of_memory() {
+    let _rng = support::device_rng();
     use burn::prelude::*;
-    let Ok(device) = Device::wgpu_options().init() else {
-        assert!(
-            std::env::var_os("TIGER_REQUIRE_WGPU").is_none(),
-            "TIGER_REQUIRE_WGPU is set but no wgpu adapter was found"
-        );
-        eprintln!("skipped: no wgpu adapter");
+    let Some(device) = support::gpu_or_skip() else {
         return;
     };
     // 2^38 f32 = 1 TiB in one buffer: more than any adapter has, so the backend refuses it

@@ -63,6 +63,7 @@ fn saved_step(run: &Path) -> Option<u64> {
 
 #[test]
 fn killed_while_saving_checkpoints_leaves_them_loadable() {
+    let _rng = support::device_rng();
     let (data, q) = support::tiny_quantized("kill-train");
     let run = data.join("tiger");
     let train = |steps: &str, resume: bool| {
@@ -135,6 +136,7 @@ fn killed_while_saving_checkpoints_leaves_them_loadable() {
 
 #[test]
 fn killed_while_rewriting_a_quantize_run_keeps_the_old_files_whole() {
+    let _rng = support::device_rng();
     let (data, q) = support::tiny_quantized("kill-quantize");
     let catalogue: Vec<String> = (1..=6).map(|i| i.to_string()).collect();
     let check = || {

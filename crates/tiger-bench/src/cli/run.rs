@@ -16,7 +16,7 @@ pub enum Workload {
     /// RQ-VAE training steps/s and first-step latency.
     Rqvae,
     /// TIGER training steps/s and first-step latency.
-    T5,
+    Tiger,
     /// SASRec training steps/s.
     Sasrec,
     /// Embedding throughput of the bundled encoder (skipped when its files are missing).
@@ -89,7 +89,7 @@ pub struct RunArgs {
 pub(super) fn run_workloads(args: RunArgs) -> anyhow::Result<()> {
     let all = [
         Workload::Rqvae,
-        Workload::T5,
+        Workload::Tiger,
         Workload::Sasrec,
         Workload::Embed,
         Workload::Beam,
@@ -135,7 +135,7 @@ pub(super) fn run_workloads(args: RunArgs) -> anyhow::Result<()> {
             (Workload::Rqvae, _) => {
                 train::rqvae(&chosen, args.items, args.dim, &q, args.warmup, args.steps)
             }
-            (Workload::T5, Some(d)) => train::recommender(
+            (Workload::Tiger, Some(d)) => train::recommender(
                 &chosen,
                 d,
                 Recommender::Tiger,
