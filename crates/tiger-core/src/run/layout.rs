@@ -27,6 +27,10 @@ pub mod files {
     pub const WEIGHTS: &str = "rqvae.safetensors";
     /// RQ-VAE input standardisation.
     pub const STANDARDIZER: &str = "standardizer.json";
+    /// Every code's label (RQ-VAE runs).
+    pub const CODE_LABELS: &str = "code_labels.json";
+    /// Each level's coherence against random IDs of the same shape (RQ-VAE runs).
+    pub const COHERENCE: &str = "coherence.json";
     /// Best weights of a recommender (folder holding `model.bpk`).
     pub const BEST: &str = "best";
     /// Resumable checkpoint of a recommender: weights, optimiser, loop state.

@@ -2,6 +2,7 @@
 //! window wrote them, so that any run can be opened, listed, compared and moved between machines.
 //! This part reads and checks them; writing weights needs the models.
 
+pub mod hierarchy;
 pub mod json;
 pub mod layout;
 pub mod quantize_record;

@@ -31,6 +31,8 @@ pub enum Figures {
         options: Box<QuantizeOptions>,
         /// Final statistics.
         stats: Box<QuantizeStats>,
+        /// Each level's coherence (`coherence.json`; empty for a run without one).
+        coherence: Vec<crate::ids::coherence::LevelCoherence>,
     },
     /// A TIGER or SASRec run.
     Recommender {
@@ -96,6 +98,7 @@ pub fn summarize(dir: &Path) -> Result<RunSummary, String> {
             Figures::Rqvae {
                 options: Box::new(r.config.options),
                 stats: Box::new(r.stats),
+                coherence: super::hierarchy::Hierarchy::read_coherence(dir).unwrap_or_default(),
             }
         }
         RunKind::Tiger | RunKind::Sasrec => {
