@@ -10,8 +10,13 @@ use tiger_core::rec_data::RecData;
 /// Held by every test that draws random numbers on a device (initialises a model, makes a random
 /// tensor, trains): burn's devices draw from one generator per process, so a test that seeds it
 /// and compares runs must not have another test draw in between.
+///
+/// It also starts burn-wgpu first, with the product's options: burn puts a loaded optimiser state on
+/// its default device, which is wgpu's when compiled in, and a test that loaded one on the CPU
+/// before any GPU test ran would otherwise claim wgpu with burn's defaults for the whole process.
 pub fn device_rng() -> std::sync::MutexGuard<'static, ()> {
     static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _ = gpu();
     RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -253,19 +258,7 @@ pub const TINY_T5_SHAPE: &[&str] = &[
 /// `TIGER_REQUIRE_WGPU` is set, as in CI, so that the GPU path cannot be skipped there. burn-wgpu
 /// starts once per process, so every test of a binary shares the device made by the first.
 pub fn gpu_or_skip() -> Option<burn::prelude::Device> {
-    static GPU: std::sync::OnceLock<Result<burn::prelude::Device, String>> =
-        std::sync::OnceLock::new();
-    let gpu = GPU.get_or_init(|| {
-        let chosen = tiger_kernels::device::choose(tiger_core::device_choice::DeviceChoice::Gpu);
-        match chosen.fallback {
-            Some(why) => Err(why),
-            None => {
-                eprintln!("wgpu device: {}", chosen.description);
-                Ok(chosen.device)
-            }
-        }
-    });
-    match gpu {
+    match gpu() {
         Ok(device) => Some(device.clone()),
         Err(why) if std::env::var("TIGER_REQUIRE_WGPU").is_ok() => {
             panic!("TIGER_REQUIRE_WGPU is set but: {why}")
@@ -275,6 +268,22 @@ pub fn gpu_or_skip() -> Option<burn::prelude::Device> {
             None
         }
     }
+}
+
+/// The process's burn-wgpu device, started on first use, or why there is none.
+fn gpu() -> &'static Result<burn::prelude::Device, String> {
+    static GPU: std::sync::OnceLock<Result<burn::prelude::Device, String>> =
+        std::sync::OnceLock::new();
+    GPU.get_or_init(|| {
+        let chosen = tiger_kernels::device::choose(tiger_core::device_choice::DeviceChoice::Gpu);
+        match chosen.fallback {
+            Some(why) => Err(why),
+            None => {
+                eprintln!("wgpu device: {}", chosen.description);
+                Ok(chosen.device)
+            }
+        }
+    })
 }
 
 /// Asserts that `a` and `b` have the same shape and finite values within `tol` times the largest

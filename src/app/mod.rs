@@ -37,12 +37,15 @@ pub enum Tab {
     Recommend,
     /// Two RQ-VAE runs side by side.
     Compare,
+    /// One item from its text to its ID and its recommendations, step by step.
+    Walk,
 }
 
 impl Tab {
     /// All tabs in navigation order.
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Start,
+        Tab::Walk,
         Tab::Data,
         Tab::Quantize,
         Tab::SemanticIds,
@@ -61,6 +64,7 @@ impl Tab {
             Tab::Train => "Train",
             Tab::Recommend => "Recommend",
             Tab::Compare => "Compare",
+            Tab::Walk => "Guided walk",
         }
     }
 }
@@ -340,6 +344,7 @@ impl TigerApp {
             Tab::Train => ui::train_panel::train_panel_ui(self, ui),
             Tab::Recommend => ui::recommend_panel::recommend_panel_ui(self, ui),
             Tab::Compare => ui::compare_panel::compare_panel_ui(self, ui),
+            Tab::Walk => ui::walk_panel::walk_panel_ui(self, ui),
         });
         if self.continuous {
             ui.ctx().request_repaint();

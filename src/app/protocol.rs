@@ -178,6 +178,18 @@ pub enum Event {
     /// The current semantic IDs changed (an RQ-VAE run finished or a run was opened): the tree,
     /// the map and Recommend use them.
     IdsChanged(Box<SemanticIds>),
+    /// The t-SNE map of the loaded embeddings (item order), which keeps neighbourhoods.
+    NeighbourMap(Vec<[f32; 2]>),
+    /// Epochs of the t-SNE map done so far.
+    NeighbourMapProgress {
+        /// Epochs done.
+        done: usize,
+        /// Epochs in all.
+        total: usize,
+    },
+    /// What the current semantic IDs mean (every code's label, each level's coherence); follows
+    /// [`Event::IdsChanged`] when a dataset is loaded.
+    Hierarchy(Box<tiger_core::run::hierarchy::Hierarchy>),
     /// The RQ-VAE run the Quantize tab shows (finished in the window or opened from disk).
     QuantRunShown(Box<QuantRun>),
     /// A run is open (trained in the window or opened from disk): the Quantize, Train or

@@ -46,6 +46,8 @@ pub struct AppState {
     pub ids: Option<SemanticIds>,
     /// Their hierarchy.
     pub tree: Vec<IdNode>,
+    /// What their codes mean: labels and coherence (empty until the worker sends them).
+    pub hierarchy: tiger_core::run::hierarchy::Hierarchy,
     /// Training losses of TIGER.
     pub train_losses: Vec<(usize, f64)>,
     /// Validation metrics of TIGER.
@@ -64,6 +66,10 @@ pub struct AppState {
     pub beam_generation: u64,
     /// 2-D PCA positions of the items' embeddings.
     pub map: Vec<[f32; 2]>,
+    /// The t-SNE map of the same items (empty until the worker's map thread sends it).
+    pub map_tsne: Vec<[f32; 2]>,
+    /// Epochs of the t-SNE map done, while it computes.
+    pub map_tsne_progress: Option<(usize, usize)>,
     /// Changes whenever the map or the semantic IDs change (the GPU map re-uploads its points).
     pub map_generation: u64,
     /// The map is synthetic (`gui --map-bench`); the dataset's map does not replace it.
@@ -86,6 +92,8 @@ impl AppState {
             Event::DatasetLoaded(summary) => {
                 // A new dataset closes every run of the previous one.
                 self.dataset = Some(*summary);
+                self.map_tsne.clear();
+                self.map_tsne_progress = None;
                 self.busy = None;
                 self.ids = None;
                 self.map_generation += 1;
@@ -134,7 +142,17 @@ impl AppState {
             Event::Phase(p) => self.phase = p,
             Event::Progress { done, total, .. } => self.progress = Some((done, total)),
             Event::QuantizeStats(s) => self.quant_history.push(s),
+            Event::Hierarchy(h) => self.hierarchy = *h,
+            Event::NeighbourMap(points) => {
+                self.map_tsne = points;
+                self.map_tsne_progress = None;
+                self.map_generation += 1;
+            }
+            Event::NeighbourMapProgress { done, total } => {
+                self.map_tsne_progress = Some((done, total));
+            }
             Event::IdsChanged(ids) => {
+                self.hierarchy = Default::default();
                 self.tree = build(&ids);
                 self.ids = Some(*ids);
                 self.map_generation += 1;

@@ -1,9 +1,11 @@
 //! Subcommands: `gui` (the default), `info`, `embed`, `quantize`, `train`, `eval`, `recommend`,
-//! `baseline`, `pack`, `devices`.
+//! `baseline`, `pack`, `map`, `labels`, `devices`.
 
 mod embed_cmd;
 mod eval_cmd;
 mod gui_cmd;
+mod labels_cmd;
+mod map_cmd;
 mod pack_cmd;
 mod progress;
 mod quantize_cmd;
@@ -61,6 +63,12 @@ enum Command {
     /// Copy a TIGER or SASRec run for sharing: best weights in half precision, no optimiser state
     /// or resumable checkpoint, test metrics of the packed weights recorded again.
     Pack(pack_cmd::PackArgs),
+    /// Compute the t-SNE map of a dataset's embeddings and write it beside them (the window shows
+    /// it at once; otherwise it computes one in the background).
+    Map(map_cmd::MapArgs),
+    /// What a run's semantic IDs mean: every code's label and each level's coherence against
+    /// random IDs of the same shape (`--write` stores them in the run folder).
+    Labels(labels_cmd::LabelsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,6 +98,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Baseline(Baseline::Popularity(args))) => eval_cmd::run_popularity(args),
         Some(Command::Devices { json }) => devices(json),
         Some(Command::Pack(args)) => pack_cmd::run(args),
+        Some(Command::Map(args)) => map_cmd::run(args),
+        Some(Command::Labels(args)) => labels_cmd::run(args),
     }
 }
 

@@ -6,6 +6,8 @@ use anyhow::bail;
 use tiger_core::config::QuantizeOptions;
 use tiger_core::embeddings::store;
 use tiger_core::ids::SemanticIds;
+use tiger_core::ids::features::Features;
+use tiger_core::run::hierarchy::Hierarchy;
 use tiger_core::run::{QuantizeRunConfig, RunHeader, RunKind};
 use tiger_models::run::save_quantize_run;
 use tiger_models::train::rqvae_loop::{Flow, RqVaeEvent, train};
@@ -118,10 +120,15 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
         device: chosen.description.clone(),
         train_seconds: secs,
     };
-    save_quantize_run(&args.out, &item_ids, &ids, &trained, &config)?;
+    let features = Features::from_texts(dataset.items.iter().map(|i| i.text.as_str()));
+    let hierarchy = Hierarchy::compute(&ids, &features, Some((emb.data.as_slice(), emb.dim)));
+    save_quantize_run(&args.out, &item_ids, &ids, &hierarchy, &trained, &config)?;
     let s = &trained.stats;
     if args.json {
-        println!("{}", serde_json::to_string(s)?);
+        // The final statistics, plus how semantic each level is against random IDs.
+        let mut value = serde_json::to_value(s)?;
+        value["coherence"] = serde_json::to_value(&hierarchy.coherence)?;
+        println!("{value}");
     } else {
         let first = first_step_secs.unwrap_or(0.0);
         println!(
@@ -150,6 +157,33 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
             s.largest_collision_group,
             ids.collision_depth().saturating_sub(1)
         );
+        for c in &hierarchy.coherence {
+            println!(
+                "level {} coherence: items sharing the prefix share {:.2} metadata values ({:.2} with \
+                 random IDs of the same shape){}",
+                c.level,
+                c.shared_features,
+                c.random_shared_features,
+                c.cosine
+                    .zip(c.random_cosine)
+                    .map(|(s, r)| format!("; embedding cosine {s:.3} ({r:.3} random)"))
+                    .unwrap_or_default()
+            );
+        }
+        for label in hierarchy
+            .labels
+            .sorted()
+            .iter()
+            .filter(|l| l.prefix.len() == 1)
+            .take(8)
+        {
+            println!(
+                "code {:>4}: {:>5} items  {}",
+                label.prefix[0],
+                label.items,
+                label.text()
+            );
+        }
         println!("wrote {}", args.out.display());
     }
     Ok(())

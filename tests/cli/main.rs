@@ -5,4 +5,5 @@
 mod support;
 
 mod commands;
+mod labels;
 mod recommender;

@@ -5,6 +5,7 @@
 mod support;
 
 mod flows;
+mod hierarchy;
 mod map_render;
 mod runs;
 mod worker;

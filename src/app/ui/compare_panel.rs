@@ -1,9 +1,10 @@
 //! Compare panel: any two RQ-VAE runs of the runs list side by side (usage, perplexity, dead
-//! codes, collisions), whether the window, an earlier launch or a CLI sweep made them.
+//! codes, collisions, coherence), whether the window, an earlier launch or a CLI sweep made them.
 
 use std::path::PathBuf;
 
 use crate::app::TigerApp;
+use tiger_core::ids::coherence::LevelCoherence;
 use tiger_core::ids::{LevelStats, QuantizeStats};
 use tiger_core::run::summary::{Figures, RunSummary};
 
@@ -107,5 +108,24 @@ pub fn compare_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             ui.label(f(sb));
             ui.end_row();
         }
+        let (ca, cb) = (coherence_of(a), coherence_of(b));
+        for l in 0..ca.len().max(cb.len()) {
+            ui.label(format!("L{} shared metadata (× chance)", l + 1))
+                .on_hover_text(super::coherence_view::EXPLAIN);
+            for c in [ca, cb] {
+                ui.label(c.get(l).map_or("-".into(), |c| {
+                    let lift = c.feature_lift().map_or("-".into(), |x| format!("{x:.1}×"));
+                    format!("{:.2} ({lift})", c.shared_features)
+                }));
+            }
+            ui.end_row();
+        }
     });
+}
+
+fn coherence_of(run: &RunSummary) -> &[LevelCoherence] {
+    match &run.figures {
+        Figures::Rqvae { coherence, .. } => coherence,
+        Figures::Recommender { .. } => &[],
+    }
 }

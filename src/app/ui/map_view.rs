@@ -1,11 +1,16 @@
-//! The 2-D map of item embeddings (PCA), coloured by level-1 code, with hover showing the item and
-//! its semantic ID. Drawn on the GPU by `shaders/points.wgsl` ([`super::point_cloud`]) when the
-//! window renders with wgpu; otherwise (UI tests, GL) with egui_plot point series.
-//! Drag pans, the scroll wheel zooms around the pointer, a double click fits all points.
+//! The 2-D map of item embeddings (t-SNE, which keeps neighbourhoods, or PCA), coloured by code,
+//! with hover showing the item and its semantic ID. With a code selected in the tree (the focus),
+//! its items are coloured by their next-level codes and the rest is dimmed; each coloured group's
+//! label is drawn at its centroid where it fits. Drawn on the GPU by `shaders/points.wgsl`
+//! ([`super::point_cloud`]) when the window renders with wgpu; otherwise (UI tests, GL) with
+//! egui_plot point series. Drag pans, the scroll wheel zooms around the pointer, a double click
+//! fits all points.
 
 use std::sync::Arc;
 
 use egui_plot::{Plot, PlotPoints, Points};
+
+use tiger_core::ids::SemanticIds;
 
 use super::point_cloud::{self, PointInstance, PointSet, ViewUniform};
 use crate::app::TigerApp;
@@ -19,13 +24,25 @@ const RADIUS: f32 = 2.0;
 /// Hover reach in points.
 const REACH: f32 = 6.0;
 
-/// View state of the map: pan, zoom and the uploaded point set.
+/// Which projection the map shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Projection {
+    /// t-SNE: neighbours stay neighbours (computed in the background; PCA until it is ready).
+    #[default]
+    Tsne,
+    /// The first two principal components.
+    Pca,
+}
+
+/// View state of the map: projection, pan, zoom and the uploaded point set.
 #[derive(Debug)]
 pub struct MapView {
     /// Data-space centre, or `None` to fit all points.
     pub center: Option<[f32; 2]>,
     /// Zoom factor over the fitted view.
     pub zoom: f32,
+    /// The projection asked for.
+    pub projection: Projection,
     cache: Option<Cached>,
 }
 
@@ -34,18 +51,34 @@ impl Default for MapView {
         Self {
             center: None,
             zoom: 1.0,
+            projection: Projection::default(),
             cache: None,
         }
     }
 }
 
-/// Points with colours and their bounding box, rebuilt when the map or the IDs change.
+/// What a built point set depends on.
+#[derive(Debug, Clone, PartialEq)]
+struct Key {
+    generation: u64,
+    tsne: bool,
+    focus: Vec<u32>,
+}
+
+/// Points with colours, their bounding box and the coloured groups' centroids, rebuilt when the
+/// map, the IDs, the projection or the focus change.
 #[derive(Debug)]
 struct Cached {
+    key: Key,
     set: PointSet,
     min: [f32; 2],
     max: [f32; 2],
+    /// Each coloured group: its code prefix, centroid and size, largest first.
+    groups: Groups,
 }
+
+/// Colour of points outside the focus.
+const DIMMED: [u8; 4] = [90, 90, 100, 60];
 
 /// Colour of a level-1 code: hues spread by the golden ratio so neighbouring codes differ.
 pub fn code_color(code: u32) -> [u8; 4] {
@@ -54,17 +87,51 @@ pub fn code_color(code: u32) -> [u8; 4] {
     [c.r(), c.g(), c.b(), 230]
 }
 
-/// Builds the instance list from the app state.
-fn build(app: &TigerApp) -> Cached {
-    let ids = app.state.ids.as_ref();
-    let points: Vec<PointInstance> = app
-        .state
-        .map
+/// The points the map shows: the t-SNE map when asked for and ready, else PCA.
+pub fn shown_points(app: &TigerApp) -> (&[[f32; 2]], bool) {
+    let s = &app.state;
+    let tsne = app.views.map.projection == Projection::Tsne
+        && !s.synthetic_map
+        && !s.map_tsne.is_empty()
+        && s.map_tsne.len() == s.map.len();
+    if tsne {
+        (&s.map_tsne, true)
+    } else {
+        (&s.map, false)
+    }
+}
+
+/// Each coloured group of a focused map: its code prefix, centroid and size, largest first.
+type Groups = Vec<(Vec<u32>, [f32; 2], usize)>;
+
+/// Colours the points for a focus: inside it each point takes the colour of its code one level
+/// below the focus (or one colour at the last level); outside it is dimmed. Returns the points and
+/// the coloured groups with their centroids.
+fn colour_points(
+    map: &[[f32; 2]],
+    ids: Option<&SemanticIds>,
+    focus: &[u32],
+) -> (Vec<PointInstance>, Groups) {
+    let depth = focus.len();
+    let mut sums: std::collections::HashMap<u32, ([f64; 2], usize)> = Default::default();
+    let points: Vec<PointInstance> = map
         .iter()
         .enumerate()
         .map(|(i, p)| {
             let color = match ids.filter(|ids| i < ids.len()) {
-                Some(ids) => code_color(ids.codes_of(i)[0]),
+                Some(ids) => {
+                    let codes = ids.codes_of(i);
+                    if !codes.starts_with(focus) {
+                        DIMMED
+                    } else {
+                        let code = codes.get(depth).copied().unwrap_or(0);
+                        let e = sums.entry(code).or_insert(([0.0; 2], 0));
+                        e.0[0] += p[0] as f64;
+                        e.0[1] += p[1] as f64;
+                        e.1 += 1;
+                        code_color(code)
+                    }
+                }
                 None => [170, 170, 190, 200],
             };
             PointInstance {
@@ -73,14 +140,80 @@ fn build(app: &TigerApp) -> Cached {
             }
         })
         .collect();
+    let mut groups: Groups = sums
+        .into_iter()
+        .filter(|_| ids.is_some_and(|ids| depth < ids.levels))
+        .map(|(code, (s, n))| {
+            let mut prefix = focus.to_vec();
+            prefix.push(code);
+            let c = [(s[0] / n as f64) as f32, (s[1] / n as f64) as f32];
+            (prefix, c, n)
+        })
+        .collect();
+    groups.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    (points, groups)
+}
+
+/// Builds the instance list for the shown projection and the key's focus.
+fn build(app: &TigerApp, key: Key) -> Cached {
+    let (map, _) = shown_points(app);
+    let (points, groups) = colour_points(map, app.state.ids.as_ref(), &key.focus);
     let (min, max) = point_cloud::bounds(&points);
     Cached {
         set: PointSet {
-            generation: app.state.map_generation,
+            generation: app
+                .state
+                .map_generation
+                .wrapping_mul(31)
+                .wrapping_add(key_salt(&key)),
             points: Arc::new(points),
         },
+        key,
         min,
         max,
+        groups,
+    }
+}
+
+/// A number that differs between keys of one generation (the GPU set re-uploads on a change).
+fn key_salt(key: &Key) -> u64 {
+    key.focus.iter().fold(u64::from(key.tsne) + 1, |h, &c| {
+        h.wrapping_mul(1_000_003).wrapping_add(c as u64 + 1)
+    })
+}
+
+/// Draws the labels of the coloured groups at their centroids, largest first, skipping any that
+/// would overlap one already drawn or fall outside the map.
+fn draw_labels(
+    app: &TigerApp,
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    to_screen: impl Fn([f32; 2]) -> egui::Pos2,
+) {
+    let labels = &app.state.hierarchy.labels;
+    let mut taken: Vec<egui::Rect> = Vec::new();
+    let font = egui::FontId::proportional(12.0);
+    let Some(cache) = app.views.map.cache.as_ref() else {
+        return;
+    };
+    for (prefix, centroid, _) in cache.groups.iter().take(200) {
+        let words = labels.words(prefix);
+        if words.is_empty() {
+            continue;
+        }
+        let text = format!("{} {}", prefix.last().copied().unwrap_or(0), words);
+        let galley = painter.layout_no_wrap(text, font.clone(), egui::Color32::WHITE);
+        let at = to_screen(*centroid);
+        let r = egui::Rect::from_center_size(at, galley.size() + egui::vec2(6.0, 2.0));
+        if !rect.contains_rect(r) || taken.iter().any(|t| t.intersects(r)) {
+            continue;
+        }
+        painter.rect_filled(r, 3.0, egui::Color32::from_black_alpha(170));
+        painter.galley(r.min + egui::vec2(3.0, 1.0), galley, egui::Color32::WHITE);
+        taken.push(r);
+        if taken.len() >= 24 {
+            break;
+        }
     }
 }
 
@@ -90,18 +223,23 @@ pub fn map_ui(app: &mut TigerApp, ui: &mut egui::Ui) -> Option<u32> {
         ui.label("No embedding map (the dataset has no embeddings).");
         return None;
     }
+    controls_ui(app, ui);
     if !app.gpu_points {
         return plot_fallback(app, ui);
     }
-    let generation = app.state.map_generation;
-    if app
-        .views
-        .map
-        .cache
-        .as_ref()
-        .is_none_or(|c| c.set.generation != generation)
-    {
-        app.views.map.cache = Some(build(app));
+    let key = Key {
+        generation: app.state.map_generation,
+        tsne: shown_points(app).1,
+        focus: app.views.tree.focus.clone(),
+    };
+    let stale = app.views.map.cache.as_ref().map(|c| c.key.clone());
+    if stale.as_ref() != Some(&key) {
+        if stale.is_some_and(|s| s.tsne != key.tsne) {
+            // Another projection: its coordinates have nothing to do with the old view.
+            app.views.map.center = None;
+            app.views.map.zoom = 1.0;
+        }
+        app.views.map.cache = Some(build(app, key));
     }
     let highlight_default = app.views.tree.selected;
     let view = &mut app.views.map;
@@ -171,13 +309,15 @@ pub fn map_ui(app: &mut TigerApp, ui: &mut egui::Ui) -> Option<u32> {
         cache.set.clone(),
         uniform,
     )));
+    let to_screen = move |p: [f32; 2]| {
+        rect.center() + egui::vec2((p[0] - center[0]) / upp, -(p[1] - center[1]) / upp)
+    };
+    let points = cache.set.points.len();
+    draw_labels(app, &painter, rect, to_screen);
     painter.text(
         rect.left_bottom() + egui::vec2(6.0, -4.0),
         egui::Align2::LEFT_BOTTOM,
-        format!(
-            "{} points (GPU) - drag to pan, scroll to zoom, double-click to fit",
-            cache.set.points.len()
-        ),
+        format!("{points} points (GPU) - drag to pan, scroll to zoom, double-click to fit"),
         egui::FontId::proportional(11.0),
         egui::Color32::from_gray(150),
     );
@@ -185,21 +325,87 @@ pub fn map_ui(app: &mut TigerApp, ui: &mut egui::Ui) -> Option<u32> {
     hovered.filter(|&i| (i as usize) < app.state.dataset.as_ref().map_or(0, |d| d.items.len()))
 }
 
+/// The projection choice, the t-SNE progress and the focus, above the map.
+fn controls_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        let p = &mut app.views.map.projection;
+        ui.label("Map:");
+        ui.selectable_value(p, Projection::Tsne, "t-SNE")
+            .on_hover_text("Neighbouring items stay neighbours (computed in the background)");
+        ui.selectable_value(p, Projection::Pca, "PCA")
+            .on_hover_text("The two directions of largest variance");
+        if app.views.map.projection == Projection::Tsne && !shown_points(app).1 {
+            match app.state.map_tsne_progress {
+                Some((done, total)) => {
+                    ui.weak(format!("t-SNE epoch {done}/{total}; PCA meanwhile"))
+                }
+                None => ui.weak("t-SNE not ready; PCA meanwhile"),
+            };
+        }
+        let focus = app.views.tree.focus.clone();
+        if !focus.is_empty() {
+            ui.separator();
+            let mut path = Vec::new();
+            let mut parts = Vec::new();
+            for &c in &focus {
+                path.push(c);
+                let words = app.state.hierarchy.labels.words(&path);
+                parts.push(if words.is_empty() {
+                    format!("{c}")
+                } else {
+                    format!("{c} {words}")
+                });
+            }
+            let items = app
+                .state
+                .hierarchy
+                .labels
+                .get(&focus)
+                .map_or(0, |l| l.items);
+            ui.label(format!("Focus: {} ({items} items)", parts.join(" › ")));
+            let levels = app.state.ids.as_ref().map_or(0, |ids| ids.levels);
+            if focus.len() < levels {
+                ui.weak(format!("coloured by level-{} codes", focus.len() + 1));
+            }
+            if ui.small_button("Up").clicked() {
+                app.views.tree.focus.pop();
+            }
+            if ui.small_button("Whole catalogue").clicked() {
+                app.views.tree.focus.clear();
+            }
+        }
+    });
+}
+
 /// The map drawn with egui_plot (no wgpu renderer).
 fn plot_fallback(app: &TigerApp, ui: &mut egui::Ui) -> Option<u32> {
-    let map = &app.state.map;
+    let (map, _) = shown_points(app);
     let ids = app.state.ids.as_ref();
+    let focus = &app.views.tree.focus;
     let mut groups: Vec<Vec<[f64; 2]>> = vec![Vec::new(); GROUPS];
+    let mut dimmed: Vec<[f64; 2]> = Vec::new();
     for (i, p) in map.iter().enumerate() {
-        let g = ids
-            .filter(|ids| i < ids.len())
-            .map_or(0, |ids| ids.codes_of(i)[0] as usize % GROUPS);
+        let codes = ids.filter(|ids| i < ids.len()).map(|ids| ids.codes_of(i));
+        if codes.is_some_and(|c| !c.starts_with(focus)) {
+            dimmed.push([p[0] as f64, p[1] as f64]);
+            continue;
+        }
+        let g = codes
+            .and_then(|c| c.get(focus.len()))
+            .map_or(0, |&c| c as usize % GROUPS);
         groups[g].push([p[0] as f64, p[1] as f64]);
     }
     let response = Plot::new("embedding-map")
         .height(HEIGHT)
         .data_aspect(1.0)
         .show(ui, |p| {
+            if !dimmed.is_empty() {
+                p.points(
+                    Points::new("outside the focus", PlotPoints::from(dimmed))
+                        .radius(1.0)
+                        .color(egui::Color32::from_rgba_unmultiplied(90, 90, 100, 60)),
+                );
+            }
             for (g, pts) in groups.into_iter().enumerate() {
                 if pts.is_empty() {
                     continue;
@@ -241,6 +447,30 @@ mod tests {
             let diff: i32 = (0..3).map(|k| (a[k] as i32 - b[k] as i32).abs()).sum();
             assert!(diff > 40, "codes {c} and {} look alike: {a:?} {b:?}", c + 1);
         }
+    }
+
+    #[test]
+    fn a_focus_colours_its_children_and_dims_the_rest() {
+        // Four items, two levels: (0,1) (0,2) (0,2) (3,1).
+        let ids = SemanticIds::assign(vec![0, 1, 0, 2, 0, 2, 3, 1], 2);
+        let map = [[0.0, 0.0], [2.0, 0.0], [4.0, 2.0], [9.0, 9.0]];
+        let (all, groups) = colour_points(&map, Some(&ids), &[]);
+        assert_eq!(all[0].color, code_color(0));
+        assert_eq!(all[3].color, code_color(3));
+        assert_eq!(groups[0], (vec![0], [2.0, 2.0 / 3.0], 3));
+        assert_eq!(groups[1], (vec![3], [9.0, 9.0], 1));
+        // Focused on code 0: its items take their level-2 colours, item 3 is dimmed.
+        let (focused, groups) = colour_points(&map, Some(&ids), &[0]);
+        assert_eq!(focused[0].color, code_color(1));
+        assert_eq!(focused[1].color, code_color(2));
+        assert_eq!(focused[3].color, DIMMED);
+        assert_eq!(groups[0], (vec![0, 2], [3.0, 1.0], 2));
+        assert_eq!(groups[1], (vec![0, 1], [0.0, 0.0], 1));
+        // At the last level there is nothing below to label.
+        let (last, groups) = colour_points(&map, Some(&ids), &[0, 2]);
+        assert_eq!(last[0].color, DIMMED);
+        assert_ne!(last[1].color, DIMMED);
+        assert!(groups.is_empty());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Panels, one file each; they read `AppState`, keep their own view state and emit commands.
 
+pub mod coherence_view;
 pub mod compare_panel;
 pub mod data_panel;
 pub mod map_view;
@@ -12,6 +13,7 @@ pub mod start_panel;
 pub mod status_bar;
 pub mod train_panel;
 pub mod tree_panel;
+pub mod walk_panel;
 
 use crate::app::{Tab, TigerApp};
 
@@ -32,6 +34,8 @@ pub struct Views {
     pub recommend: recommend_panel::RecommendView,
     /// Compare panel.
     pub compare: compare_panel::CompareView,
+    /// The guided walk.
+    pub walk: walk_panel::WalkView,
 }
 
 /// The left navigation between stages, with the runs list below it.
@@ -84,6 +88,25 @@ pub fn id_text(app: &TigerApp, i: u32) -> String {
         }
         _ => "(no IDs yet)".into(),
     }
+}
+
+/// What item `i`'s codes mean, coarse to fine: each level's label words, `Horror, 1980s ›
+/// Slasher` (empty when no labels are known).
+pub fn meaning(app: &TigerApp, i: u32) -> String {
+    let Some(ids) = app
+        .state
+        .ids
+        .as_ref()
+        .filter(|ids| (i as usize) < ids.len())
+    else {
+        return String::new();
+    };
+    let codes = ids.codes_of(i as usize);
+    (1..=codes.len())
+        .map(|l| app.state.hierarchy.labels.words(&codes[..l]))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" › ")
 }
 
 /// A small "Save PNG" button that exports `rect` (a plot drawn just before) as a PNG file.

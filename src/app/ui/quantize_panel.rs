@@ -182,6 +182,11 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
+    if !app.state.hierarchy.coherence.is_empty() {
+        ui.label("Is it semantic?")
+            .on_hover_text(super::coherence_view::EXPLAIN);
+        super::coherence_view::table(ui, "quantize", &app.state.hierarchy.coherence);
+    }
     let mut rects = [egui::Rect::NOTHING; 2];
     ui.columns(2, |cols| {
         rects[0] = Plot::new("rq-loss")

@@ -199,7 +199,10 @@ fn beam_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         .id_salt("beam")
         .show(ui, |ui| {
             ui.horizontal_top(|ui| {
+                // The code prefix of each hypothesis kept at the previous step, for labels.
+                let mut kept_prefixes: Vec<Vec<u32>> = vec![Vec::new()];
                 for step in &app.state.beam_steps[..shown] {
+                    let mut next_prefixes = Vec::new();
                     ui.vertical(|ui| {
                         ui.strong(if step.pos < levels {
                             format!("level {} code", step.pos + 1)
@@ -208,7 +211,17 @@ fn beam_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                         });
                         let mut rects = Vec::new();
                         for c in &step.candidates {
-                            let text = format!("{:>3}  {:.2}", c.value, c.score);
+                            let mut prefix = kept_prefixes
+                                .get(if step.pos > 0 { c.parent } else { 0 })
+                                .cloned()
+                                .unwrap_or_default();
+                            prefix.push(c.value);
+                            let words = if c.kept && step.pos < levels {
+                                app.state.hierarchy.labels.words(&prefix)
+                            } else {
+                                String::new()
+                            };
+                            let text = format!("{:>3}  {:.2}  {words}", c.value, c.score);
                             let color = if !c.valid {
                                 egui::Color32::from_rgb(230, 80, 80)
                             } else if c.kept {
@@ -218,6 +231,7 @@ fn beam_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                             };
                             let r = ui.label(egui::RichText::new(text).monospace().color(color));
                             if c.kept {
+                                next_prefixes.push(prefix);
                                 rects.push(r.rect);
                                 if step.pos > 0 {
                                     links.push((step.pos - 1, c.parent, r.rect));
@@ -226,6 +240,7 @@ fn beam_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                         }
                         kept_rects.push(rects);
                     });
+                    kept_prefixes = next_prefixes;
                     ui.add_space(24.0);
                 }
             });
@@ -279,6 +294,10 @@ fn results_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                     super::id_text(app, i),
                     r.score
                 ));
+                let meaning = super::meaning(app, i);
+                if !meaning.is_empty() {
+                    ui.weak(format!("      {meaning}"));
+                }
             }
             None => {
                 ui.colored_label(

@@ -31,6 +31,12 @@ pub fn start_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         ui.separator();
         ui.strong("Open now");
         open_now_ui(app, ui);
+        if ui
+            .button("Start the guided walk: one item from text to ID to recommendations")
+            .clicked()
+        {
+            app.tab = Tab::Walk;
+        }
         ui.separator();
         ui.strong("The tabs");
         for (tab, what) in [
@@ -55,6 +61,10 @@ pub fn start_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                 "build a history and watch beam search generate IDs",
             ),
             (Tab::Compare, "two RQ-VAE runs side by side"),
+            (
+                Tab::Walk,
+                "one item from its text to its ID, its siblings and its recommendations, for a class",
+            ),
         ] {
             ui.horizontal(|ui| {
                 if ui.link(format!("{} tab", tab.label())).clicked() {

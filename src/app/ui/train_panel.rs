@@ -191,7 +191,7 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     comparison_ui(app, ui);
 }
 
-/// Test-split comparison of every model trained in this session, with the popularity floor.
+/// Test-split comparison of every model trained since the window opened, with the popularity floor.
 fn comparison_ui(app: &TigerApp, ui: &mut egui::Ui) {
     if app.state.comparison.is_empty() {
         return;

@@ -11,13 +11,21 @@ pub struct TreeView {
     pub query: String,
     /// The item whose path is shown.
     pub selected: Option<u32>,
+    /// The code prefix the map focuses on (empty: the whole catalogue); clicking a code in the
+    /// tree focuses it, clicking it again goes back to its parent.
+    pub focus: Vec<u32>,
 }
 
 /// Draws the tree panel.
 pub fn tree_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     ui.heading("Semantic IDs");
     if let Some(i) = super::map_view::map_ui(app, ui) {
-        ui.label(format!("{} {}", app.state.title(i), super::id_text(app, i)));
+        ui.label(format!(
+            "{} {}  {}",
+            app.state.title(i),
+            super::id_text(app, i),
+            super::meaning(app, i)
+        ));
     } else {
         ui.weak("Hover a point to see the item; colours follow the level-1 code.");
     }
@@ -51,9 +59,10 @@ pub fn tree_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     });
     if let Some(i) = app.views.tree.selected {
         ui.label(format!(
-            "{} -> path {}",
+            "{} -> path {}  {}",
             app.state.title(i),
-            super::id_text(app, i)
+            super::id_text(app, i),
+            super::meaning(app, i)
         ));
     }
     ui.separator();
@@ -68,13 +77,34 @@ pub fn tree_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         "{} level-1 codes over {ids_len} items",
         app.state.tree.len()
     ));
+    let mut clicked = None;
     egui::ScrollArea::vertical()
         .auto_shrink(false)
         .show(ui, |ui| {
             for node in &app.state.tree {
-                node_ui(app, node, 0, selected_codes.as_deref(), &mut Vec::new(), ui);
+                let mut path = Vec::new();
+                let paths = Paths {
+                    selected: selected_codes.as_deref(),
+                    focus: &app.views.tree.focus,
+                };
+                node_ui(app, node, 0, paths, &mut path, &mut clicked, ui);
             }
         });
+    if let Some(path) = clicked {
+        let focus = &mut app.views.tree.focus;
+        if *focus == path {
+            focus.pop();
+        } else {
+            *focus = path;
+        }
+    }
+}
+
+/// The code paths the tree keeps open: the selected item's and the map's focus.
+#[derive(Clone, Copy)]
+struct Paths<'a> {
+    selected: Option<&'a [u32]>,
+    focus: &'a [u32],
 }
 
 fn examples(app: &TigerApp, node: &IdNode, n: usize) -> String {
@@ -98,27 +128,31 @@ fn node_ui(
     app: &TigerApp,
     node: &IdNode,
     level: usize,
-    selected: Option<&[u32]>,
+    paths: Paths,
     path: &mut Vec<u32>,
+    clicked: &mut Option<Vec<u32>>,
     ui: &mut egui::Ui,
 ) {
     path.push(node.code);
-    let on_path = selected.is_some_and(|s| s.len() >= path.len() && s[..path.len()] == path[..]);
+    let on_path =
+        paths.selected.is_some_and(|s| s.starts_with(path)) || paths.focus.starts_with(path);
+    let label = app.state.hierarchy.labels.text(path);
     let title = format!(
-        "L{} code {} | {} items | {}",
+        "L{} code {} | {} items | {} | e.g. {}",
         level + 1,
         node.code,
         node.count,
-        examples(app, node, 3)
+        if label.is_empty() { "-" } else { &label },
+        examples(app, node, 2)
     );
     let id = ui.make_persistent_id(("id-node", path.clone()));
     let mut header = egui::CollapsingHeader::new(title).id_salt(id);
     if on_path {
         header = header.open(Some(true));
     }
-    header.show(ui, |ui| {
+    let shown = header.show(ui, |ui| {
         for child in &node.children {
-            node_ui(app, child, level + 1, selected, path, ui);
+            node_ui(app, child, level + 1, paths, path, clicked, ui);
         }
         let rows = app.state.dataset.as_ref();
         for &i in &node.items {
@@ -142,5 +176,8 @@ fn node_ui(
             }
         }
     });
+    if shown.header_response.clicked() {
+        *clicked = Some(path.clone());
+    }
     path.pop();
 }

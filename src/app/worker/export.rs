@@ -37,6 +37,13 @@ impl Worker {
         let json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        // What the codes mean goes with them: each item's labels in the JSON rows, and every
+        // code's label beside the export as `<name>_code_labels.json`.
+        let labels = self
+            .data
+            .as_ref()
+            .map(|l| tiger_core::ids::CodeLabels::compute(&rec.ids, &l.features))
+            .unwrap_or_default();
         if json {
             let rows: Vec<serde_json::Value> = rec
                 .dataset
@@ -44,11 +51,15 @@ impl Worker {
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
+                    let codes = rec.ids.codes_of(i);
                     serde_json::json!({
                         "item_id": item.id,
                         "title": item.title,
-                        "codes": rec.ids.codes_of(i),
+                        "codes": codes,
                         "collision": rec.ids.collision[i],
+                        "labels": (1..=codes.len())
+                            .map(|l| labels.words(&codes[..l]))
+                            .collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -58,6 +69,14 @@ impl Worker {
                 .write_csv(path, &rec.item_ids())
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
+        let stem = path.file_stem().map_or_else(
+            || "semantic_ids".into(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        let labels_path = path.with_file_name(format!("{stem}_code_labels.json"));
+        labels
+            .write_json(&labels_path, rec.ids.levels)
+            .map_err(|e| format!("{}: {e}", labels_path.display()))?;
         self.send(Event::Exported(path.into()));
         Ok(())
     }

@@ -10,6 +10,7 @@ use crate::app::protocol::{Event, Job, QuantRun, Recommendation};
 use tiger_core::embeddings::store;
 use tiger_core::ids::SemanticIds;
 use tiger_core::rec_data::RecData;
+use tiger_core::run::hierarchy::Hierarchy;
 use tiger_core::run::layout::fresh_name;
 use tiger_core::run::{RunHeader, RunKind};
 use tiger_models::decode::BeamConfig;
@@ -69,9 +70,15 @@ impl Worker {
                     device: self.device_name.clone(),
                     train_seconds: started.elapsed().as_secs_f64(),
                 };
+                let hierarchy = Hierarchy::compute(
+                    &ids,
+                    &l.features,
+                    l.embeddings.as_ref().map(|e| (e.data.as_slice(), e.dim)),
+                );
                 let dir = self.fresh_run(RunKind::Rqvae);
-                let saved =
-                    tiger_models::run::save_quantize_run(&dir, &item_ids, &ids, &trained, &config);
+                let saved = tiger_models::run::save_quantize_run(
+                    &dir, &item_ids, &ids, &hierarchy, &trained, &config,
+                );
                 self.show_ids(ids, RunKind::Rqvae);
                 self.send(Event::QuantRunShown(Box::new(QuantRun {
                     path: dir.clone(),

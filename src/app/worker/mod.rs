@@ -3,15 +3,16 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use burn::prelude::*;
 
 mod export;
 mod jobs;
+mod neighbour_map;
 mod runs;
 
 use crate::app::protocol::{Command, DatasetSummary, Event, ItemRow, Job};
@@ -19,6 +20,7 @@ use tiger_core::data::{Dataset, Split};
 use tiger_core::device_choice::DeviceChoice;
 use tiger_core::embeddings::{Embeddings, store};
 use tiger_core::ids::Vocab;
+use tiger_core::ids::features::Features;
 use tiger_core::rec_data::RecData;
 use tiger_core::run::RunKind;
 use tiger_core::run::layout::DatasetStamp;
@@ -82,7 +84,8 @@ impl WorkerHandle {
                     device: chosen.device.clone(),
                     device_name: chosen.description.clone(),
                     events: ev_tx,
-                    repaint,
+                    repaint: Arc::new(Mutex::new(repaint)),
+                    map_cancel: Arc::new(AtomicBool::new(false)),
                     cancel: flag,
                     runs,
                     data: None,
@@ -111,6 +114,7 @@ impl WorkerHandle {
                         worker.send(Event::Error(device::backend_failure(&msg)));
                     }
                 }
+                worker.map_cancel.store(true, Ordering::SeqCst);
             })?;
         Ok(Self {
             commands: cmd_tx,
@@ -157,7 +161,9 @@ impl Drop for WorkerHandle {
 pub(super) struct Loaded {
     pub(super) dataset: Dataset,
     pub(super) split: Split,
-    pub(super) embeddings: Option<Embeddings>,
+    pub(super) embeddings: Option<Arc<Embeddings>>,
+    /// Every item's descriptive features, for code labels and coherence.
+    pub(super) features: Features,
     pub(super) stamp: DatasetStamp,
     /// What the UI is told about it.
     summary: DatasetSummary,
@@ -178,7 +184,9 @@ pub(super) struct Worker {
     /// What the device is, for the runs' records.
     pub(super) device_name: String,
     pub(super) events: SyncSender<Event>,
-    pub(super) repaint: Box<dyn Fn() + Send>,
+    pub(super) repaint: Arc<Mutex<Box<dyn Fn() + Send>>>,
+    /// Raised to stop the t-SNE map of the loaded embeddings (a new dataset, or shutdown).
+    pub(super) map_cancel: Arc<AtomicBool>,
     pub(super) cancel: Arc<AtomicBool>,
     pub(super) runs: PathBuf,
     pub(super) data: Option<Loaded>,
@@ -186,7 +194,7 @@ pub(super) struct Worker {
     pub(super) tiger: Option<Recommender>,
     /// The open run of each kind.
     pub(super) open: HashMap<RunKind, PathBuf>,
-    /// Every run folder opened in this session (listed even when outside the runs folder).
+    /// Every run folder opened since the window opened (listed even when outside the runs folder).
     pub(super) listed: Vec<PathBuf>,
     /// Folders whose runs are listed besides the runs folder (the bundled demo runs, sweeps).
     pub(super) roots: Vec<PathBuf>,
@@ -196,7 +204,27 @@ pub(super) struct Worker {
 impl Worker {
     pub(super) fn send(&self, event: Event) {
         let _ = self.events.send(event);
-        (self.repaint)();
+        if let Ok(repaint) = self.repaint.lock() {
+            repaint();
+        }
+    }
+
+    /// Starts the t-SNE map of the loaded dataset's embeddings (stopping one still running).
+    fn start_neighbour_map(&mut self) {
+        self.map_cancel.store(true, Ordering::SeqCst);
+        let Some(l) = &self.data else {
+            return;
+        };
+        let Some(emb) = l.embeddings.clone() else {
+            return;
+        };
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.map_cancel = cancel.clone();
+        let out = neighbour_map::Outlet {
+            events: self.events.clone(),
+            repaint: self.repaint.clone(),
+        };
+        neighbour_map::start(emb, l.dataset.source.clone(), cancel, out);
     }
 
     pub(super) fn cancelled(&self) -> bool {
@@ -257,6 +285,7 @@ impl Worker {
         if let Some(points) = map {
             self.send(Event::Map(points));
         }
+        self.start_neighbour_map();
     }
 }
 
@@ -270,7 +299,7 @@ pub(super) fn load_data(path: &Path) -> Result<Loaded, String> {
         let e = store::read(&emb_path).map_err(|e| e.to_string())?;
         e.check_rows(&emb_path, dataset.items.len())
             .map_err(|e| e.to_string())?;
-        Some(e)
+        Some(Arc::new(e))
     } else {
         None
     };
@@ -304,8 +333,10 @@ pub(super) fn load_data(path: &Path) -> Result<Loaded, String> {
     let map = embeddings
         .as_ref()
         .map(|e| tiger_models::embed::pca::project_2d(e, 20));
+    let features = Features::from_texts(dataset.items.iter().map(|i| i.text.as_str()));
     Ok(Loaded {
         stamp: DatasetStamp::of(&dataset),
+        features,
         dataset,
         split,
         embeddings,

@@ -3,6 +3,7 @@
 //! the worker or the window changes, so a broken folder leaves both as they were.
 
 use std::path::{Path, PathBuf};
+use tiger_core::run::hierarchy::Hierarchy;
 
 use super::{Loaded, Recommender, Worker, load_data};
 use crate::app::protocol::{Event, Job, QuantRun};
@@ -127,14 +128,19 @@ impl Worker {
                 self.send(Event::RunClosed(other));
             }
         }
-        if let Some(l) = &self.data {
-            self.rec = Some(RecData::new(
-                l.dataset.clone(),
-                l.split.clone(),
-                ids.clone(),
-            ));
-        }
+        let made = self.data.as_ref().map(|l| {
+            let rec = RecData::new(l.dataset.clone(), l.split.clone(), ids.clone());
+            let embeddings = l.embeddings.as_ref().map(|e| (e.data.as_slice(), e.dim));
+            (rec, Hierarchy::compute(&ids, &l.features, embeddings))
+        });
+        let hierarchy = made.map(|(rec, h)| {
+            self.rec = Some(rec);
+            h
+        });
         self.send(Event::IdsChanged(Box::new(ids)));
+        if let Some(h) = hierarchy {
+            self.send(Event::Hierarchy(Box::new(h)));
+        }
     }
 
     /// Records `path` as the open run of `kind` and tells the UI.
@@ -165,7 +171,11 @@ impl Worker {
 
     /// Sends a run's test metrics (and the popularity floor) to the comparison table.
     pub(super) fn send_test(&self, job: Job, record: TestRecord) {
-        let name = if job == Job::TrainTiger { "TIGER" } else { "SASRec" };
+        let name = if job == Job::TrainTiger {
+            "TIGER"
+        } else {
+            "SASRec"
+        };
         self.send(Event::TestMetrics {
             model: "popularity".into(),
             metrics: record.popularity,
@@ -177,7 +187,7 @@ impl Worker {
     }
 
     /// Lists every run under the runs folder and the listed folders (`extra` joins them), and
-    /// every run opened in this session, newest first. Folders that cannot be read are left out.
+    /// every run opened since the window opened, newest first. Folders that cannot be read are left out.
     pub(super) fn scan_runs(&mut self, extra: &[PathBuf]) {
         for root in extra {
             if !self.roots.contains(root) {

@@ -4,5 +4,6 @@ pub mod encode;
 pub mod minilm;
 pub mod pca;
 pub mod tokenizer;
+pub mod tsne;
 
 pub use encode::{EncodeError, Encoder};

@@ -9,15 +9,18 @@ use tiger_core::run::quantize_record::QuantizeRunConfig;
 
 use crate::train::rqvae_loop::TrainedRqVae;
 use tiger_core::ids::SemanticIds;
+use tiger_core::run::hierarchy::Hierarchy;
 use tiger_core::run::layout::files;
 
-/// Writes the whole run into `dir` (created if needed). Each file is written to a temporary name
-/// and renamed, so an interrupted write never leaves a partial file; the config goes last, so a
-/// folder with a config is a whole run.
+/// Writes the whole run into `dir` (created if needed), with what its IDs mean (`hierarchy`: code
+/// labels and coherence). Each file is written to a temporary name and renamed, so an interrupted
+/// write never leaves a partial file; the config goes last, so a folder with a config is a whole
+/// run.
 pub fn save_quantize_run(
     dir: &Path,
     item_ids: &[String],
     ids: &SemanticIds,
+    hierarchy: &Hierarchy,
     trained: &TrainedRqVae,
     config: &QuantizeRunConfig,
 ) -> Result<(), RunError> {
@@ -37,5 +40,6 @@ pub fn save_quantize_run(
     let csv = dir.join(files::SEMANTIC_IDS);
     ids.write_csv(&csv, item_ids)
         .map_err(|e| write_err(&csv, e))?;
+    hierarchy.write(dir, ids.levels)?;
     write_json(&dir.join(files::CONFIG), config)
 }
