@@ -137,6 +137,9 @@ fn bench_map_draws_points_or_says_why_not() {
     assert_eq!(rows[0]["points"], 500);
     assert!(rows[0]["lit_pixels"].as_u64().unwrap() > 0);
     assert!(rows[0]["fps"].as_f64().unwrap() > 0.0);
+    // The window's CPU work per focus change and per hovered frame is reported beside.
+    assert!(rows[0]["focus_ms"].as_f64().unwrap() > 0.0);
+    assert!(rows[0]["hover_ms"].as_f64().unwrap() >= 0.0);
 }
 
 #[test]

@@ -75,10 +75,14 @@ struct Cached {
     max: [f32; 2],
     /// Each coloured group: its code prefix, centroid and size, largest first.
     groups: Groups,
+    /// The item drawn by each instance (instances are in drawing order).
+    order: Vec<u32>,
+    /// The instance of each item.
+    slot: Vec<u32>,
 }
 
 /// Colour of points outside the focus.
-const DIMMED: [u8; 4] = [90, 90, 100, 60];
+const DIMMED: [u8; 4] = [90, 90, 100, 45];
 
 /// Colour of a level-1 code: hues spread by the golden ratio so neighbouring codes differ.
 pub fn code_color(code: u32) -> [u8; 4] {
@@ -102,12 +106,12 @@ pub fn shown_points(app: &TigerApp) -> (&[[f32; 2]], bool) {
 }
 
 /// Each coloured group of a focused map: its code prefix, centroid and size, largest first.
-type Groups = Vec<(Vec<u32>, [f32; 2], usize)>;
+pub type Groups = Vec<(Vec<u32>, [f32; 2], usize)>;
 
 /// Colours the points for a focus: inside it each point takes the colour of its code one level
 /// below the focus (or one colour at the last level); outside it is dimmed. Returns the points and
 /// the coloured groups with their centroids.
-fn colour_points(
+pub fn colour_points(
     map: &[[f32; 2]],
     ids: Option<&SemanticIds>,
     focus: &[u32],
@@ -154,10 +158,39 @@ fn colour_points(
     (points, groups)
 }
 
+/// The point nearest to `at` within `reach` (data units), searched every frame the pointer is
+/// over the map.
+pub fn nearest(points: &[PointInstance], at: [f32; 2], reach: f32) -> Option<u32> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let d = (q.position[0] - at[0]).powi(2) + (q.position[1] - at[1]).powi(2);
+            (i, d)
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|(_, d)| *d <= reach * reach)
+        .map(|(i, _)| i as u32)
+}
+
+/// The drawing order: dimmed points first, so that the focus's lie on top of them, each group in
+/// item order. Returns the item of each instance and the instance of each item.
+fn draw_order(coloured: &[PointInstance]) -> (Vec<u32>, Vec<u32>) {
+    let mut order: Vec<u32> = (0..coloured.len() as u32).collect();
+    order.sort_by_key(|&i| coloured[i as usize].color != DIMMED);
+    let mut slot = vec![0u32; coloured.len()];
+    for (k, &i) in order.iter().enumerate() {
+        slot[i as usize] = k as u32;
+    }
+    (order, slot)
+}
+
 /// Builds the instance list for the shown projection and the key's focus.
 fn build(app: &TigerApp, key: Key) -> Cached {
     let (map, _) = shown_points(app);
-    let (points, groups) = colour_points(map, app.state.ids.as_ref(), &key.focus);
+    let (coloured, groups) = colour_points(map, app.state.ids.as_ref(), &key.focus);
+    let (order, slot) = draw_order(&coloured);
+    let points: Vec<PointInstance> = order.iter().map(|&i| coloured[i as usize]).collect();
     let (min, max) = point_cloud::bounds(&points);
     Cached {
         set: PointSet {
@@ -172,6 +205,8 @@ fn build(app: &TigerApp, key: Key) -> Cached {
         min,
         max,
         groups,
+        order,
+        slot,
     }
 }
 
@@ -204,10 +239,17 @@ fn draw_labels(
         let text = format!("{} {}", prefix.last().copied().unwrap_or(0), words);
         let galley = painter.layout_no_wrap(text, font.clone(), egui::Color32::WHITE);
         let at = to_screen(*centroid);
-        let r = egui::Rect::from_center_size(at, galley.size() + egui::vec2(6.0, 2.0));
+        // Above the centroid, which keeps a ring, so the label hides none of the group's points.
+        let size = galley.size() + egui::vec2(6.0, 2.0);
+        let r = egui::Rect::from_center_size(at - egui::vec2(0.0, size.y / 2.0 + 7.0), size);
         if !rect.contains_rect(r) || taken.iter().any(|t| t.intersects(r)) {
             continue;
         }
+        painter.circle_stroke(at, 5.0, egui::Stroke::new(1.0, egui::Color32::WHITE));
+        painter.line_segment(
+            [at - egui::vec2(0.0, 5.0), egui::pos2(at.x, r.max.y)],
+            egui::Stroke::new(1.0, egui::Color32::WHITE),
+        );
         painter.rect_filled(r, 3.0, egui::Color32::from_black_alpha(170));
         painter.galley(r.min + egui::vec2(3.0, 1.0), galley, egui::Color32::WHITE);
         taken.push(r);
@@ -281,26 +323,16 @@ pub fn map_ui(app: &mut TigerApp, ui: &mut egui::Ui) -> Option<u32> {
     let hovered = pointer.and_then(|p| {
         let off = p - rect.center();
         let at = [center[0] + off.x * upp, center[1] - off.y * upp];
-        let reach = (REACH * upp).powi(2);
-        cache
-            .set
-            .points
-            .iter()
-            .enumerate()
-            .map(|(i, q)| {
-                let d = (q.position[0] - at[0]).powi(2) + (q.position[1] - at[1]).powi(2);
-                (i, d)
-            })
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .filter(|(_, d)| *d <= reach)
-            .map(|(i, _)| i as u32)
+        nearest(&cache.set.points, at, REACH * upp).map(|k| cache.order[k as usize])
     });
     let uniform = ViewUniform::new(
         center,
         upp,
         (rect.width(), rect.height()),
         RADIUS,
-        hovered.or(highlight_default),
+        hovered
+            .or(highlight_default)
+            .and_then(|i| cache.slot.get(i as usize).copied()),
     );
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, egui::Color32::from_gray(18));
@@ -403,7 +435,7 @@ fn plot_fallback(app: &TigerApp, ui: &mut egui::Ui) -> Option<u32> {
                 p.points(
                     Points::new("outside the focus", PlotPoints::from(dimmed))
                         .radius(1.0)
-                        .color(egui::Color32::from_rgba_unmultiplied(90, 90, 100, 60)),
+                        .color(egui::Color32::from_rgba_unmultiplied(90, 90, 100, 45)),
                 );
             }
             for (g, pts) in groups.into_iter().enumerate() {
@@ -466,11 +498,30 @@ mod tests {
         assert_eq!(focused[3].color, DIMMED);
         assert_eq!(groups[0], (vec![0, 2], [3.0, 1.0], 2));
         assert_eq!(groups[1], (vec![0, 1], [0.0, 0.0], 1));
+        // The dimmed item is drawn first, under the focus; instance and item map both ways.
+        let (order, slot) = draw_order(&focused);
+        assert_eq!(order, vec![3, 0, 1, 2]);
+        assert_eq!(slot, vec![1, 2, 3, 0]);
         // At the last level there is nothing below to label.
         let (last, groups) = colour_points(&map, Some(&ids), &[0, 2]);
         assert_eq!(last[0].color, DIMMED);
         assert_ne!(last[1].color, DIMMED);
         assert!(groups.is_empty());
+    }
+
+    #[test]
+    fn the_hovered_point_is_the_nearest_within_reach() {
+        let points: Vec<PointInstance> = [[0.0, 0.0], [1.0, 0.0], [5.0, 5.0]]
+            .into_iter()
+            .map(|position| PointInstance {
+                position,
+                color: DIMMED,
+            })
+            .collect();
+        assert_eq!(nearest(&points, [0.9, 0.1], 0.5), Some(1));
+        assert_eq!(nearest(&points, [0.2, 0.0], 0.5), Some(0));
+        assert_eq!(nearest(&points, [3.0, 3.0], 0.5), None);
+        assert_eq!(nearest(&[], [0.0, 0.0], 1.0), None);
     }
 
     #[test]

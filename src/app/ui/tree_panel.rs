@@ -27,7 +27,7 @@ pub fn tree_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             super::meaning(app, i)
         ));
     } else {
-        ui.weak("Hover a point to see the item; colours follow the level-1 code.");
+        ui.weak("Hover a point to see the item. Click a code below to colour its items by their next code and dim the rest.");
     }
     if app.state.tree.is_empty() {
         ui.label(

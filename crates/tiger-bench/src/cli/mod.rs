@@ -270,6 +270,50 @@ fn scaling(args: ScalingArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One `tiger-bench map --json` line: the renderer's figures and the window's CPU work per frame.
+#[derive(serde::Serialize)]
+struct MapRow<'a> {
+    #[serde(flatten)]
+    render: &'a point_offscreen::MapBenchReport,
+    /// Recolouring every point for a focused code and finding the groups' centroids (ms).
+    focus_ms: f64,
+    /// Finding the point under the pointer (ms), done every frame the pointer is over the map.
+    hover_ms: f64,
+}
+
+/// The map's CPU work at this many points, median of repeats: recolouring for a focus (on a tree
+/// click) and the hover search (every frame), with random 3-level IDs of 256 codes a level.
+fn map_cpu_costs(points: &[PointInstance]) -> (f64, f64) {
+    use tiger_explorer::app::ui::map_view::{colour_points, nearest};
+    let mut rng = tiger_core::embeddings::synthetic::XorShift::new(7);
+    let codes: Vec<u32> = (0..points.len() * 3)
+        .map(|_| rng.below(256) as u32)
+        .collect();
+    let ids = tiger_core::ids::SemanticIds::assign(codes, 3);
+    let positions: Vec<[f32; 2]> = points.iter().map(|p| p.position).collect();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let focus = (0..15)
+        .map(|k| {
+            let t = std::time::Instant::now();
+            let (coloured, groups) = colour_points(&positions, Some(&ids), &[k]);
+            std::hint::black_box((coloured, groups));
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    let hover = (0..31)
+        .map(|k| {
+            let at = positions[(k * 7919) % positions.len().max(1)];
+            let t = std::time::Instant::now();
+            std::hint::black_box(nearest(points, at, 0.01));
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    (median(focus), median(hover))
+}
+
 /// `tiger-bench map`.
 fn map(args: MapArgs) -> anyhow::Result<()> {
     if args.width == 0 || args.height == 0 || args.width > 8192 || args.height > 8192 {
@@ -293,9 +337,18 @@ fn map(args: MapArgs) -> anyhow::Result<()> {
         let rgba = offscreen.read_rgba()?;
         tiger_explorer::app::image_png::write_rgba(path, args.width, args.height, &rgba)?;
     }
+    let (focus_ms, hover_ms) = map_cpu_costs(&points);
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        let row = MapRow {
+            render: &report,
+            focus_ms,
+            hover_ms,
+        };
+        println!("{}", serde_json::to_string(&row)?);
     } else {
+        println!(
+            "map on the CPU: {focus_ms:.2} ms to recolour for a focus (3-level IDs, 256 codes a level), {hover_ms:.3} ms per hover search"
+        );
         println!(
             "map: {} points, {}x{} px on {}: {:.1} fps (frame p50 {:.3} ms, p99 {:.3} ms, {} frames, each waited for); {} pixels lit",
             report.points,

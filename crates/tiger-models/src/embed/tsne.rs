@@ -18,6 +18,10 @@ pub const EPOCHS: usize = 750;
 const PERPLEXITY: f32 = 30.0;
 /// Barnes-Hut accuracy (0 would be exact).
 const THETA: f32 = 0.5;
+/// Learning rate per item: bhtsne's gradient leaves out the factor 4 of the t-SNE paper, so the
+/// usual n / 12 (Belkina et al. 2019) becomes n / 3; its own default (n / 48) leaves a map of ten
+/// thousand items half unfolded, with a third fewer of each item's ten nearest neighbours kept.
+const RATE_PER_ITEM: f32 = 1.0 / 3.0;
 /// Fewest items worth a t-SNE map.
 pub const MIN_ITEMS: usize = 16;
 
@@ -60,6 +64,7 @@ pub fn project_2d(
     let fitted = catch_unwind(AssertUnwindSafe(|| {
         let mut tsne: bhtsne::tSNE<f32, &[f32], 2> = bhtsne::tSNE::new(&rows);
         tsne.perplexity(perplexity)
+            .learning_rate((n as f32 * RATE_PER_ITEM).max(200.0))
             .epochs(EPOCHS)
             .initial_embedding(start)
             .epoch_callback(|epoch, _| {
