@@ -30,25 +30,79 @@ pub fn save_dir(
     name: &str,
     fill: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<PathBuf, CheckpointError> {
-    let target = run.join(name);
-    let tmp = run.join(format!("{name}.tmp"));
-    let old = run.join(format!("{name}.old"));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
-    if let Err(e) = fill(&tmp) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(io(&target, e));
+    let folders = Folders::of(run, name);
+    let _ = std::fs::remove_dir_all(&folders.tmp);
+    std::fs::create_dir_all(&folders.tmp).map_err(|e| io(&folders.tmp, e))?;
+    if let Err(e) = fill(&folders.tmp) {
+        let _ = std::fs::remove_dir_all(&folders.tmp);
+        return Err(io(&folders.target, e));
     }
-    if let Ok(dir) = std::fs::File::open(&tmp) {
+    if let Ok(dir) = std::fs::File::open(&folders.tmp) {
         let _ = dir.sync_all();
     }
-    let _ = std::fs::remove_dir_all(&old);
-    if target.exists() {
-        std::fs::rename(&target, &old).map_err(|e| io(&target, e))?;
+    for &step in swap_plan(folders.target.is_dir()) {
+        folders.apply(step)?;
     }
-    std::fs::rename(&tmp, &target).map_err(|e| io(&target, e))?;
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(target)
+    Ok(folders.target)
+}
+
+/// The three folders of one checkpoint.
+struct Folders {
+    target: PathBuf,
+    tmp: PathBuf,
+    old: PathBuf,
+}
+
+/// One step of swapping a filled `NAME.tmp` in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Swap {
+    /// Delete `NAME.old`.
+    RemoveOld,
+    /// Rename `NAME` to `NAME.old`.
+    TargetToOld,
+    /// Rename `NAME.tmp` to `NAME`.
+    TmpToTarget,
+}
+
+/// The steps that swap a filled `NAME.tmp` in, such that a process killed between any two of them
+/// leaves a whole checkpoint for [`find_dir`]: `NAME.old` is deleted only while `NAME` exists (an
+/// earlier kill may have left `NAME.old` alone, the only copy).
+fn swap_plan(target_exists: bool) -> &'static [Swap] {
+    if target_exists {
+        &[
+            Swap::RemoveOld,
+            Swap::TargetToOld,
+            Swap::TmpToTarget,
+            Swap::RemoveOld,
+        ]
+    } else {
+        &[Swap::TmpToTarget, Swap::RemoveOld]
+    }
+}
+
+impl Folders {
+    fn of(run: &Path, name: &str) -> Self {
+        Self {
+            target: run.join(name),
+            tmp: run.join(format!("{name}.tmp")),
+            old: run.join(format!("{name}.old")),
+        }
+    }
+
+    fn apply(&self, step: Swap) -> Result<(), CheckpointError> {
+        match step {
+            Swap::RemoveOld => match std::fs::remove_dir_all(&self.old) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(&self.old, e)),
+                _ => Ok(()),
+            },
+            Swap::TargetToOld => {
+                std::fs::rename(&self.target, &self.old).map_err(|e| io(&self.target, e))
+            }
+            Swap::TmpToTarget => {
+                std::fs::rename(&self.tmp, &self.target).map_err(|e| io(&self.target, e))
+            }
+        }
+    }
 }
 
 /// The folder of checkpoint `run/name`, or its previous version if a swap was interrupted.
@@ -248,5 +302,55 @@ mod tests {
         );
         assert!(!run.join("last.tmp").exists());
         std::fs::remove_dir_all(&run).unwrap();
+    }
+
+    /// Whether `dir` holds a whole checkpoint version, and which.
+    fn version(dir: &Path) -> Option<String> {
+        std::fs::read_to_string(dir.join("v")).ok()
+    }
+
+    #[test]
+    fn a_kill_at_any_step_of_the_swap_leaves_a_whole_checkpoint() {
+        let root = std::env::temp_dir().join(format!("ckpt-kill-{}", std::process::id()));
+        // What earlier saves and kills may have left: nothing, NAME, NAME.old alone (killed
+        // between the two renames), or both (killed before the last delete).
+        let starts: [(&str, bool, bool); 4] = [
+            ("none", false, false),
+            ("target", true, false),
+            ("old only", false, true),
+            ("both", true, true),
+        ];
+        for (what, target, old) in starts {
+            let plan = swap_plan(target);
+            for killed_after in 0..=plan.len() {
+                let run = root.join(format!("{}-{killed_after}", what.replace(' ', "-")));
+                let _ = std::fs::remove_dir_all(&run);
+                let f = Folders::of(&run, "last");
+                for (exists, dir, v) in [(target, &f.target, "prev"), (old, &f.old, "older")] {
+                    if exists {
+                        std::fs::create_dir_all(dir).unwrap();
+                        std::fs::write(dir.join("v"), v).unwrap();
+                    }
+                }
+                std::fs::create_dir_all(&f.tmp).unwrap();
+                std::fs::write(f.tmp.join("v"), "new").unwrap();
+                for &step in &plan[..killed_after] {
+                    f.apply(step).unwrap();
+                }
+                let found = find_dir(&run, "last").and_then(|d| version(&d));
+                let context = format!("start {what}, killed after {killed_after} steps");
+                if killed_after == plan.len() {
+                    assert_eq!(found.as_deref(), Some("new"), "{context}");
+                    assert!(!f.old.exists() && !f.tmp.exists(), "{context}");
+                } else if target || old {
+                    assert!(found.is_some(), "no checkpoint left: {context}");
+                    // Never older than what `find_dir` found before the save began.
+                    let before = if target { "prev" } else { "older" };
+                    let v = found.unwrap_or_default();
+                    assert!(v == before || v == "new", "{v}: {context}");
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&root);
     }
 }
