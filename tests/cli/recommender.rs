@@ -50,11 +50,39 @@ fn train_eval_recommend_and_baselines() {
     assert_eq!(json["model"], "tiger");
     assert_eq!(json["queries"], 6);
     assert_eq!(json["invalid_share"], 0.0);
-    for key in ["recall@5", "recall@10", "ndcg@5", "ndcg@10"] {
+    // `eval` on the test split reproduces what `train` recorded for the same best weights.
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("test_metrics.json")).unwrap())
+            .unwrap();
+    for (name, k, key) in [
+        ("recall", 5, "recall@5"),
+        ("recall", 10, "recall@10"),
+        ("ndcg", 5, "ndcg@5"),
+        ("ndcg", 10, "ndcg@10"),
+    ] {
+        let want = recorded["model"][name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p[0] == k)
+            .unwrap()[1]
+            .as_f64()
+            .unwrap();
         let v = json[key].as_f64().unwrap();
-        assert!((0.0..=1.0).contains(&v), "{key} = {v}");
+        assert!(
+            (v - want).abs() < 1e-9,
+            "{key}: eval {v}, train recorded {want}"
+        );
         assert!(json["popularity"][key].is_number());
     }
+
+    // Unconstrained, a barely trained model names IDs that no item has, and eval counts them.
+    let free: serde_json::Value = serde_json::from_str(&ok(bin()
+        .args(["eval", "--device", "cpu", "--unconstrained", "--run"])
+        .arg(&run)))
+    .unwrap();
+    let invalid = free["invalid_share"].as_f64().unwrap();
+    assert!(invalid > 0.0 && invalid <= 1.0, "{free}");
 
     let rec = ok(bin()
         .args([
@@ -78,6 +106,45 @@ fn train_eval_recommend_and_baselines() {
         "{rec}"
     );
     assert!(rec.contains("top 3:") && rec.contains("  1. "), "{rec}");
+    // Every recommended item is printed with its ID from the run's semantic_ids.csv, and the
+    // prefix it shares with the history item it is closest to.
+    let dataset = tiger_core::data::load(&data).unwrap();
+    let catalogue: Vec<String> = dataset.items.iter().map(|i| i.id.clone()).collect();
+    let ids =
+        tiger_core::ids::SemanticIds::read_csv(&run.join("semantic_ids.csv"), &catalogue).unwrap();
+    let history: Vec<usize> = ["Toy Story (1995)", "American President, The (1995)"]
+        .iter()
+        .map(|t| dataset.items.iter().position(|i| i.title == *t).unwrap())
+        .collect();
+    let top: Vec<&str> = rec
+        .lines()
+        .skip_while(|l| *l != "top 3:")
+        .skip(1)
+        .take(3)
+        .collect();
+    assert_eq!(top.len(), 3, "{rec}");
+    for line in top {
+        let item = (0..dataset.items.len())
+            .filter(|&i| line.contains(&format!(". {} ", dataset.items[i].title)))
+            .max_by_key(|&i| dataset.items[i].title.len())
+            .unwrap_or_else(|| panic!("no catalogue title in {line:?}"));
+        let c = ids.codes_of(item);
+        let id = format!("({}, {}, #{})", c[0], c[1], ids.collision[item]);
+        assert!(line.contains(&id), "{line:?} should show {id}");
+        let shared = |h: usize| {
+            c.iter()
+                .zip(ids.codes_of(h))
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        let best = history.iter().map(|&h| shared(h)).max().unwrap_or(0);
+        if best > 0 {
+            assert!(
+                line.contains(&format!("shares {best} code(s) with")),
+                "{line:?} shares {best} code(s)"
+            );
+        }
+    }
 
     let bad = bin()
         .args([
