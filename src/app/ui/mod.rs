@@ -3,6 +3,7 @@
 pub mod coherence_view;
 pub mod compare_panel;
 pub mod data_panel;
+pub mod map_points;
 pub mod map_view;
 pub mod point_cloud;
 pub mod point_offscreen;
@@ -88,6 +89,16 @@ pub fn id_text(app: &TigerApp, i: u32) -> String {
         }
         _ => "(no IDs yet)".into(),
     }
+}
+
+/// The line under the map for the hovered item: its title, its ID and what its codes mean.
+pub fn hovered_line(app: &TigerApp, i: u32) -> String {
+    format!(
+        "{} {}  {}",
+        app.state.title(i),
+        id_text(app, i),
+        meaning(app, i)
+    )
 }
 
 /// What item `i`'s codes mean, coarse to fine: each level's label words, `Horror, 1980s ›

@@ -31,6 +31,19 @@ pub struct RecommendView {
     pub generation: u64,
 }
 
+impl RecommendView {
+    /// Beam search for the history with the chosen width, K and constraint (the width is at
+    /// least K).
+    pub fn command(&self) -> Command {
+        Command::Recommend {
+            history: self.history.clone(),
+            beam: self.beam.max(self.k),
+            k: self.k,
+            constrained: self.constrained,
+        }
+    }
+}
+
 impl Default for RecommendView {
     fn default() -> Self {
         Self {
@@ -69,13 +82,7 @@ pub fn recommend_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             .add_enabled(can, egui::Button::new("Run beam search"))
             .clicked()
         {
-            let v = &app.views.recommend;
-            let cmd = Command::Recommend {
-                history: v.history.clone(),
-                beam: v.beam.max(v.k),
-                k: v.k,
-                constrained: v.constrained,
-            };
+            let cmd = app.views.recommend.command();
             app.command(cmd);
         }
         if !app.state.model_ready {

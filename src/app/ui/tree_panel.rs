@@ -20,12 +20,7 @@ pub struct TreeView {
 pub fn tree_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     ui.heading("Semantic IDs");
     if let Some(i) = super::map_view::map_ui(app, ui) {
-        ui.label(format!(
-            "{} {}  {}",
-            app.state.title(i),
-            super::id_text(app, i),
-            super::meaning(app, i)
-        ));
+        ui.label(super::hovered_line(app, i));
     } else {
         ui.weak("Hover a point to see the item. Click a code below to colour its items by their next code and dim the rest.");
     }

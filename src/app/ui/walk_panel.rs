@@ -3,7 +3,6 @@
 //! prefixes the recommendations share with it. Next and Back move through the steps.
 
 use crate::app::TigerApp;
-use crate::app::protocol::Command;
 
 /// The steps, in order.
 const STEPS: [&str; 4] = [
@@ -124,12 +123,7 @@ fn map_step(app: &mut TigerApp, ui: &mut egui::Ui, item: u32) {
          first code, coloured by their second; the rest of the catalogue is dimmed.",
     );
     if let Some(i) = super::map_view::map_ui(app, ui) {
-        ui.label(format!(
-            "{} {}  {}",
-            app.state.title(i),
-            super::id_text(app, i),
-            super::meaning(app, i)
-        ));
+        ui.label(super::hovered_line(app, i));
     }
 }
 
@@ -201,13 +195,7 @@ fn recommend_step(app: &mut TigerApp, ui: &mut egui::Ui, item: u32) {
         .clicked()
     {
         app.views.recommend.history = vec![item];
-        let v = &app.views.recommend;
-        let cmd = Command::Recommend {
-            history: v.history.clone(),
-            beam: v.beam.max(v.k),
-            k: v.k,
-            constrained: v.constrained,
-        };
+        let cmd = app.views.recommend.command();
         app.command(cmd);
     }
     if !asked || app.state.recommendations.is_empty() {

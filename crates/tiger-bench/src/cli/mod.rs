@@ -14,7 +14,7 @@ use run::RunArgs;
 use tiger_core::config::QuantizeOptions;
 use tiger_core::device_choice::DeviceChoice;
 use tiger_core::options::tiger::TigerOptions;
-use tiger_explorer::app::ui::map_view::code_color;
+use tiger_explorer::app::ui::map_points::code_color;
 use tiger_explorer::app::ui::point_cloud::PointInstance;
 use tiger_explorer::app::ui::point_offscreen::{self, Offscreen};
 
@@ -284,7 +284,7 @@ struct MapRow<'a> {
 /// The map's CPU work at this many points, median of repeats: recolouring for a focus (on a tree
 /// click) and the hover search (every frame), with random 3-level IDs of 256 codes a level.
 fn map_cpu_costs(points: &[PointInstance]) -> (f64, f64) {
-    use tiger_explorer::app::ui::map_view::{colour_points, nearest};
+    use tiger_explorer::app::ui::map_points::{colour_points, nearest};
     let mut rng = tiger_core::embeddings::synthetic::XorShift::new(7);
     let codes: Vec<u32> = (0..points.len() * 3)
         .map(|_| rng.below(256) as u32)
