@@ -4,6 +4,7 @@
 mod embed_cmd;
 mod eval_cmd;
 mod gui_cmd;
+mod interrupt;
 mod labels_cmd;
 mod map_cmd;
 mod pack_cmd;

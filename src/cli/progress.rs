@@ -1,5 +1,7 @@
 //! Progress bar and log lines for training events.
 
+use std::sync::atomic::AtomicBool;
+
 use indicatif::ProgressBar;
 use tiger_models::train::rqvae_loop::Flow;
 use tiger_models::train::tiger_loop::TrainEvent;
@@ -13,9 +15,24 @@ pub fn line(pb: &ProgressBar, text: String) {
     }
 }
 
-/// An observer that drives `pb` and logs losses and validation metrics.
-pub fn observer(pb: &ProgressBar) -> impl FnMut(TrainEvent) -> Flow + '_ {
+/// An observer that drives `pb`, logs losses and validation metrics, and stops the loop once
+/// `stop` is raised (Ctrl-C), which then saves its resumable state.
+pub fn observer<'a>(
+    pb: &'a ProgressBar,
+    stop: &'a AtomicBool,
+) -> impl FnMut(TrainEvent) -> Flow + 'a {
+    let mut told = false;
     move |event| {
+        if super::interrupt::raised(stop) {
+            if !told {
+                told = true;
+                line(
+                    pb,
+                    "interrupted: saving the resumable state (Ctrl-C again to quit at once)".into(),
+                );
+            }
+            return Flow::Cancel;
+        }
         match event {
             TrainEvent::Phase(p) => pb.set_message(p),
             TrainEvent::Step { step, .. } => pb.set_position(step as u64),

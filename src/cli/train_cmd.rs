@@ -78,14 +78,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     );
     let pb = super::bar(args.options.steps as u64, "training TIGER");
     let start = std::time::Instant::now();
+    let stop = super::interrupt::watch();
     let state = tiger_loop::train(
         &data,
         &args.options,
         &args.out,
         &chosen.device,
         args.resume,
-        &mut super::progress::observer(&pb),
-    )?;
+        &mut super::progress::observer(&pb, &stop),
+    )
+    .map_err(|e| interrupted(e, &args.out))?;
     pb.finish_and_clear();
     summary(&state, start.elapsed().as_secs_f64(), &chosen.description);
     eprintln!("test evaluation of the best weights (beam search, width {TEST_BEAM})...");
@@ -101,6 +103,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     println!("wrote {}", args.out.display());
     Ok(())
+}
+
+/// A training error as the user reads it; a stop by Ctrl-C says where its state was saved.
+fn interrupted(e: tiger_loop::TrainError, out: &std::path::Path) -> anyhow::Error {
+    match e {
+        tiger_loop::TrainError::Cancelled(step) => anyhow::anyhow!(
+            "interrupted at step {step}; the resumable state is saved in {} (run the same command \
+             with --resume to go on)",
+            out.join("last").display()
+        ),
+        other => other.into(),
+    }
 }
 
 fn print_test(r: &tiger_core::run::TestRecord) {
@@ -130,6 +144,7 @@ pub fn run_sasrec(args: SasRecArgs) -> anyhow::Result<()> {
     );
     let pb = super::bar(args.options.steps as u64, "training SASRec");
     let start = std::time::Instant::now();
+    let stop = super::interrupt::watch();
     let state = sasrec::train::train(
         &dataset,
         &split,
@@ -137,8 +152,9 @@ pub fn run_sasrec(args: SasRecArgs) -> anyhow::Result<()> {
         &args.out,
         &chosen.device,
         args.resume,
-        &mut super::progress::observer(&pb),
-    )?;
+        &mut super::progress::observer(&pb, &stop),
+    )
+    .map_err(|e| interrupted(e, &args.out))?;
     pb.finish_and_clear();
     summary(&state, start.elapsed().as_secs_f64(), &chosen.description);
     let record = sasrec::train::test_sasrec(

@@ -5,5 +5,6 @@
 mod support;
 
 mod commands;
+mod interrupt;
 mod labels;
 mod recommender;
