@@ -142,3 +142,34 @@ fn every_kind_of_run_writes_one_layout_that_lists_packs_and_evaluates_back() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+#[test]
+fn a_quantize_run_read_back_assigns_the_same_ids() {
+    let _rng = support::device_rng();
+    let (data, run) = support::tiny_quantized("reload-rqvae");
+    let device = burn::prelude::Device::flex();
+    let saved = tiger_models::run::quantize_run::load_quantize_run(&run, &device).unwrap();
+    let emb = tiger_core::embeddings::store::read(&data.join("embeddings.npy")).unwrap();
+    let codes = saved.assign(&emb, &device).unwrap();
+    let dataset = tiger_core::data::load(&data).unwrap();
+    let catalogue: Vec<String> = dataset.items.iter().map(|i| i.id.clone()).collect();
+    let written =
+        tiger_core::ids::SemanticIds::read_csv(&run.join("semantic_ids.csv"), &catalogue).unwrap();
+    assert_eq!(
+        codes, written.codes,
+        "weights and standardizer.json give the run's IDs"
+    );
+    // A standardisation of the wrong width is refused, naming the file.
+    std::fs::write(
+        run.join("standardizer.json"),
+        r#"{"mean":[0.0],"std":[1.0]}"#,
+    )
+    .unwrap();
+    let err = tiger_models::run::quantize_run::load_quantize_run(&run, &device)
+        .err()
+        .unwrap();
+    assert!(
+        err.contains("standardizer.json") && err.contains("1 means"),
+        "{err}"
+    );
+}

@@ -11,7 +11,7 @@ use burn::store::{FloatCastAdapter, ModuleSnapshot, SafetensorsStore};
 use crate::train::checkpoint;
 use tiger_core::run::layout::{RunKind, files, read_header};
 use tiger_core::run::records::TestRecord;
-use tiger_core::run::{QuantizeRunConfig, read_json, write_json, write_json_compact};
+use tiger_core::run::{read_json, write_json, write_json_compact};
 
 /// Packs the run in `run` into the new folder `out` (which must not exist). The packed config
 /// names its dataset relative to `out` when both are on this machine, so that a run bundled beside
@@ -107,14 +107,7 @@ fn pack_best<M: burn::module::Module>(run: &Path, tmp: &Path, model: &M) -> Resu
 
 /// Writes the RQ-VAE's weights in half precision.
 fn pack_rqvae(run: &Path, tmp: &Path, device: &Device) -> Result<(), String> {
-    let cfg: QuantizeRunConfig = read_json(run, files::CONFIG)?;
-    let mut model =
-        crate::rqvae::RqVaeConfig::from_options(&cfg.options, cfg.input_dim).init(device);
-    let weights = run.join(files::WEIGHTS);
-    let mut store = SafetensorsStore::from_file(&weights);
-    model
-        .load_from(&mut store)
-        .map_err(|e| format!("{}: {e}", weights.display()))?;
+    let model = super::quantize_run::load_quantize_run(run, device)?.model;
     let mut half = SafetensorsStore::from_file(tmp.join(files::WEIGHTS))
         .overwrite(true)
         .with_to_adapter(FloatCastAdapter::to(burn::tensor::DType::F16));

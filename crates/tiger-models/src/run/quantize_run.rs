@@ -7,7 +7,13 @@ use burn::store::{ModuleSnapshot, SafetensorsStore};
 use tiger_core::run::json::{RunError, write_err, write_json, write_json_compact};
 use tiger_core::run::quantize_record::QuantizeRunConfig;
 
-use crate::train::rqvae_loop::TrainedRqVae;
+use burn::prelude::Device;
+use tiger_core::embeddings::Embeddings;
+use tiger_core::run::json::read_json;
+
+use crate::rqvae::{RqVae, RqVaeConfig, Standardizer};
+use crate::train::device_rows::DeviceRows;
+use crate::train::rqvae_loop::{TrainedRqVae, assign_codes};
 use tiger_core::ids::SemanticIds;
 use tiger_core::run::hierarchy::Hierarchy;
 use tiger_core::run::layout::files;
@@ -42,4 +48,47 @@ pub fn save_quantize_run(
         .map_err(|e| write_err(&csv, e))?;
     hierarchy.write(dir, ids.levels)?;
     write_json(&dir.join(files::CONFIG), config)
+}
+
+/// An RQ-VAE run read back: the model with its saved weights and its input standardisation.
+pub struct SavedRqVae {
+    /// The model, with the run's weights.
+    pub model: RqVae,
+    /// The standardisation the run's inputs went through.
+    pub standardizer: Standardizer,
+}
+
+/// Reads what a quantize run saved to assign codes again (`config.json` for the shape,
+/// `rqvae.safetensors`, `standardizer.json`); the error names the file and the problem.
+pub fn load_quantize_run(run: &Path, device: &Device) -> Result<SavedRqVae, String> {
+    let cfg: QuantizeRunConfig = read_json(run, files::CONFIG)?;
+    let standardizer: Standardizer = read_json(run, files::STANDARDIZER)?;
+    if standardizer.mean.len() != cfg.input_dim || standardizer.std.len() != cfg.input_dim {
+        return Err(format!(
+            "{}: {} means and {} deviations for {}-wide inputs",
+            run.join(files::STANDARDIZER).display(),
+            standardizer.mean.len(),
+            standardizer.std.len(),
+            cfg.input_dim
+        ));
+    }
+    let mut model = RqVaeConfig::from_options(&cfg.options, cfg.input_dim).init(device);
+    let weights = run.join(files::WEIGHTS);
+    let mut store = SafetensorsStore::from_file(&weights);
+    model
+        .load_from(&mut store)
+        .map_err(|e| format!("{}: {e}", weights.display()))?;
+    Ok(SavedRqVae {
+        model,
+        standardizer,
+    })
+}
+
+impl SavedRqVae {
+    /// The codes of every row of `emb` (`[rows, levels]`), as the run assigned them.
+    pub fn assign(&self, emb: &Embeddings, device: &Device) -> Result<Vec<u32>, String> {
+        let x = self.standardizer.apply(emb);
+        let rows = DeviceRows::upload(&x, emb.rows, emb.dim, device);
+        assign_codes(&self.model, &rows).map_err(|e| e.to_string())
+    }
 }
