@@ -59,9 +59,17 @@ fn device_steps_give_the_host_steps_results() {
                 let mut scorer = ModelScorer::new(&model, &vocab, &ids, &hist, &device);
                 assert!(scorer.is_fused(), "the GPU scorer runs the fused kernels");
                 let mut steps = Vec::new();
+                let before = Kernel::DeviceBeam.calls();
                 let found = search(&mut scorer, &trie, hist.len(), config, &mut |s| {
                     steps.push(s.clone())
                 });
+                // The device path really ran (it would fall back to the host selection silently,
+                // and this test would then compare the host path with itself).
+                let ran = Kernel::DeviceBeam.calls() > before;
+                assert_eq!(
+                    ran, on_device,
+                    "width {width}: on-device selection ran: {ran}"
+                );
                 (found, steps)
             })
         };
