@@ -151,7 +151,7 @@ pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
                 let shared = kept
                     .iter()
                     .map(|&p| {
-                        common_prefix(
+                        tiger_core::ids::shared_prefix(
                             data.ids.codes_of(p as usize),
                             data.ids.codes_of(item as usize),
                         )
@@ -162,7 +162,7 @@ pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
                     .iter()
                     .rev()
                     .find(|&&p| {
-                        common_prefix(
+                        tiger_core::ids::shared_prefix(
                             data.ids.codes_of(p as usize),
                             data.ids.codes_of(item as usize),
                         ) == shared
@@ -196,9 +196,4 @@ pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
         return Err(anyhow::anyhow!("beam search produced no hypothesis")).context("recommend");
     }
     Ok(())
-}
-
-/// Length of the common prefix of two code tuples.
-fn common_prefix(a: &[u32], b: &[u32]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }

@@ -279,7 +279,7 @@ fn results_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                             .iter()
                             .map(|&h| {
                                 let (a, b) = (ids.codes_of(h as usize), ids.codes_of(i as usize));
-                                (a.iter().zip(b).take_while(|(x, y)| x == y).count(), h)
+                                (tiger_core::ids::shared_prefix(a, b), h)
                             })
                             .max_by_key(|x| x.0)
                             .unwrap_or((0, 0))

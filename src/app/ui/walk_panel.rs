@@ -210,11 +210,7 @@ fn recommend_step(app: &mut TigerApp, ui: &mut egui::Ui, item: u32) {
         let Some(i) = r.item else {
             continue;
         };
-        let shared = mine
-            .iter()
-            .zip(ids.codes_of(i as usize))
-            .take_while(|(a, b)| a == b)
-            .count();
+        let shared = tiger_core::ids::shared_prefix(mine, ids.codes_of(i as usize));
         let common = if shared == 0 {
             "no common prefix".to_string()
         } else {

@@ -14,3 +14,8 @@ pub use semantic_ids::SemanticIds;
 pub use stats::{LevelStats, QuantizeStats, catalogue_stats};
 pub use trie::Trie;
 pub use vocab::Vocab;
+
+/// How many leading codes two IDs share (the depth of their common prefix in the tree).
+pub fn shared_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
