@@ -79,7 +79,7 @@ impl Worker {
                 let saved = tiger_models::run::save_quantize_run(
                     &dir, &item_ids, &ids, &hierarchy, &trained, &config,
                 );
-                self.show_ids(ids, RunKind::Rqvae);
+                self.show_ids(ids, RunKind::Rqvae, Some(hierarchy));
                 self.send(Event::QuantRunShown(Box::new(QuantRun {
                     path: dir.clone(),
                     options: opts,

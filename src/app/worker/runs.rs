@@ -66,7 +66,7 @@ impl Worker {
                 let record = tiger_core::run::read_quantize_run(run)?;
                 let ids = read_ids(run, &item_ids)?;
                 self.commit_fresh(fresh);
-                self.show_ids(ids, RunKind::Rqvae);
+                self.show_ids(ids, RunKind::Rqvae, None);
                 self.send(Event::QuantRunShown(Box::new(QuantRun {
                     path: name.clone(),
                     options: record.config.options,
@@ -79,7 +79,7 @@ impl Worker {
                 let (curves, test) = recorded(run)?;
                 let ids = read_ids(run, &item_ids)?;
                 self.commit_fresh(fresh);
-                self.show_ids(ids, RunKind::Tiger);
+                self.show_ids(ids, RunKind::Tiger, None);
                 self.tiger = Some(Recommender {
                     model,
                     vocab: cfg.vocab,
@@ -113,8 +113,9 @@ impl Worker {
     }
 
     /// Makes `ids` the current semantic IDs, brought by a run of `kind`: a run of the other
-    /// ID-bearing kind stays open only when it uses the same IDs.
-    pub(super) fn show_ids(&mut self, ids: SemanticIds, kind: RunKind) {
+    /// ID-bearing kind stays open only when it uses the same IDs. What the codes mean is
+    /// `known` when the caller computed it already, else computed here.
+    pub(super) fn show_ids(&mut self, ids: SemanticIds, kind: RunKind, known: Option<Hierarchy>) {
         let unchanged = self.rec.as_ref().is_some_and(|r| r.ids == ids);
         if !unchanged {
             let other = match kind {
@@ -131,7 +132,9 @@ impl Worker {
         let made = self.data.as_ref().map(|l| {
             let rec = RecData::new(l.dataset.clone(), l.split.clone(), ids.clone());
             let embeddings = l.embeddings.as_ref().map(|e| (e.data.as_slice(), e.dim));
-            (rec, Hierarchy::compute(&ids, &l.features, embeddings))
+            let hierarchy =
+                known.unwrap_or_else(|| Hierarchy::compute(&ids, &l.features, embeddings));
+            (rec, hierarchy)
         });
         let hierarchy = made.map(|(rec, h)| {
             self.rec = Some(rec);
