@@ -5,6 +5,7 @@
 mod support;
 
 mod commands;
+mod divergence;
 mod interrupt;
 mod labels;
 mod recommender;

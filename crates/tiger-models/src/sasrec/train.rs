@@ -158,7 +158,7 @@ pub fn train(
         .with_pad_tokens(Some(vec![0]))
         .init(&train_device);
     let bs = opts.batch_size.min(users.len());
-    let mut pending = Vec::new();
+    let mut losses = loop_common::LossMeter::default();
     let mut clock = std::time::Instant::now();
     observe(TrainEvent::Phase("training SASRec".into()));
     let mut step = state.step;
@@ -174,12 +174,12 @@ pub fn train(
         let h = model.forward(x);
         let logits = model.logits(h.reshape([bs * opts.max_len, opts.d_model]));
         let loss = loss_fn.forward(logits, y.reshape([bs * opts.max_len]));
-        pending.push(loss.clone().detach().without_autodiff());
+        losses.add(loss.clone().detach().without_autodiff(), step)?;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(opts.lr, model, grads);
         let last = step == opts.steps;
         if step % opts.log_every == 0 || last {
-            let mean = loop_common::report_loss(&mut pending, &mut state, step)?;
+            let mean = losses.report(&mut state, step)?;
             if observe(TrainEvent::Loss {
                 step,
                 loss: mean,

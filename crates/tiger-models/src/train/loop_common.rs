@@ -1,5 +1,5 @@
 //! Pieces both training loops (TIGER and SASRec) share: starting or resuming a run, averaging the
-//! losses kept on the device, recording a validation (best and last checkpoints), and saving on
+//! losses summed on the device, recording a validation (best and last checkpoints), and saving on
 //! cancel.
 
 use std::path::Path;
@@ -48,23 +48,70 @@ pub fn start<M: Module>(
     }
 }
 
-/// Mean of the per-step losses kept on the device since the last report (one read-back), recorded
-/// in `state`; a NaN or infinite mean is a divergence at `step`.
-pub fn report_loss(
-    pending: &mut Vec<Tensor<1>>,
-    state: &mut TrainState,
-    step: usize,
-) -> Result<f64, TrainError> {
-    let n = pending.len().max(1) as f64;
-    let mean = Tensor::cat(std::mem::take(pending), 0)
-        .sum()
-        .into_scalar::<f32>() as f64
-        / n;
-    if !mean.is_finite() {
-        return Err(TrainError::Diverged { step, loss: mean });
+/// Most steps a training loop runs before it reads its loss back from the device. Each read waits
+/// for the steps queued before it, so the host never runs further ahead of the device than this,
+/// and a loss that is no longer finite stops the run within this many steps, whatever
+/// `--log-every` says.
+pub const LOSS_READ_EVERY: usize = 50;
+
+/// The training loss between two reports: summed on the device into one tensor, read back (and
+/// checked) every [`LOSS_READ_EVERY`] steps and at each report, and averaged on the host.
+#[derive(Default)]
+pub struct LossMeter {
+    on_device: Option<Tensor<1>>,
+    steps_on_device: usize,
+    read_sum: f64,
+    read_steps: usize,
+    reads: usize,
+}
+
+impl LossMeter {
+    /// Adds step `step`'s loss (`[1]`, detached); reads the sum back when it holds
+    /// [`LOSS_READ_EVERY`] steps. A sum that is not finite is a divergence at `step`.
+    pub fn add(&mut self, loss: Tensor<1>, step: usize) -> Result<(), TrainError> {
+        self.on_device = Some(match self.on_device.take() {
+            Some(sum) => sum + loss,
+            None => loss,
+        });
+        self.steps_on_device += 1;
+        if self.steps_on_device >= LOSS_READ_EVERY {
+            self.read(step)?;
+        }
+        Ok(())
     }
-    state.losses.push((step, mean));
-    Ok(mean)
+
+    /// Mean loss of the steps since the last report, recorded in `state` at `step`.
+    pub fn report(&mut self, state: &mut TrainState, step: usize) -> Result<f64, TrainError> {
+        self.read(step)?;
+        let mean = self.read_sum / self.read_steps.max(1) as f64;
+        self.read_sum = 0.0;
+        self.read_steps = 0;
+        state.losses.push((step, mean));
+        Ok(mean)
+    }
+
+    /// How many times the sum was read back from the device.
+    pub fn reads(&self) -> usize {
+        self.reads
+    }
+
+    fn read(&mut self, step: usize) -> Result<(), TrainError> {
+        let Some(sum) = self.on_device.take() else {
+            return Ok(());
+        };
+        let steps = std::mem::take(&mut self.steps_on_device);
+        let sum = sum.into_scalar::<f32>() as f64;
+        self.reads += 1;
+        if !sum.is_finite() {
+            return Err(TrainError::Diverged {
+                step,
+                loss: sum / steps.max(1) as f64,
+            });
+        }
+        self.read_sum += sum;
+        self.read_steps += steps;
+        Ok(())
+    }
 }
 
 /// Records validation `metrics` at `step`: keeps `valid_model` as `best` when its NDCG@10 beats the
@@ -116,4 +163,48 @@ pub fn cancel<M: Module>(
     checkpoint::save_last(run, model, optim, &state)?;
     write_curves(run, &state)?;
     Err(TrainError::Cancelled(step))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loss(v: f32) -> Tensor<1> {
+        Tensor::<1>::from_floats([v], &Device::flex())
+    }
+
+    #[test]
+    fn the_meter_reads_back_every_fifty_steps_and_averages_every_step_since_the_last_report() {
+        let mut meter = LossMeter::default();
+        let mut state = TrainState::default();
+        // 120 steps between two reports: read at steps 50 and 100, then at the report.
+        for step in 1..=120 {
+            meter.add(loss(step as f32), step).unwrap();
+        }
+        assert_eq!(meter.reads(), 2);
+        let mean = meter.report(&mut state, 120).unwrap();
+        assert_eq!(meter.reads(), 3);
+        assert!((mean - 60.5).abs() < 1e-6, "{mean}");
+        // The next report averages only its own steps.
+        for step in 121..=123 {
+            meter.add(loss(1.0), step).unwrap();
+        }
+        assert!((meter.report(&mut state, 123).unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(state.losses.len(), 2);
+        assert_eq!(state.losses[1].0, 123);
+    }
+
+    #[test]
+    fn a_loss_that_is_not_finite_stops_the_run_at_the_next_read_not_at_the_report() {
+        let mut meter = LossMeter::default();
+        let mut stopped = None;
+        for step in 1..=1000 {
+            let v = if step == 7 { f32::NAN } else { 1.0 };
+            if let Err(TrainError::Diverged { step, .. }) = meter.add(loss(v), step) {
+                stopped = Some(step);
+                break;
+            }
+        }
+        assert_eq!(stopped, Some(LOSS_READ_EVERY));
+    }
 }

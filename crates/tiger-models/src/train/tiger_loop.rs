@@ -215,7 +215,7 @@ pub fn train(
     let mut order = Order::new(train_samples.len(), opts.seed);
     let batch_size = opts.batch_size.min(train_samples.len());
     let n_tok = vocab.id_len();
-    let mut pending: Vec<Tensor<1>> = Vec::new();
+    let mut losses = loop_common::LossMeter::default();
     let mut clock = std::time::Instant::now();
     let beam = BeamConfig {
         width: opts.beam.max(KS[1]),
@@ -247,14 +247,14 @@ pub fn train(
             logits.reshape([batch_size * n_tok, v]),
             b.labels.reshape([batch_size * n_tok]),
         );
-        pending.push(loss.clone().detach().without_autodiff());
+        losses.add(loss.clone().detach().without_autodiff(), step)?;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let lr = opts.lr_at(step);
         model = optim.step(lr, model, grads);
 
         let last = step == opts.steps;
         if step % opts.log_every == 0 || last {
-            let mean = loop_common::report_loss(&mut pending, &mut state, step)?;
+            let mean = losses.report(&mut state, step)?;
             if observe(TrainEvent::Loss {
                 step,
                 loss: mean,
