@@ -2,15 +2,15 @@
 //! (TIGER training that validates and saves `best` and `last` after every step, with weights large
 //! enough that writing takes most of each step) and while it rewrites a quantize run's outputs.
 //! After every kill the previous files must be intact and loadable: `eval` reads `best`, `train
-//! --resume` reads `last` (weights, optimiser, state), and the semantic-ID CSV and statistics parse
-//! whole.
+//! --resume` reads `last` (weights, optimiser, state); a quantize run folder is one run (its weights
+//! reassign its IDs) or, without its config, unfinished with every file whole.
 
 use crate::support;
 
 use support::{bin, ok};
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use tiger_core::ids::SemanticIds;
@@ -40,18 +40,6 @@ const HEAVY_T5: &[&str] = &[
     "--user-buckets",
     "10",
 ];
-
-/// Spawns `cmd`, lets it run `ms` milliseconds, kills it with SIGKILL and reaps it.
-fn run_and_kill(cmd: &mut Command, ms: u64) {
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(ms));
-    let _ = child.kill(); // SIGKILL on Unix
-    let _ = child.wait();
-}
 
 fn saved_step(run: &Path) -> Option<u64> {
     ["last", "last.old"].iter().find_map(|d| {
@@ -134,28 +122,97 @@ fn killed_while_saving_checkpoints_leaves_them_loadable() {
     );
 }
 
+/// Whether `dir` holds a file being written by process `pid` (`.NAME.tmp-PID`), or by any process.
+fn has_temp_file(dir: &Path, pid: Option<u32>) -> bool {
+    let suffix = pid.map(|p| format!(".tmp-{p}"));
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            match &suffix {
+                Some(s) => name.ends_with(s.as_str()),
+                None => name.contains(".tmp-"),
+            }
+        })
+    })
+}
+
 #[test]
-fn killed_while_rewriting_a_quantize_run_keeps_the_old_files_whole() {
+fn killed_while_rewriting_a_quantize_run_leaves_one_whole_run_or_an_unfinished_folder() {
     let _rng = support::device_rng();
     let (data, q) = support::tiny_quantized("kill-quantize");
     let catalogue: Vec<String> = (1..=6).map(|i| i.to_string()).collect();
-    let check = || {
+    let device = burn::prelude::Device::flex();
+    let emb = tiger_core::embeddings::store::read(&data.join("embeddings.npy")).unwrap();
+    // With a config the folder is one run: its weights reassign exactly its IDs. Without one it is
+    // unfinished, and every file in it is still whole.
+    let check = || -> bool {
         let ids = SemanticIds::read_csv(&q.join("semantic_ids.csv"), &catalogue).unwrap();
         assert_eq!(ids.len(), 6);
         let stats: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(q.join("rqvae_stats.json")).unwrap())
                 .unwrap();
         assert!(stats["levels"].is_array());
+        if !q.join("config.json").is_file() {
+            return false;
+        }
+        let saved = tiger_models::run::quantize_run::load_quantize_run(&q, &device).unwrap();
+        assert_eq!(
+            saved.assign(&emb, &device).unwrap(),
+            ids.codes,
+            "the weights and the IDs under one config come from one run"
+        );
+        true
     };
-    check();
+    assert!(check());
+    let mut after_hidden = false;
+    let big: Vec<&str> = support::QUANTIZE
+        .iter()
+        .map(|a| {
+            let arg = if after_hidden { "1024,1024" } else { a };
+            after_hidden = *a == "--hidden-dims";
+            arg
+        })
+        .collect();
+    let mut mid_write = 0;
     for i in 0..12u64 {
-        let mut c = bin();
-        c.args(support::QUANTIZE)
-            .args(["--steps", "400", "--seed", &i.to_string(), "--data"])
+        // Weights of several MB, so that writing the run takes a while.
+        let mut child = bin()
+            .args(&big)
+            .args(["--steps", "20"])
+            .args(["--seed", &i.to_string(), "--data"])
             .arg(&data)
             .arg("--out")
-            .arg(&q);
-        run_and_kill(&mut c, 150 + 41 * i);
+            .arg(&q)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill as soon as this writer has begun, a little later each time.
+        let pid = Some(child.id());
+        let end = std::time::Instant::now() + Duration::from_secs(60);
+        while !has_temp_file(&q, pid) && std::time::Instant::now() < end {
+            std::hint::spin_loop();
+        }
+        std::thread::sleep(Duration::from_micros(700 * (i % 6)));
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
+        if has_temp_file(&q, pid) {
+            mid_write += 1;
+        }
         check();
     }
+    eprintln!("kills caught mid-write: {mid_write} of 12");
+    assert!(
+        mid_write >= 1,
+        "no kill landed while the run was being written; the test proves nothing"
+    );
+    // The next run into the folder completes it and removes what the killed writers left.
+    ok(bin()
+        .args(support::QUANTIZE)
+        .args(["--steps", "5", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&q));
+    assert!(check());
+    assert!(!has_temp_file(&q, None));
 }

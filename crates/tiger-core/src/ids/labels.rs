@@ -132,12 +132,16 @@ impl CodeLabels {
     /// Writes `code_labels.json` (compact: levels, then every code's prefix, item count and terms)
     /// atomically.
     pub fn write_json(&self, path: &Path, levels: usize) -> std::io::Result<()> {
+        crate::atomic::write(path, self.to_json(levels)?.as_bytes())
+    }
+
+    /// The text [`Self::write_json`] writes.
+    pub fn to_json(&self, levels: usize) -> std::io::Result<String> {
         let file = LabelsFile {
             levels,
             codes: self.sorted().into_iter().cloned().collect(),
         };
-        let text = serde_json::to_string(&file).map_err(std::io::Error::other)?;
-        crate::atomic::write(path, text.as_bytes())
+        serde_json::to_string(&file).map_err(std::io::Error::other)
     }
 
     /// Reads a `code_labels.json` written by [`Self::write_json`].

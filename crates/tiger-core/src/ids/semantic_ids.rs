@@ -57,23 +57,26 @@ impl SemanticIds {
 
     /// Writes `item_id,c1,..,cL,collision` rows atomically; `ids[i]` is item `i`'s id.
     pub fn write_csv(&self, path: &Path, ids: &[String]) -> std::io::Result<()> {
-        crate::atomic::write_with(path, |w| {
-            let mut header = vec!["item_id".to_string()];
-            header.extend((1..=self.levels).map(|l| format!("c{l}")));
-            header.push("collision".into());
-            writeln!(w, "{}", header.join(","))?;
-            for (i, id) in ids.iter().enumerate().take(self.len()) {
-                let codes: Vec<String> = self.codes_of(i).iter().map(u32::to_string).collect();
-                writeln!(
-                    w,
-                    "{},{},{}",
-                    csv_field(id),
-                    codes.join(","),
-                    self.collision[i]
-                )?;
-            }
-            Ok(())
-        })
+        crate::atomic::write_with(path, |w| self.write_csv_to(w, ids))
+    }
+
+    /// Writes the CSV of [`Self::write_csv`] to `w`.
+    pub fn write_csv_to(&self, w: &mut impl Write, ids: &[String]) -> std::io::Result<()> {
+        let mut header = vec!["item_id".to_string()];
+        header.extend((1..=self.levels).map(|l| format!("c{l}")));
+        header.push("collision".into());
+        writeln!(w, "{}", header.join(","))?;
+        for (i, id) in ids.iter().enumerate().take(self.len()) {
+            let codes: Vec<String> = self.codes_of(i).iter().map(u32::to_string).collect();
+            writeln!(
+                w,
+                "{},{},{}",
+                csv_field(id),
+                codes.join(","),
+                self.collision[i]
+            )?;
+        }
+        Ok(())
     }
 }
 

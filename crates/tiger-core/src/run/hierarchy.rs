@@ -48,6 +48,21 @@ impl Hierarchy {
         write_json(&dir.join(super::files::COHERENCE), &self.coherence)
     }
 
+    /// Stages `code_labels.json` and `coherence.json` into `staged` (a run being written whole).
+    pub fn stage(&self, staged: &mut crate::atomic::Staged, levels: usize) -> Result<(), RunError> {
+        let labels = self.labels.to_json(levels);
+        let coherence =
+            serde_json::to_string_pretty(&self.coherence).map_err(std::io::Error::other);
+        for (name, text) in [
+            (super::files::CODE_LABELS, labels),
+            (super::files::COHERENCE, coherence),
+        ] {
+            text.and_then(|t| staged.write(name, t.as_bytes()))
+                .map_err(|e| write_err(&staged.dir().join(name), e))?;
+        }
+        Ok(())
+    }
+
     /// The coherence recorded in a run folder, when it has one.
     pub fn read_coherence(dir: &Path) -> Option<Vec<LevelCoherence>> {
         read_json(dir, super::files::COHERENCE).ok()

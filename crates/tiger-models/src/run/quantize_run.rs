@@ -1,10 +1,11 @@
-//! Writing an RQ-VAE run folder: semantic IDs, statistics, curves, config and weights, each
-//! written atomically.
+//! Writing an RQ-VAE run folder (semantic IDs, statistics, curves, config and weights, put in place
+//! together) and reading one back.
 
 use std::path::Path;
 
 use burn::store::{ModuleSnapshot, SafetensorsStore};
-use tiger_core::run::json::{RunError, write_err, write_json, write_json_compact};
+use tiger_core::atomic::Staged;
+use tiger_core::run::json::{RunError, write_err};
 use tiger_core::run::quantize_record::QuantizeRunConfig;
 
 use burn::prelude::Device;
@@ -19,9 +20,11 @@ use tiger_core::run::hierarchy::Hierarchy;
 use tiger_core::run::layout::files;
 
 /// Writes the whole run into `dir` (created if needed), with what its IDs mean (`hierarchy`: code
-/// labels and coherence). Each file is written to a temporary name and renamed, so an interrupted
-/// write never leaves a partial file; the config goes last, so a folder with a config is a whole
-/// run.
+/// labels and coherence). Every file is written whole under a temporary name first, then all are
+/// renamed into place with the config last and the old config removed before the first rename
+/// ([`tiger_core::atomic::Staged`]): a folder with a config holds one run's files, old or new,
+/// never a mix, and an interrupted rewrite leaves a folder without a config, which readers report
+/// as unfinished.
 pub fn save_quantize_run(
     dir: &Path,
     item_ids: &[String],
@@ -31,23 +34,41 @@ pub fn save_quantize_run(
     config: &QuantizeRunConfig,
 ) -> Result<(), RunError> {
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
+    let mut staged = Staged::new(dir);
     let weights = dir.join(files::WEIGHTS);
-    let tmp = dir.join(format!(".{}.tmp-{}", files::WEIGHTS, std::process::id()));
-    let mut store = SafetensorsStore::from_file(&tmp).overwrite(true);
-    let saved = trained.model.save_into(&mut store);
-    if let Err(e) = saved {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(write_err(&weights, e));
+    let mut store = SafetensorsStore::from_file(staged.temp_for(files::WEIGHTS)).overwrite(true);
+    trained
+        .model
+        .save_into(&mut store)
+        .map_err(|e| write_err(&weights, e))?;
+    let io = std::io::Error::other;
+    for (name, text) in [
+        (
+            files::STANDARDIZER,
+            serde_json::to_string_pretty(&trained.standardizer).map_err(io),
+        ),
+        (
+            files::STATS,
+            serde_json::to_string_pretty(&trained.stats).map_err(io),
+        ),
+        (
+            files::CURVES,
+            serde_json::to_string(&trained.history).map_err(io),
+        ),
+    ] {
+        text.and_then(|t| staged.write(name, t.as_bytes()))
+            .map_err(|e| write_err(&dir.join(name), e))?;
     }
-    std::fs::rename(&tmp, &weights).map_err(|e| write_err(&weights, e))?;
-    write_json(&dir.join(files::STANDARDIZER), &trained.standardizer)?;
-    write_json(&dir.join(files::STATS), &trained.stats)?;
-    write_json_compact(&dir.join(files::CURVES), &trained.history)?;
-    let csv = dir.join(files::SEMANTIC_IDS);
-    ids.write_csv(&csv, item_ids)
-        .map_err(|e| write_err(&csv, e))?;
-    hierarchy.write(dir, ids.levels)?;
-    write_json(&dir.join(files::CONFIG), config)
+    staged
+        .write_with(files::SEMANTIC_IDS, |w| ids.write_csv_to(w, item_ids))
+        .map_err(|e| write_err(&dir.join(files::SEMANTIC_IDS), e))?;
+    hierarchy.stage(&mut staged, ids.levels)?;
+    let config_path = dir.join(files::CONFIG);
+    let config_text =
+        serde_json::to_string_pretty(config).map_err(|e| write_err(&config_path, e))?;
+    staged
+        .commit(files::CONFIG, config_text.as_bytes())
+        .map_err(|e| write_err(dir, e))
 }
 
 /// An RQ-VAE run read back: the model with its saved weights and its input standardisation.
