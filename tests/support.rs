@@ -358,3 +358,26 @@ pub fn three_runs(name: &str) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
         .arg(&sasrec));
     (data, q, tiger, sasrec)
 }
+
+/// Whether two JSON values are equal but for floats, which may differ in their last bits (a
+/// value read back from JSON text is parsed to within one unit in the last place).
+pub fn json_close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) if x.is_finite() && y.is_finite() => {
+                x == y || (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
+            }
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_close(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_close(v, w)))
+        }
+        _ => a == b,
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use tiger_core::config::QuantizeOptions;
 use tiger_core::embeddings::store;
 use tiger_core::ids::SemanticIds;
@@ -10,7 +10,7 @@ use tiger_core::ids::features::Features;
 use tiger_core::run::hierarchy::Hierarchy;
 use tiger_core::run::{QuantizeRunConfig, RunHeader, RunKind};
 use tiger_models::run::save_quantize_run;
-use tiger_models::train::rqvae_loop::{Flow, RqVaeEvent, train};
+use tiger_models::train::rqvae_loop::{Flow, Resumable, RqVaeEvent, train_resumable};
 
 /// Name of the embeddings file looked for inside the dataset folder.
 pub const DEFAULT_EMBEDDINGS: &str = "embeddings.npy";
@@ -31,6 +31,10 @@ pub struct QuantizeArgs {
     /// Print the final statistics as one JSON object on stdout.
     #[arg(long)]
     json: bool,
+    /// Go on from the state a run into the same --out folder saved when Ctrl-C stopped it (same
+    /// options and embeddings; the device and --log-every may change).
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     options: QuantizeOptions,
 }
@@ -64,50 +68,77 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
     let start = std::time::Instant::now();
     let mut peak_reserved = 0u64;
     let mut first_step_secs = None;
-    let trained = train(&emb, &args.options, &chosen.device, &mut |event| {
-        match event {
-            RqVaeEvent::Phase(p) => pb.set_message(p),
-            RqVaeEvent::Step { step, .. } => {
-                if step == 1 {
-                    first_step_secs = Some(start.elapsed().as_secs_f64());
+    let mut steps_run = 0usize;
+    let resume_dir = args.out.join(tiger_core::run::files::QUANTIZE_RESUME);
+    let resumable = Resumable {
+        dir: &resume_dir,
+        resume: args.resume,
+    };
+    let stop = super::interrupt::watch();
+    let mut told = false;
+    let trained = train_resumable(
+        &emb,
+        &args.options,
+        &chosen.device,
+        Some(resumable),
+        &mut |event| {
+            if super::interrupt::raised(&stop) {
+                if !told {
+                    told = true;
+                    super::progress::line(
+                        &pb,
+                        "interrupted: saving the resumable state (Ctrl-C again to quit at once)"
+                            .into(),
+                    );
                 }
-                pb.set_position(step as u64)
+                return Flow::Cancel;
             }
-            RqVaeEvent::Stats(s) => {
-                if let Some(usage) = chosen.device.memory_pool_usage() {
-                    peak_reserved = peak_reserved.max(usage.bytes_reserved);
+            match event {
+                RqVaeEvent::Phase(p) => pb.set_message(p),
+                RqVaeEvent::Step { step, .. } => {
+                    if first_step_secs.is_none() {
+                        first_step_secs = Some(start.elapsed().as_secs_f64());
+                    }
+                    steps_run += 1;
+                    pb.set_position(step as u64)
                 }
-                let usage: Vec<String> = s
-                    .levels
-                    .iter()
-                    .map(|l| format!("{:.0}%", l.usage_pct))
-                    .collect();
-                let ppl: Vec<String> = s
-                    .levels
-                    .iter()
-                    .map(|l| format!("{:.0}", l.perplexity))
-                    .collect();
-                let quant: Vec<String> = s.quant_loss.iter().map(|q| format!("{q:.4}")).collect();
-                let line = format!(
-                    "step {:>6}  recon {:.4}  quant [{}]  usage [{}]  ppl [{}]  unique {:.1}%  max group {}",
-                    s.step,
-                    s.recon_loss,
-                    quant.join(" "),
-                    usage.join(" "),
-                    ppl.join(" "),
-                    s.unique_prefix_pct,
-                    s.largest_collision_group
-                );
-                if pb.is_hidden() {
-                    eprintln!("{line}");
-                } else {
-                    pb.println(line);
+                RqVaeEvent::Stats(s) => {
+                    if let Some(usage) = chosen.device.memory_pool_usage() {
+                        peak_reserved = peak_reserved.max(usage.bytes_reserved);
+                    }
+                    let usage: Vec<String> = s
+                        .levels
+                        .iter()
+                        .map(|l| format!("{:.0}%", l.usage_pct))
+                        .collect();
+                    let ppl: Vec<String> = s
+                        .levels
+                        .iter()
+                        .map(|l| format!("{:.0}", l.perplexity))
+                        .collect();
+                    let quant: Vec<String> =
+                        s.quant_loss.iter().map(|q| format!("{q:.4}")).collect();
+                    let line = format!(
+                        "step {:>6}  recon {:.4}  quant [{}]  usage [{}]  ppl [{}]  unique {:.1}%  max group {}",
+                        s.step,
+                        s.recon_loss,
+                        quant.join(" "),
+                        usage.join(" "),
+                        ppl.join(" "),
+                        s.unique_prefix_pct,
+                        s.largest_collision_group
+                    );
+                    if pb.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        pb.println(line);
+                    }
+                    pb.set_message("training RQ-VAE");
                 }
-                pb.set_message("training RQ-VAE");
             }
-        }
-        Flow::Continue
-    })?;
+            Flow::Continue
+        },
+    )?;
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     let ids = SemanticIds::assign(trained.codes.clone(), args.options.levels);
@@ -123,6 +154,11 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
     let features = Features::from_texts(dataset.items.iter().map(|i| i.text.as_str()));
     let hierarchy = Hierarchy::compute(&ids, &features, Some((emb.data.as_slice(), emb.dim)));
     save_quantize_run(&args.out, &item_ids, &ids, &hierarchy, &trained, &config)?;
+    // The run is whole: the state it could have gone on from is of no more use.
+    if resume_dir.exists() {
+        std::fs::remove_dir_all(&resume_dir)
+            .with_context(|| format!("{}: cannot remove", resume_dir.display()))?;
+    }
     let s = &trained.stats;
     if args.json {
         // The final statistics, plus how semantic each level is against random IDs.
@@ -132,12 +168,13 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
     } else {
         let first = first_step_secs.unwrap_or(0.0);
         println!(
-            "trained {} steps in {:.1} s on {} (first step incl. k-means init and kernel compilation {:.1} s; then {:.1} steps/s); peak device memory reserved {:.1} MiB",
+            "trained {} steps to step {} in {:.1} s on {} (first step incl. k-means init and kernel compilation {:.1} s; then {:.1} steps/s); peak device memory reserved {:.1} MiB",
+            steps_run,
             args.options.steps,
             secs,
             chosen.description,
             first,
-            (args.options.steps.saturating_sub(1)) as f64 / (secs - first).max(1e-9),
+            (steps_run.saturating_sub(1)) as f64 / (secs - first).max(1e-9),
             peak_reserved as f64 / (1024.0 * 1024.0)
         );
         for (l, level) in s.levels.iter().enumerate() {

@@ -1,5 +1,6 @@
-//! Ctrl-C during `train` and `baseline sasrec` through the built binary: the loop stops at the next
-//! step, saves its resumable state, says where, and `--resume` goes on from there.
+//! Ctrl-C during `train`, `baseline sasrec` and `quantize` through the built binary: the loop stops
+//! at the next step, saves its resumable state, says where, and `--resume` goes on from there (for
+//! `quantize`, to the IDs of an uninterrupted run).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -10,14 +11,20 @@ use crate::support;
 use support::{bin, ok};
 
 /// Starts `cmd`, sends SIGINT once it has logged a loss, and returns its stderr and exit status.
-fn interrupt_after_first_loss(mut cmd: Command) -> (String, std::process::ExitStatus) {
+fn interrupt_after_first_loss(cmd: Command) -> (String, std::process::ExitStatus) {
+    interrupt_after(cmd, "loss")
+}
+
+/// Starts `cmd`, sends SIGINT once a line of its stderr contains `marker`, and returns its stderr
+/// and exit status.
+fn interrupt_after(mut cmd: Command, marker: &'static str) -> (String, std::process::ExitStatus) {
     let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut all = String::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("loss") {
+            if line.contains(marker) {
                 let _ = tx.send(());
             }
             all.push_str(&line);
@@ -26,7 +33,7 @@ fn interrupt_after_first_loss(mut cmd: Command) -> (String, std::process::ExitSt
         all
     });
     rx.recv_timeout(Duration::from_secs(120))
-        .expect("no loss logged within two minutes");
+        .unwrap_or_else(|_| panic!("no '{marker}' logged within two minutes"));
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -96,4 +103,65 @@ fn ctrl_c_saves_a_resumable_state_and_resume_goes_on() {
         "{err}"
     );
     assert!(saved_step(&sas) >= 1, "{err}");
+}
+
+#[test]
+fn ctrl_c_in_quantize_saves_its_state_and_resume_reaches_the_uninterrupted_ids() {
+    let data = support::tiny_embedded("cli-interrupt-quantize");
+    let quantize = |out: &str| {
+        let mut c = bin();
+        c.args(support::QUANTIZE)
+            .args(["--steps", "4000", "--dead-code-restart", "30"])
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(data.join(out));
+        c
+    };
+    let (err, status) = interrupt_after(quantize("stopped"), "recon");
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("interrupted at step"), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    let state = data.join("stopped/resume");
+    assert!(state.join("state.json").is_file(), "{err}");
+    assert!(
+        !data.join("stopped/semantic_ids.csv").exists(),
+        "an interrupted run writes no IDs: {err}"
+    );
+
+    let log = ok(quantize("stopped").arg("--resume"));
+    assert!(
+        !state.exists(),
+        "the state goes once the run is written: {log}"
+    );
+    ok(&mut quantize("whole"));
+    let read =
+        |out: &str| std::fs::read_to_string(data.join(out).join("semantic_ids.csv")).unwrap();
+    assert_eq!(read("stopped"), read("whole"));
+    let json = |out: &str, file: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(data.join(out).join(file)).unwrap()).unwrap()
+    };
+    assert_eq!(
+        json("stopped", "rqvae_stats.json"),
+        json("whole", "rqvae_stats.json")
+    );
+    // The curves before the stop were read back from JSON text, to the last bit.
+    assert!(support::json_close(
+        &json("stopped", "curves.json"),
+        &json("whole", "curves.json")
+    ));
+
+    // Resuming with other options is refused, naming the folder and the option.
+    let (err, _) = interrupt_after(quantize("stopped2"), "recon");
+    assert!(err.contains("interrupted at step"), "{err}");
+    let out = quantize("stopped2")
+        .args(["--seed", "9", "--resume"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("stopped2/resume") && err.contains("seed 42 (now 9)"),
+        "{err}"
+    );
 }

@@ -9,6 +9,7 @@ mod bundled_demo;
 mod loaders;
 mod minilm;
 mod resume_equality;
+mod rqvae_resume;
 mod rqvae_train;
 mod run_folders;
 mod sample_quantize;

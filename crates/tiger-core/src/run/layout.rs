@@ -35,6 +35,9 @@ pub mod files {
     pub const BEST: &str = "best";
     /// Resumable checkpoint of a recommender: weights, optimiser, loop state.
     pub const LAST: &str = "last";
+    /// State of an interrupted RQ-VAE training to go on from (`quantize --resume`); removed once
+    /// the run is written.
+    pub const QUANTIZE_RESUME: &str = "resume";
 }
 
 /// What a run holds.

@@ -6,6 +6,7 @@ pub mod hierarchy;
 pub mod json;
 pub mod layout;
 pub mod quantize_record;
+pub mod quantize_resume;
 pub mod records;
 pub mod sasrec_config;
 pub mod summary;

@@ -15,6 +15,19 @@ pub struct DeviceRows {
     dim: usize,
 }
 
+impl From<Tensor<2>> for DeviceRows {
+    /// Rows already on the device, as one chunk.
+    fn from(t: Tensor<2>) -> Self {
+        let [rows, dim] = t.dims();
+        Self {
+            chunks: vec![t],
+            per_chunk: rows.max(1),
+            rows,
+            dim,
+        }
+    }
+}
+
 impl DeviceRows {
     /// Uploads `host` (`rows * dim` values, row-major) to `device`.
     pub fn upload(host: &[f32], rows: usize, dim: usize, device: &Device) -> Self {

@@ -8,15 +8,19 @@
 //! recorded, and every later one is a replay. Weights, the optimiser's state, the step count, the
 //! schedule counter and the code usage (counted across segments until the loop resets it) are all
 //! updated in place, so the recorded launches keep reading and writing the same buffers. Where the
-//! backend has no graph support (the CPU) every step runs eagerly through the same code.
+//! backend has no graph support (the CPU), or the catalogue is held in several device buffers,
+//! every step runs eagerly through the same code. [`GraphTrainer::snapshot`] reads the whole state
+//! back, and [`GraphTrainer::restore`] puts one in place, so that an interrupted run can go on.
 
 use burn::prelude::*;
 use burn::tensor::IndexingUpdateOp;
 
 use super::device_optim::DeviceOptimizer;
+use super::device_rows::DeviceRows;
 use super::flat_params;
 use super::graph_capture::{self, GraphMode, NO_GRAPH_SUPPORT, Recorded, write_back};
 use crate::rqvae::RqVae;
+use tiger_core::run::quantize_resume::TrainerState;
 
 /// Eager steps at the start of each segment before the recording.
 pub const WARMUP: usize = 3;
@@ -52,6 +56,9 @@ struct State {
 struct Segment {
     /// Batch row indices, `[steps, batch]`.
     schedule: Tensor<2, Int>,
+    /// The same indices on the host, kept when the catalogue is in several buffers (each step then
+    /// gathers its rows from the host's list).
+    rows: Vec<usize>,
     /// The next schedule row, `[1]` (always present, like [`State::t`]).
     cursor: Option<Tensor<1, Int>>,
     /// Steps in the segment.
@@ -83,8 +90,8 @@ pub struct GraphTrainer {
     template: RqVae,
     state: State,
     optim: DeviceOptimizer,
-    /// The catalogue, `[rows, input_dim]`.
-    data: Tensor<2>,
+    /// The catalogue, `[rows, input_dim]`, in one device buffer or several.
+    data: DeviceRows,
     batch: usize,
     levels: usize,
     codebook_size: usize,
@@ -103,16 +110,21 @@ fn device_err(e: impl std::fmt::Display) -> String {
 
 impl GraphTrainer {
     /// Takes over `model`'s weights (copied into fresh buffers) with fresh state for `optim`, to
-    /// train on `data` (`[rows, input_dim]`) in batches of `batch` rows.
+    /// train on `data` (`[rows, input_dim]`, a tensor or [`DeviceRows`]) in batches of `batch`
+    /// rows.
     pub fn new(
         model: &RqVae,
-        data: Tensor<2>,
+        data: impl Into<DeviceRows>,
         batch: usize,
         codebook_size: usize,
         optim: DeviceOptimizer,
     ) -> Self {
-        let device = data.device();
+        let data = data.into();
         let template = model.valid();
+        let device = match data.chunks().first() {
+            Some(chunk) => chunk.device(),
+            None => template.codebooks[0].val().device(),
+        };
         // Fresh buffers that nothing else references, so that every update can be in place.
         let params = flat_params::values(&template)
             .into_iter()
@@ -129,6 +141,8 @@ impl GraphTrainer {
             .reshape([1, levels]);
         let mode = if !tiger_kernels::device::is_gpu(&device) {
             GraphMode::Off(format!("{NO_GRAPH_SUPPORT} on the CPU"))
+        } else if data.chunks().len() > 1 {
+            GraphMode::Off("the catalogue is held in several device buffers".into())
         } else if !tiger_kernels::Kernel::RqvaeGraph.on() {
             GraphMode::Off("TIGER_KERNELS turns rqvae_graph off".into())
         } else {
@@ -174,8 +188,10 @@ impl GraphTrainer {
         let len = rows.len() / self.batch.max(1);
         let host: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
         let d = &self.device;
+        let several = self.data.chunks().len() > 1;
         self.segment = Some(Segment {
             schedule: Tensor::<2, Int>::from_data(TensorData::new(host, [len, self.batch]), d),
+            rows: if several { rows.to_vec() } else { Vec::new() },
             cursor: Some(Tensor::<1, Int>::zeros([1], d)),
             len,
             done: 0,
@@ -279,13 +295,23 @@ impl GraphTrainer {
             .cursor
             .clone()
             .unwrap_or_else(|| Tensor::<1, Int>::zeros([1], &self.device));
-        let idx = seg
-            .schedule
-            .clone()
-            .select(0, cursor.clone())
-            .reshape([self.batch]);
+        let x = match self.data.chunks() {
+            [one] => {
+                let idx = seg
+                    .schedule
+                    .clone()
+                    .select(0, cursor.clone())
+                    .reshape([self.batch]);
+                one.clone().select(0, idx)
+            }
+            _ => {
+                let start = seg.done * self.batch;
+                let end = (start + self.batch).min(seg.rows.len());
+                self.data.gather(&seg.rows[start..end], &self.device)
+            }
+        }
+        .autodiff();
         shared += write_back(&mut seg.cursor, cursor.add_scalar(1));
-        let x = self.data.clone().select(0, idx).autodiff();
         let model = flat_params::load(self.template.clone(), &self.state.params, true);
         let out = model.forward(x);
         let loss = out
@@ -374,6 +400,58 @@ impl GraphTrainer {
         }
         self.state.params[index] =
             Tensor::<1>::from_data(TensorData::new(values, [n]), &self.device);
+        Ok(())
+    }
+
+    /// The whole state read back: weights, optimiser state, step count and code usage.
+    pub fn snapshot(&self) -> Result<TrainerState, String> {
+        let read = |ts: &[Tensor<1>]| -> Result<Vec<Vec<f32>>, String> {
+            ts.iter()
+                .map(|t| t.clone().try_into_vec_as::<f32>().map_err(device_err))
+                .collect()
+        };
+        Ok(TrainerState {
+            params: read(&self.state.params)?,
+            m: read(&self.state.m)?,
+            v: read(&self.state.v)?,
+            t: self.step_count()?,
+            usage: self.usage()?,
+        })
+    }
+
+    /// Puts `state` (from [`Self::snapshot`] of a trainer of the same model) in place of this
+    /// trainer's, in fresh buffers. Ends the segment: call [`Self::begin_segment`] before the next
+    /// step.
+    pub fn restore(&mut self, state: &TrainerState) -> Result<(), String> {
+        let shapes: Vec<usize> = self.state.params.iter().map(|p| p.dims()[0]).collect();
+        let fits = |vs: &[Vec<f32>]| {
+            vs.len() == shapes.len() && vs.iter().zip(&shapes).all(|(v, n)| v.len() == *n)
+        };
+        if !fits(&state.params) || !fits(&state.m) || !fits(&state.v) {
+            return Err(format!(
+                "the saved state does not fit this model ({} parameter tensors of sizes {:?})",
+                shapes.len(),
+                shapes
+            ));
+        }
+        let usage_len = self.levels * self.codebook_size;
+        if state.usage.len() != usage_len {
+            return Err(format!(
+                "the saved code usage has {} counts, this model {usage_len}",
+                state.usage.len()
+            ));
+        }
+        self.segment = None;
+        let d = &self.device;
+        let upload = |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [v.len()]), d);
+        self.state = State {
+            params: state.params.iter().map(|v| upload(v)).collect(),
+            m: state.m.iter().map(|v| upload(v)).collect(),
+            v: state.v.iter().map(|v| upload(v)).collect(),
+            t: Some(upload(&[state.t])),
+            usage: Some(upload(&state.usage)),
+        };
+        self.steps = state.t as usize;
         Ok(())
     }
 

@@ -1,7 +1,9 @@
 //! The RQ-VAE training loop: k-means init, optimiser steps, dead-code restarts and periodic
-//! catalogue statistics, reported to an observer that can also cancel the run.
+//! catalogue statistics, reported to an observer that can also stop the run, which then leaves the
+//! state to go on from when asked to ([`Resumable`]).
 
-use burn::optim::{AdaGradConfig, AdamConfig, GradientsParams};
+use std::path::{Path, PathBuf};
+
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -9,9 +11,10 @@ use rand::seq::SliceRandom;
 
 use crate::rqvae::{RqVae, RqVaeConfig, Standardizer, kmeans::kmeans};
 use crate::train::device_rows::DeviceRows;
-use tiger_core::config::{OptimizerChoice, QuantizeOptions};
+use tiger_core::config::QuantizeOptions;
 use tiger_core::embeddings::Embeddings;
 use tiger_core::ids::{QuantizeStats, catalogue_stats};
+use tiger_core::run::quantize_resume::{self, ResumePoint};
 
 /// What the loop tells its observer.
 #[derive(Debug, Clone)]
@@ -47,6 +50,21 @@ pub enum RqVaeError {
     /// The observer asked to stop.
     #[error("cancelled")]
     Cancelled,
+    /// The observer asked to stop and the state to go on from was saved in `dir`.
+    #[error(
+        "interrupted at step {step}; the resumable state is saved in {} (run the same command with \
+         --resume to go on)",
+        dir.display()
+    )]
+    Interrupted {
+        /// Steps done.
+        step: usize,
+        /// Where the state is.
+        dir: PathBuf,
+    },
+    /// The saved state cannot be used.
+    #[error("cannot resume: {0}")]
+    Resume(String),
     /// Reading a tensor back from the device failed.
     #[error("device read-back failed: {0}")]
     Device(String),
@@ -110,6 +128,16 @@ pub fn assign_codes(model: &RqVae, data: &DeviceRows) -> Result<Vec<u32>, RqVaeE
     Ok(out)
 }
 
+/// Where a run that can be interrupted keeps the state to go on from.
+#[derive(Debug, Clone, Copy)]
+pub struct Resumable<'a> {
+    /// The folder the state is written to when the observer stops the run after a step (and read
+    /// from when `resume` is set); removed by the caller once the run is saved.
+    pub dir: &'a Path,
+    /// Go on from the state in `dir` instead of starting afresh.
+    pub resume: bool,
+}
+
 /// Trains an RQ-VAE on `embeddings` on `device` (without autodiff; the loop adds it), reporting to
 /// `observe`, which may cancel. Deterministic for a given seed on a given device.
 pub fn train(
@@ -118,22 +146,18 @@ pub fn train(
     device: &Device,
     observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
 ) -> Result<TrainedRqVae, RqVaeError> {
-    let mut history = Vec::new();
-    let mut recording = |e: RqVaeEvent| {
-        if let RqVaeEvent::Stats(s) = &e {
-            history.push(s.clone());
-        }
-        observe(e)
-    };
-    let trained = train_recording(embeddings, opts, device, &mut recording)?;
-    Ok(TrainedRqVae { history, ..trained })
+    train_resumable(embeddings, opts, device, None, observe)
 }
 
-/// [`train`] without the curves (left empty for the caller to fill).
-fn train_recording(
+/// [`train`] that, with `resumable`, saves its state when the observer stops it after a step
+/// ([`RqVaeError::Interrupted`]) or goes on from a saved state. A resumed run reaches the IDs an
+/// uninterrupted one would: every batch and every dead-code restart draws from its own step's
+/// seed, and the state holds everything else.
+pub fn train_resumable(
     embeddings: &Embeddings,
     opts: &QuantizeOptions,
     device: &Device,
+    resumable: Option<Resumable>,
     observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
 ) -> Result<TrainedRqVae, RqVaeError> {
     opts.validate().map_err(RqVaeError::Options)?;
@@ -160,40 +184,60 @@ fn train_recording(
     let data = DeviceRows::upload(&x_host, n, embeddings.dim, device);
     drop(x_host);
     let batch = opts.batch_size.min(n);
-    let mut rng = StdRng::seed_from_u64(opts.seed);
-    let mut order = BatchOrder::new(n, batch, &mut rng);
+    let mut order = BatchOrder::new(n, batch, opts.seed);
 
-    if opts.kmeans_init {
+    let start = match resumable {
+        Some(r) if r.resume => Some(saved_state(r.dir, opts, embeddings)?),
+        _ => None,
+    };
+    if opts.kmeans_init && start.is_none() {
         if observe(RqVaeEvent::Phase("k-means init of the codebooks".into())) == Flow::Cancel {
             return Err(RqVaeError::Cancelled);
         }
-        let first = data.gather(order.next(&mut rng), device);
+        let first = data.gather(order.rows(0), device);
         model = kmeans_init(model, first, opts)?;
     }
 
-    // A catalogue in one buffer: the step is recorded once per segment and replayed
-    // (rqvae_graph). A catalogue in several buffers steps through the tensor API.
-    let graphed = data.chunks().len() == 1;
     let run = Run {
         data: &data,
         opts,
         device,
         batch,
     };
-    let (model, last_stats) = if graphed {
-        super::rqvae_graph_loop::run(&run, &model, &mut order, &mut rng, observe)?
-    } else {
-        run_eager(&run, model, &mut order, &mut rng, observe)?
-    };
+    let save = resumable.map(|r| super::rqvae_graph_loop::SaveTo {
+        dir: r.dir,
+        embeddings,
+    });
+    let (model, last_stats, history) =
+        super::rqvae_graph_loop::run(&run, &model, &mut order, start, save, observe)?;
     let codes = assign_codes(&model, &data)?;
     Ok(TrainedRqVae {
         model,
         config,
         standardizer,
         stats: last_stats,
-        history: Vec::new(),
+        history,
         codes,
     })
+}
+
+/// The state saved in `dir`, checked against this run's options and embeddings.
+fn saved_state(
+    dir: &Path,
+    opts: &QuantizeOptions,
+    embeddings: &Embeddings,
+) -> Result<(ResumePoint, quantize_resume::TrainerState), RqVaeError> {
+    if !quantize_resume::exists(dir) {
+        return Err(RqVaeError::Resume(format!(
+            "{}: no saved state (it is left only by a run stopped with Ctrl-C)",
+            dir.display()
+        )));
+    }
+    let (point, state) = quantize_resume::read(dir).map_err(RqVaeError::Resume)?;
+    if let Some(why) = point.mismatch(opts, embeddings) {
+        return Err(RqVaeError::Resume(format!("{}: {why}", dir.display())));
+    }
+    Ok((point, state))
 }
 
 /// Losses of a step (`recon` and each level's `quant`, each `[1]`) and codebook statistics of the
@@ -235,114 +279,48 @@ pub(super) struct Run<'a> {
     pub batch: usize,
 }
 
-/// Batches in a shuffled order, reshuffled whenever fewer than a batch of rows is left.
+/// Batches of a shuffled order: each epoch is a permutation of the rows drawn from the seed and the
+/// epoch alone, cut into whole batches (the rows left over go to no batch of that epoch), so the
+/// rows of any batch follow from its index and a resumed run draws what an uninterrupted one does.
 pub(super) struct BatchOrder {
-    order: Vec<usize>,
-    cursor: usize,
+    n: usize,
     batch: usize,
+    seed: u64,
+    epoch: Option<usize>,
+    perm: Vec<usize>,
 }
 
 impl BatchOrder {
-    /// A shuffled order of `n` rows taken `batch` at a time.
-    pub fn new(n: usize, batch: usize, rng: &mut StdRng) -> Self {
-        let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(rng);
+    /// The order of `n` rows taken `batch` (at most `n`) at a time.
+    pub fn new(n: usize, batch: usize, seed: u64) -> Self {
         Self {
-            order,
-            cursor: 0,
-            batch,
+            n,
+            batch: batch.clamp(1, n.max(1)),
+            seed,
+            epoch: None,
+            perm: Vec::new(),
         }
     }
 
-    /// The rows of the next batch.
-    pub fn next(&mut self, rng: &mut StdRng) -> &[usize] {
-        if self.cursor + self.batch > self.order.len() {
-            self.order.shuffle(rng);
-            self.cursor = 0;
+    /// The rows of batch `index` (batch 0 initialises the codebooks, batch `s` trains step `s`).
+    pub fn rows(&mut self, index: usize) -> &[usize] {
+        let per_epoch = (self.n / self.batch).max(1);
+        let epoch = index / per_epoch;
+        if self.epoch != Some(epoch) {
+            self.perm = (0..self.n).collect();
+            self.perm
+                .shuffle(&mut seeded(self.seed, 0x0bad_5eed, epoch));
+            self.epoch = Some(epoch);
         }
-        let start = self.cursor;
-        self.cursor += self.batch;
-        &self.order[start..self.cursor]
+        let start = (index % per_epoch) * self.batch;
+        &self.perm[start..(start + self.batch).min(self.n)]
     }
 }
 
-/// The training steps through the tensor API with burn's optimisers. Returns the model (without
-/// autodiff) and the last statistics.
-fn run_eager(
-    run: &Run,
-    mut model: RqVae,
-    order: &mut BatchOrder,
-    rng: &mut StdRng,
-    observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
-) -> Result<(RqVae, QuantizeStats), RqVaeError> {
-    let opts = run.opts;
-    let mut optim = match opts.optimizer {
-        OptimizerChoice::Adam => AdamConfig::new().init(),
-        OptimizerChoice::Adagrad => AdaGradConfig::new().init(),
-    };
-    let mut window: Vec<Tensor<2, Int>> = Vec::new();
-    let mut last_stats = QuantizeStats::default();
-    let restart_until = opts.steps * 9 / 10;
-    for step in 1..=opts.steps {
-        if step == 1 {
-            observe(RqVaeEvent::Phase(tiger_kernels::device::first_steps_phase(
-                run.device,
-            )));
-        } else if step == 2 {
-            observe(RqVaeEvent::Phase("training".into()));
-        }
-        let x = run.data.gather(order.next(rng), run.device).autodiff();
-        let out = model.forward(x);
-        let quant_total = out
-            .quant_losses
-            .iter()
-            .cloned()
-            .reduce(|a, b| a + b)
-            .unwrap_or_else(|| out.recon_loss.zeros_like());
-        let loss = out.recon_loss.clone() + quant_total;
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(opts.lr, model, grads);
-        if opts.dead_code_restart > 0 {
-            window.push(out.codes.clone().without_autodiff());
-            if step % opts.dead_code_restart == 0 && step <= restart_until {
-                let codes = read_codes(Tensor::cat(std::mem::take(&mut window), 0))?;
-                let residuals: Vec<Tensor<2>> = out
-                    .residuals
-                    .iter()
-                    .map(|r| r.clone().without_autodiff())
-                    .collect();
-                model =
-                    super::rqvae_restart::restart_dead_codes(model, &codes, &residuals, opts, rng)?;
-            }
-        }
-        let report = step % opts.log_every == 0 || step == opts.steps;
-        if report {
-            let quant: Vec<Tensor<1>> = out
-                .quant_losses
-                .into_iter()
-                .map(|l| l.without_autodiff())
-                .collect();
-            let stats = step_stats(
-                &model.valid(),
-                run,
-                out.recon_loss.without_autodiff(),
-                &quant,
-                step,
-            )?;
-            last_stats = stats.clone();
-            if observe(RqVaeEvent::Stats(stats)) == Flow::Cancel {
-                return Err(RqVaeError::Cancelled);
-            }
-        }
-        if observe(RqVaeEvent::Step {
-            step,
-            steps: opts.steps,
-        }) == Flow::Cancel
-        {
-            return Err(RqVaeError::Cancelled);
-        }
-    }
-    Ok((model.valid(), last_stats))
+/// A generator for one purpose (`salt`) at one point (`index`) of a run seeded with `seed`.
+pub(super) fn seeded(seed: u64, salt: u64, index: usize) -> StdRng {
+    let mix = (index as u64 ^ salt).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    StdRng::seed_from_u64(seed ^ mix.rotate_left(17))
 }
 
 /// Sets each codebook to the k-means centroids of its level's residuals on `batch`

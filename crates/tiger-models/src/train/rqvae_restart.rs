@@ -1,26 +1,11 @@
-//! Dead-code restarts of the RQ-VAE: codes no batch row chose during a window are re-seeded from
+//! Dead-code restarts of the RQ-VAE: codes no step chose since the last restart are re-seeded from
 //! the current residuals, so that collapsed codebook entries come back into use.
 
 use burn::prelude::*;
 use rand::RngExt;
 use rand::rngs::StdRng;
 
-use super::rqvae_loop::{RqVaeError, read_f32, set_codebook};
-use crate::rqvae::RqVae;
-use tiger_core::config::QuantizeOptions;
-
-/// For each level, whether any row of `codes` (`[rows, levels]`) chose each of its `k` codes.
-fn used_codes(codes: &[u32], levels: usize, k: usize) -> Vec<Vec<bool>> {
-    let mut used = vec![vec![false; k]; levels];
-    for row in codes.chunks_exact(levels.max(1)) {
-        for (level, &c) in row.iter().enumerate() {
-            if let Some(u) = used[level].get_mut(c as usize) {
-                *u = true;
-            }
-        }
-    }
-    used
-}
+use super::rqvae_loop::{RqVaeError, read_f32};
 
 /// For each level, whether any step chose each of its `k` codes, from per-code counts
 /// (`levels × k`, level-major).
@@ -71,28 +56,4 @@ fn reseed(codebook: &mut [f32], used: &[bool], residual: &[f32], d: usize, rng: 
             codebook[code * d + j] = residual[r * d + j] + 0.01 * (rng.random::<f32>() - 0.5);
         }
     }
-}
-
-/// Re-seeds every code no batch row chose during the window (`codes`: `[rows, levels]`) with a
-/// random residual of the current batch plus a little noise.
-pub(super) fn restart_dead_codes(
-    mut model: RqVae,
-    codes: &[u32],
-    residuals: &[Tensor<2>],
-    opts: &QuantizeOptions,
-    rng: &mut StdRng,
-) -> Result<RqVae, RqVaeError> {
-    let (k, d, levels) = (opts.codebook_size, opts.latent_dim, opts.levels);
-    let codebooks: Vec<Tensor<2>> = model
-        .codebooks
-        .iter()
-        .map(|c| c.val().without_autodiff())
-        .collect();
-    let used = used_codes(codes, levels, k);
-    for (level, cb) in reseeded(&used, residuals, &codebooks, d, rng)? {
-        let device = residuals[level].device();
-        let value = Tensor::<2>::from_data(TensorData::new(cb, [k, d]), &device);
-        model = set_codebook(model, level, value);
-    }
-    Ok(model)
 }
