@@ -11,6 +11,7 @@ mod flash_training;
 mod fused_decoder;
 mod gemm;
 mod gpu_cache;
+mod recommender_gpu;
 mod rmsnorm;
 mod rq_codes;
 mod rqvae_graph_loop;

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -128,10 +128,12 @@ pub fn train(
     let valid = samples(split, Part::Valid, opts.max_len);
     let train_device = device.clone().autodiff();
     train_device.seed(opts.seed);
+    // AdamW in one launch per parameter on the GPU (`adamw`), as TIGER's; no norm clipping.
     let new_optim = || {
-        AdamWConfig::new()
-            .with_weight_decay(opts.weight_decay as f32)
-            .init()
+        burn::optim::ModuleOptimizer::from(tiger_kernels::adamw::FusedAdamW::new(
+            opts.weight_decay as f32,
+            None,
+        ))
     };
     let write_config = || {
         let cfg = SasRecRunConfig {
