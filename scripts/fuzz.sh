@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds the loader fuzz targets (fuzz/) with libFuzzer instrumentation on the nightly toolchain and
-# runs each for SECONDS (default 600) with memory limits: a crash, a timeout (10 s per input) or an
-# allocation over 1 GiB counts as a failure and leaves its input in fuzz/artifacts/TARGET/.
+# Builds the fuzz targets (fuzz/) with libFuzzer's coverage instrumentation and runs each for
+# SECONDS (default 600) with memory limits: a crash, a timeout (10 s per input) or an allocation
+# over 1 GiB is a failure, leaves its input in fuzz/artifacts/TARGET/ and makes the script exit 1
+# once every target has run. FUZZ_TARGET_DIR (default fuzz/target) is where they build.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]    (default: every target, one after the other)
+# The target `canary` (not in the default list) fails on its seed: `scripts/fuzz.sh 1 canary` must
+# exit 1, which CI checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-600}"; shift || true
@@ -16,7 +19,10 @@ done
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
-cargo +nightly build --release --manifest-path fuzz/Cargo.toml --target-dir fuzz/target --target x86_64-unknown-linux-gnu "${features[@]}"
+tdir="${FUZZ_TARGET_DIR:-fuzz/target}"
+cargo build --release --manifest-path fuzz/Cargo.toml --target-dir "$tdir" --target x86_64-unknown-linux-gnu "${features[@]}"
+bin="$tdir/x86_64-unknown-linux-gnu/release"
+failed=()
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   # Seed with the bad-file corpus and a good dataset, so the fuzzer starts past the headers.
@@ -27,11 +33,12 @@ for t in "${targets[@]}"; do
     npy) for f in tests/data/bad/emb_*/embeddings.npy; do cp "$f" "fuzz/corpus/$t/$(basename "$(dirname "$f")")"; done ;;
     safetensors) for f in tests/data/bad/emb_*/*.safetensors; do cp "$f" "fuzz/corpus/$t/$(basename "$(dirname "$f")")"; done ;;
     semantic_ids) for f in tests/data/bad/sid_*/semantic_ids.csv; do cp "$f" "fuzz/corpus/$t/$(basename "$(dirname "$f")")"; done ;;
+    canary) printf 'tiger-explorer fuzz canary' > "fuzz/corpus/$t/seed" ;;
     run_config|model_bpk|optim_bpk)
       # A valid tiny checkpoint (and config) written by the target itself, so mutations start from
       # files that load.
       seed="fuzz/seed-$t"; rm -rf "$seed"; mkdir -p "$seed"
-      TIGER_FUZZ_SEED="$seed" "fuzz/target/x86_64-unknown-linux-gnu/release/$t" 2>/dev/null || true
+      TIGER_FUZZ_SEED="$seed" "$bin/$t" 2>/dev/null || true
       want=(); case "$t" in run_config) want=config_seed ;; model_bpk) want=model.bpk ;; optim_bpk) want=optim.bpk ;; esac
       [ -f "$seed/$want" ] || { echo "no seed for $t"; exit 1; }
       case "$t" in
@@ -41,7 +48,19 @@ for t in "${targets[@]}"; do
       esac ;;
   esac
   echo "== $t: ${secs} s"
-  "fuzz/target/x86_64-unknown-linux-gnu/release/$t" "fuzz/corpus/$t" -max_total_time="$secs" -timeout=10 \
-    -rss_limit_mb=2048 -malloc_limit_mb=1024 -artifact_prefix="fuzz/artifacts/$t/" -print_final_stats=1 2>&1 \
-    | grep -E "^(stat::|Done|==|SUMMARY|.*(panicked|crash|leak|timeout|out-of-memory))" || true
+  log="fuzz/artifacts/$t/last-run.log"
+  rc=0
+  "$bin/$t" "fuzz/corpus/$t" -max_total_time="$secs" -timeout=10 \
+    -rss_limit_mb=2048 -malloc_limit_mb=1024 -artifact_prefix="fuzz/artifacts/$t/" -print_final_stats=1 \
+    >"$log" 2>&1 || rc=$?
+  grep -E "^(stat::number_of_executed_units|stat::new_units_added|Done|SUMMARY|.*(panicked|deadly signal|leak|timeout|out-of-memory))" "$log" || true
+  if [ "$rc" -ne 0 ]; then
+    echo "!! $t failed (exit $rc); its input is in fuzz/artifacts/$t/, the whole log in $log"
+    failed+=("$t")
+  fi
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzzing failed: ${failed[*]}"
+  exit 1
+fi
+echo "fuzzing: every target ran ${secs} s without a failure"
