@@ -9,6 +9,8 @@ use clap::Parser;
 static PANIC_AT: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 
 fn main() {
+    // SAFETY: the first statement of `main`; no thread has been started.
+    unsafe { tiger_kernels::device::make_cpu_the_default() };
     let args = cli::Cli::parse();
     // A panic on the main thread comes from the compute backend (device lost, out of device memory)
     // or from a bug: either way the command ends with one `error:` line (naming where it happened),

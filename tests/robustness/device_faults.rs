@@ -16,6 +16,31 @@ fn without_gpu(cmd: &mut Command) -> &mut Command {
         .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/egl.json")
 }
 
+/// A resumed run loads its optimiser state through burn, which creates it on burn's default
+/// device: the binary makes that the CPU backend, so resuming on the CPU needs no GPU adapter (it
+/// used to stop on an internal error there).
+#[test]
+fn resuming_on_the_cpu_needs_no_gpu_adapter() {
+    let (data, q) = support::tiny_quantized("nogpu-resume");
+    let run = data.join("tiger");
+    let train = |steps: &str| {
+        let mut c = bin();
+        c.args(["train", "--device", "cpu", "--data"])
+            .arg(&data)
+            .arg("--ids")
+            .arg(q.join("semantic_ids.csv"))
+            .arg("--out")
+            .arg(&run)
+            .args(["--steps", steps, "--batch-size", "4", "--eval-every", "2"])
+            .args(["--log-every", "1", "--user-buckets", "10"])
+            .args(support::TINY_T5_SHAPE);
+        c
+    };
+    ok(&mut train("2"));
+    let log = ok(without_gpu(train("4").arg("--resume")));
+    assert!(log.contains("trained to step 4"), "{log}");
+}
+
 #[test]
 fn without_an_adapter_the_cli_falls_back_to_the_cpu_and_says_so() {
     let _rng = support::device_rng();

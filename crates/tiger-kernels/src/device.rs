@@ -195,6 +195,22 @@ pub fn is_gpu(device: &Device) -> bool {
     )
 }
 
+/// Makes burn's default device the flex CPU backend, unless `BURN_DEVICE` names one. burn creates a
+/// loaded optimiser state on its default device (`ModuleOptimizer::load`) before the first step
+/// moves it to the training device; left alone that default is burn-wgpu, so resuming on the CPU
+/// would start the GPU driver, and stop on an error where there is no adapter. Every tensor the
+/// program computes with is made on a device it chose, so nothing else depends on the default.
+///
+/// # Safety
+///
+/// Sets an environment variable: call it before the process starts a thread.
+pub unsafe fn make_cpu_the_default() {
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: the caller guarantees no other thread exists yet.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
+    }
+}
+
 /// The status of a training loop's first steps: on the GPU they compile and tune kernels (once per
 /// machine: later launches reuse the autotune cache), which a user should know while waiting.
 pub fn first_steps_phase(device: &Device) -> String {
