@@ -53,6 +53,9 @@ fn summary(state: &TrainState, secs: f64, device: &str) {
         device,
         state.step as f64 / state.train_seconds.max(1e-9)
     );
+    if let Some(why) = &state.stopped_early {
+        println!("stopped early at step {}: {why}", state.step);
+    }
     if let Some((step, ndcg)) = state.best {
         println!("best validation NDCG@10 {ndcg:.4} at step {step} (saved as best/)");
     }

@@ -6,6 +6,7 @@ mod support;
 
 mod beam;
 mod bundled_demo;
+mod early_stop;
 mod loaders;
 mod minilm;
 mod resume_equality;

@@ -47,6 +47,17 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         ui.label("validate every");
         ui.add(egui::DragValue::new(&mut o.eval_every).range(1..=100_000));
         ui.end_row();
+        ui.label("patience")
+            .on_hover_text("Stop after this many validations without a better NDCG@10 (0 = never)");
+        ui.add(egui::DragValue::new(&mut o.patience).range(0..=1000));
+        ui.label("time budget (min)")
+            .on_hover_text("Stop after this many minutes, with a last validation (0 = no limit)");
+        ui.add(
+            egui::DragValue::new(&mut o.max_minutes)
+                .range(0.0..=10_000.0)
+                .speed(0.5),
+        );
+        ui.end_row();
     });
     let ready = app.state.ids.is_some();
     ui.horizontal(|ui| {
@@ -65,8 +76,11 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             .add_enabled(idle, egui::Button::new("Train SASRec baseline"))
             .clicked()
         {
+            let tiger = &app.views.train.options;
             let opts = tiger_core::options::sasrec::SasRecOptions {
-                steps: app.views.train.options.steps,
+                steps: tiger.steps,
+                patience: tiger.patience,
+                max_minutes: tiger.max_minutes,
                 ..Default::default()
             };
             app.command(Command::TrainSasRec(opts));

@@ -249,7 +249,10 @@ impl Worker {
                 self.mark_open(RunKind::Sasrec, &run);
                 self.send(Event::Finished(
                     Job::TrainSasRec,
-                    format!("SASRec trained to step {}", state.step),
+                    match &state.stopped_early {
+                        Some(why) => format!("SASRec stopped early at step {}: {why}", state.step),
+                        None => format!("SASRec trained to step {}", state.step),
+                    },
                 ));
                 Ok(())
             }

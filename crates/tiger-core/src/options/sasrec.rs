@@ -50,6 +50,15 @@ pub struct SasRecOptions {
     /// Report the loss every N steps.
     #[arg(long, default_value_t = 50)]
     pub log_every: usize,
+    /// Stop once this many validations in a row have not beaten the best NDCG@10 (0 = never).
+    #[arg(long, default_value_t = 0)]
+    #[serde(default)]
+    pub patience: usize,
+    /// Stop after this many minutes of training and validation, validating at the step it stops
+    /// (0 = no limit).
+    #[arg(long, default_value_t = 0.0)]
+    #[serde(default)]
+    pub max_minutes: f64,
 }
 
 impl Default for SasRecOptions {
@@ -90,6 +99,10 @@ impl SasRecOptions {
         check(
             self.eval_every >= 1 && self.log_every >= 1,
             "--eval-every and --log-every must be at least 1",
+        )?;
+        check(
+            self.max_minutes.is_finite() && self.max_minutes >= 0.0,
+            "--max-minutes must be 0 or more",
         )?;
         Ok(())
     }

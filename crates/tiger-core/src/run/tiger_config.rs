@@ -37,6 +37,9 @@ pub struct TrainState {
     pub valid: Vec<(usize, Metrics)>,
     /// Seconds spent training (excluding validation).
     pub train_seconds: f64,
+    /// Why the run ended before its last step (`--patience`, `--max-minutes`), if it did.
+    #[serde(default)]
+    pub stopped_early: Option<String>,
 }
 
 /// Largest code level count a run may declare.

@@ -163,6 +163,7 @@ pub fn train(
     let mut losses = loop_common::LossMeter::default();
     let mut clock = std::time::Instant::now();
     observe(TrainEvent::Phase("training SASRec".into()));
+    let rule = loop_common::StopRule::new(opts.patience, opts.max_minutes);
     let mut step = state.step;
     while step < opts.steps {
         step += 1;
@@ -179,7 +180,7 @@ pub fn train(
         losses.add(loss.clone().detach().without_autodiff(), step)?;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(opts.lr, model, grads);
-        let last = step == opts.steps;
+        let last = step == opts.steps || rule.out_of_time();
         if step % opts.log_every == 0 || last {
             let mean = losses.report(&mut state, step)?;
             if observe(TrainEvent::Loss {
@@ -212,6 +213,9 @@ pub fn train(
             }) == Flow::Cancel
             {
                 return Err(TrainError::Cancelled(step));
+            }
+            if let Some(why) = rule.reason(&state).filter(|_| step < opts.steps) {
+                return loop_common::stop_early(run, state, step, why, observe);
             }
         }
         if observe(TrainEvent::Step {

@@ -114,6 +114,48 @@ impl LossMeter {
     }
 }
 
+/// When a training loop ends before its last step: once `patience` validations in a row have not
+/// beaten the best NDCG@10 (0 = never), or once `max_minutes` of this run have passed (0 = no
+/// limit; the loop then validates at the step it stops, so no training goes unvalidated).
+pub struct StopRule {
+    patience: usize,
+    deadline: Option<Instant>,
+}
+
+impl StopRule {
+    /// The rule for `patience` and `max_minutes`, its clock starting now.
+    pub fn new(patience: usize, max_minutes: f64) -> Self {
+        let deadline = (max_minutes > 0.0)
+            .then(|| Instant::now() + std::time::Duration::from_secs_f64(max_minutes * 60.0));
+        Self { patience, deadline }
+    }
+
+    /// Whether the time budget is spent.
+    pub fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Why the run should end after the validation just recorded in `state`, if it should.
+    pub fn reason(&self, state: &TrainState) -> Option<String> {
+        if self.patience > 0
+            && let Some((best_step, best)) = state.best
+        {
+            let since = state.valid.iter().filter(|(s, _)| *s > best_step).count();
+            if since >= self.patience {
+                return Some(format!(
+                    "validation NDCG@10 has not beaten {best:.4} (step {best_step}) in {since} \
+                     validations (--patience {})",
+                    self.patience
+                ));
+            }
+        }
+        if self.out_of_time() {
+            return Some("the time budget (--max-minutes) is spent".into());
+        }
+        None
+    }
+}
+
 /// Records validation `metrics` at `step`: keeps `valid_model` as `best` when its NDCG@10 beats the
 /// best so far, then saves the resumable `last` checkpoint. Returns whether it was the best.
 pub fn record_validation<M: Module, V: Module>(
@@ -147,6 +189,24 @@ pub fn write_curves(run: &Path, state: &TrainState) -> Result<(), TrainError> {
             message: e.to_string(),
         })
     })
+}
+
+/// Ends a run early at `step` (just validated and saved) for `why`: records the reason in the run's
+/// curves and state and tells the observer.
+pub fn stop_early(
+    run: &Path,
+    mut state: TrainState,
+    step: usize,
+    why: String,
+    observe: &mut dyn FnMut(TrainEvent) -> super::rqvae_loop::Flow,
+) -> Result<TrainState, TrainError> {
+    observe(TrainEvent::Phase(format!(
+        "stopped early at step {step}: {why}"
+    )));
+    state.step = step;
+    state.stopped_early = Some(why);
+    write_curves(run, &state)?;
+    Ok(state)
 }
 
 /// Saves `last` at `step` (training time included) and reports the cancellation.

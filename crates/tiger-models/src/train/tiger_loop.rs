@@ -226,6 +226,7 @@ pub fn train(
             device,
         )));
     }
+    let rule = loop_common::StopRule::new(opts.patience, opts.max_minutes);
     let mut step = state.step;
     while step < opts.steps {
         step += 1;
@@ -252,7 +253,7 @@ pub fn train(
         let lr = opts.lr_at(step);
         model = optim.step(lr, model, grads);
 
-        let last = step == opts.steps;
+        let last = step == opts.steps || rule.out_of_time();
         if step % opts.log_every == 0 || last {
             let mean = losses.report(&mut state, step)?;
             if observe(TrainEvent::Loss {
@@ -314,6 +315,9 @@ pub fn train(
             }) == Flow::Cancel
             {
                 return Err(TrainError::Cancelled(step));
+            }
+            if let Some(why) = rule.reason(&state).filter(|_| step < opts.steps) {
+                return loop_common::stop_early(run, state, step, why, observe);
             }
             observe(TrainEvent::Phase("training".into()));
         }
