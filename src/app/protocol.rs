@@ -220,6 +220,8 @@ pub enum Event {
         losses: Vec<(usize, f64)>,
         /// `(step, metrics)` validations.
         valid: Vec<(usize, Metrics)>,
+        /// Training seconds at each validation, when the run recorded them.
+        seconds: Vec<Option<f64>>,
     },
     /// Training loss of the recommender being trained.
     TrainLoss {
@@ -238,6 +240,8 @@ pub enum Event {
         step: usize,
         /// Metrics.
         metrics: Metrics,
+        /// Training seconds (validation excluded) up to this validation.
+        seconds: f64,
     },
     /// Seq2seq training finished; a model is ready for recommendations.
     TrainDone {

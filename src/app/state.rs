@@ -56,6 +56,10 @@ pub struct AppState {
     pub sasrec_losses: Vec<(usize, f64)>,
     /// Validation metrics of the SASRec baseline.
     pub sasrec_valid: Vec<(usize, Metrics)>,
+    /// Training seconds at each of TIGER's validations (`None` where the run did not record it).
+    pub train_valid_secs: Vec<Option<f64>>,
+    /// Training seconds at each of SASRec's validations.
+    pub sasrec_valid_secs: Vec<Option<f64>>,
     /// A trained recommender is ready in the worker.
     pub model_ready: bool,
     /// Beam-search steps of the last recommendation.
@@ -109,6 +113,9 @@ impl AppState {
                 for curve in [&mut self.train_valid, &mut self.sasrec_valid] {
                     curve.clear();
                 }
+                for secs in [&mut self.train_valid_secs, &mut self.sasrec_valid_secs] {
+                    secs.clear();
+                }
                 self.recommendations.clear();
                 self.beam_steps.clear();
             }
@@ -122,10 +129,12 @@ impl AppState {
                     Job::TrainTiger => {
                         self.train_losses.clear();
                         self.train_valid.clear();
+                        self.train_valid_secs.clear();
                     }
                     Job::TrainSasRec => {
                         self.sasrec_losses.clear();
                         self.sasrec_valid.clear();
+                        self.sasrec_valid_secs.clear();
                     }
                     Job::Recommend => {
                         self.beam_steps.clear();
@@ -175,6 +184,7 @@ impl AppState {
                         self.model_ready = false;
                         self.train_losses.clear();
                         self.train_valid.clear();
+                        self.train_valid_secs.clear();
                         self.comparison.retain(|(m, _)| m != "TIGER");
                         self.recommendations.clear();
                         self.beam_steps.clear();
@@ -192,13 +202,20 @@ impl AppState {
                 self.needs_data = Some((run, expected));
             }
             Event::RunsList(list) => self.run_list = list,
-            Event::TrainHistory { job, losses, valid } => {
+            Event::TrainHistory {
+                job,
+                losses,
+                valid,
+                seconds,
+            } => {
                 if job == Job::TrainSasRec {
                     self.sasrec_losses = losses;
                     self.sasrec_valid = valid;
+                    self.sasrec_valid_secs = seconds;
                 } else {
                     self.train_losses = losses;
                     self.train_valid = valid;
+                    self.train_valid_secs = seconds;
                 }
             }
             Event::TrainLoss {
@@ -211,8 +228,20 @@ impl AppState {
                 job: Job::TrainSasRec,
                 step,
                 metrics,
-            } => self.sasrec_valid.push((step, metrics)),
-            Event::TrainValid { step, metrics, .. } => self.train_valid.push((step, metrics)),
+                seconds,
+            } => {
+                self.sasrec_valid.push((step, metrics));
+                self.sasrec_valid_secs.push(Some(seconds));
+            }
+            Event::TrainValid {
+                step,
+                metrics,
+                seconds,
+                ..
+            } => {
+                self.train_valid.push((step, metrics));
+                self.train_valid_secs.push(Some(seconds));
+            }
             Event::TrainDone { .. } => {
                 self.model_ready = true;
                 self.busy = None;

@@ -43,6 +43,7 @@ pub fn observer<'a>(
                 step,
                 metrics,
                 best,
+                ..
             } => {
                 let r = |k| metrics.recall_at(k).unwrap_or(0.0);
                 let n = |k| metrics.ndcg_at(k).unwrap_or(0.0);

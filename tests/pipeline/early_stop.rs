@@ -25,6 +25,10 @@ fn patience_ends_a_run_whose_validation_stopped_improving() {
     assert_eq!(state.step, 30, "{:?}", state.stopped_early);
     assert_eq!(state.best.map(|b| b.0), Some(10));
     assert_eq!(state.valid.len(), 3);
+    // Each validation's training time is kept beside it, growing.
+    assert_eq!(state.valid_seconds.len(), 3);
+    assert!(state.valid_seconds.windows(2).all(|w| w[0] <= w[1]));
+    assert!(state.valid_seconds[2] > 0.0);
     let why = state.stopped_early.unwrap();
     assert!(why.contains("--patience 2"), "{why}");
     // The reason is recorded with the curves.

@@ -197,7 +197,23 @@ fn quantize_tree_train_history_recommend() {
     assert!(!h.state().state.sasrec_losses.is_empty());
     assert!(!h.state().state.sasrec_valid.is_empty());
     assert_eq!(h.state().state.train_losses, tiger_losses);
+    // Both validation curves carry their training time: NDCG@10 against time is plotted for both.
+    for (valid, secs) in [
+        (
+            &h.state().state.train_valid,
+            &h.state().state.train_valid_secs,
+        ),
+        (
+            &h.state().state.sasrec_valid,
+            &h.state().state.sasrec_valid_secs,
+        ),
+    ] {
+        assert_eq!(valid.len(), secs.len());
+        assert!(secs.iter().all(Option::is_some), "{secs:?}");
+        assert!(secs.windows(2).all(|w| w[0] <= w[1]), "{secs:?}");
+    }
     h.step();
+    h.get_by_label_contains("ndcg_against_time.png");
     h.get_by_label_contains("SASRec validation at step");
     h.state_mut()
         .command(tiger_explorer::app::protocol::Command::ExportCheckpoint(

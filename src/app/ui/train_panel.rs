@@ -198,11 +198,51 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             .response
             .rect;
     });
+    let timed = ndcg_against_time(&state.train_valid, &state.train_valid_secs)
+        .into_iter()
+        .map(|pts| ("TIGER NDCG@10", pts))
+        .chain(
+            ndcg_against_time(&state.sasrec_valid, &state.sasrec_valid_secs)
+                .map(|pts| ("SASRec NDCG@10", pts)),
+        )
+        .collect::<Vec<_>>();
+    let mut time_rect = egui::Rect::NOTHING;
+    if !timed.is_empty() {
+        time_rect = Plot::new("ndcg-time")
+            .height(200.0)
+            .legend(Legend::default())
+            .x_axis_label("training time, validation excluded (s)")
+            .y_axis_label("validation NDCG@10")
+            .show(ui, |p| {
+                for (name, pts) in timed {
+                    p.line(Line::new(name, PlotPoints::from(pts)));
+                }
+            })
+            .response
+            .rect;
+    }
     ui.horizontal(|ui| {
         super::png_button(app, ui, rects[0], "training_loss.png");
         super::png_button(app, ui, rects[1], "validation_metrics.png");
+        if time_rect != egui::Rect::NOTHING {
+            super::png_button(app, ui, time_rect, "ndcg_against_time.png");
+        }
     });
     comparison_ui(app, ui);
+}
+
+/// `[training seconds, NDCG@10]` for every validation that has a recorded time, or `None` when
+/// none has (runs recorded before the time was kept).
+pub fn ndcg_against_time(
+    valid: &[(usize, tiger_core::eval::Metrics)],
+    seconds: &[Option<f64>],
+) -> Option<Vec<[f64; 2]>> {
+    let pts: Vec<[f64; 2]> = valid
+        .iter()
+        .zip(seconds)
+        .filter_map(|((_, m), s)| Some([(*s)?, m.ndcg_at(10)?]))
+        .collect();
+    (!pts.is_empty()).then_some(pts)
 }
 
 /// Test-split comparison of every model trained since the window opened, with the popularity floor.
@@ -225,4 +265,21 @@ fn comparison_ui(app: &TigerApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ndcg_against_time;
+    use tiger_core::eval::MetricsAccumulator;
+
+    #[test]
+    fn ndcg_is_plotted_against_the_recorded_times_only() {
+        let mut acc = MetricsAccumulator::new(&[10]);
+        acc.add(Some(0));
+        let m = acc.finish();
+        let valid = vec![(100, m.clone()), (200, m.clone()), (300, m)];
+        assert_eq!(ndcg_against_time(&valid, &[None, None, None]), None);
+        let pts = ndcg_against_time(&valid, &[Some(1.5), None, Some(4.0)]).unwrap();
+        assert_eq!(pts, vec![[1.5, 1.0], [4.0, 1.0]]);
+    }
 }

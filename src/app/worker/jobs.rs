@@ -205,9 +205,17 @@ impl Worker {
                 TrainEvent::Loss { step, loss, .. } => {
                     self.send(Event::TrainLoss { job, step, loss })
                 }
-                TrainEvent::Valid { step, metrics, .. } => {
-                    self.send(Event::TrainValid { job, step, metrics })
-                }
+                TrainEvent::Valid {
+                    step,
+                    metrics,
+                    seconds,
+                    ..
+                } => self.send(Event::TrainValid {
+                    job,
+                    step,
+                    metrics,
+                    seconds,
+                }),
             }
             if self.cancelled() {
                 Flow::Cancel

@@ -162,10 +162,17 @@ impl Worker {
     /// Sends a recommender run's recorded curves and test metrics to the UI.
     fn send_recorded(&self, job: Job, curves: Option<TrainState>, test: Option<TestRecord>) {
         let curves = curves.unwrap_or_default();
+        // Training time per validation, where the run recorded it.
+        let seconds = if curves.valid_seconds.len() == curves.valid.len() {
+            curves.valid_seconds.into_iter().map(Some).collect()
+        } else {
+            vec![None; curves.valid.len()]
+        };
         self.send(Event::TrainHistory {
             job,
             losses: curves.losses,
             valid: curves.valid,
+            seconds,
         });
         if let Some(t) = test {
             self.send_test(job, t);

@@ -37,6 +37,10 @@ pub struct TrainState {
     pub valid: Vec<(usize, Metrics)>,
     /// Seconds spent training (excluding validation).
     pub train_seconds: f64,
+    /// Training seconds (validation excluded) at each validation of `valid`; empty in runs
+    /// recorded before it was kept.
+    #[serde(default)]
+    pub valid_seconds: Vec<f64>,
     /// Why the run ended before its last step (`--patience`, `--max-minutes`), if it did.
     #[serde(default)]
     pub stopped_early: Option<String>,

@@ -210,6 +210,7 @@ pub fn train(
                 step,
                 metrics,
                 best,
+                seconds: state.train_seconds,
             }) == Flow::Cancel
             {
                 return Err(TrainError::Cancelled(step));

@@ -174,6 +174,7 @@ pub fn record_validation<M: Module, V: Module>(
         checkpoint::save_best(run, valid_model, step)?;
     }
     state.valid.push((step, metrics.clone()));
+    state.valid_seconds.push(state.train_seconds);
     state.step = step;
     checkpoint::save_last(run, model, optim, state)?;
     write_curves(run, state)?;

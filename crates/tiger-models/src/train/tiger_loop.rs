@@ -60,6 +60,8 @@ pub enum TrainEvent {
         metrics: Metrics,
         /// Whether this is the best so far (saved as `best`).
         best: bool,
+        /// Seconds of training (validation excluded) up to this validation, resumed runs included.
+        seconds: f64,
     },
 }
 
@@ -312,6 +314,7 @@ pub fn train(
                 step,
                 metrics: result.metrics,
                 best,
+                seconds: state.train_seconds,
             }) == Flow::Cancel
             {
                 return Err(TrainError::Cancelled(step));
