@@ -381,3 +381,26 @@ pub fn json_close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         _ => a == b,
     }
 }
+
+/// `train` on the CPU of a tiny TIGER over `data` with the IDs of the quantize run `q`, into `run`:
+/// batches of 4, the loss logged every step, a validation every `eval_every` steps.
+pub fn tiny_train(
+    data: &Path,
+    q: &Path,
+    run: &Path,
+    steps: &str,
+    eval_every: usize,
+) -> std::process::Command {
+    let mut c = bin();
+    c.args(["train", "--device", "cpu", "--data"])
+        .arg(data)
+        .arg("--ids")
+        .arg(q.join("semantic_ids.csv"))
+        .arg("--out")
+        .arg(run)
+        .args(["--steps", steps, "--batch-size", "4", "--eval-every"])
+        .arg(eval_every.to_string())
+        .args(["--log-every", "1", "--user-buckets", "10"])
+        .args(TINY_T5_SHAPE);
+    c
+}

@@ -54,19 +54,7 @@ fn saved_step(run: &std::path::Path) -> u64 {
 fn ctrl_c_saves_a_resumable_state_and_resume_goes_on() {
     let (data, q) = support::tiny_quantized("cli-interrupt");
     let run = data.join("tiger");
-    let train = |steps: &str| {
-        let mut c = bin();
-        c.args(["train", "--device", "cpu", "--data"])
-            .arg(&data)
-            .arg("--ids")
-            .arg(q.join("semantic_ids.csv"))
-            .arg("--out")
-            .arg(&run)
-            .args(["--steps", steps, "--batch-size", "4", "--eval-every"])
-            .args(["100000", "--log-every", "1", "--user-buckets", "10"])
-            .args(support::TINY_T5_SHAPE);
-        c
-    };
+    let train = |steps: &str| support::tiny_train(&data, &q, &run, steps, 100_000);
     let (err, status) = interrupt_after_first_loss(train("1000000"));
     assert!(!status.success(), "{err}");
     assert!(err.contains("interrupted at step"), "{err}");

@@ -23,19 +23,7 @@ fn without_gpu(cmd: &mut Command) -> &mut Command {
 fn resuming_on_the_cpu_needs_no_gpu_adapter() {
     let (data, q) = support::tiny_quantized("nogpu-resume");
     let run = data.join("tiger");
-    let train = |steps: &str| {
-        let mut c = bin();
-        c.args(["train", "--device", "cpu", "--data"])
-            .arg(&data)
-            .arg("--ids")
-            .arg(q.join("semantic_ids.csv"))
-            .arg("--out")
-            .arg(&run)
-            .args(["--steps", steps, "--batch-size", "4", "--eval-every", "2"])
-            .args(["--log-every", "1", "--user-buckets", "10"])
-            .args(support::TINY_T5_SHAPE);
-        c
-    };
+    let train = |steps: &str| support::tiny_train(&data, &q, &run, steps, 2);
     ok(&mut train("2"));
     let log = ok(without_gpu(train("4").arg("--resume")));
     assert!(log.contains("trained to step 4"), "{log}");

@@ -49,21 +49,9 @@ pub struct TrainerState {
     pub usage: Vec<f32>,
 }
 
-/// A fingerprint of `emb`'s shape and values (64-bit FNV-1a over the bits, in hex).
+/// A fingerprint of `emb`'s shape and values (the hash that also names its t-SNE map).
 pub fn fingerprint(emb: &Embeddings) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    eat(&(emb.rows as u64).to_le_bytes());
-    eat(&(emb.dim as u64).to_le_bytes());
-    for v in &emb.data {
-        eat(&v.to_bits().to_le_bytes());
-    }
-    format!("{h:016x}")
+    crate::embeddings::map_file::embeddings_hash(emb)
 }
 
 impl ResumePoint {
