@@ -43,6 +43,7 @@ pub fn config_seed() -> Vec<u8> {
         losses: vec![(1, 3.0), (2, 2.5)],
         valid: vec![],
         train_seconds: 0.5,
+        ..Default::default()
     };
     let mut out = serde_json::to_vec(&cfg).unwrap_or_default();
     out.push(0xFF);
