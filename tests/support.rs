@@ -191,6 +191,23 @@ pub fn tiny_tiger(steps: usize) -> tiger_core::options::tiger::TigerOptions {
     }
 }
 
+/// A tiny SASRec (one block, d 32, no dropout) trained for `steps` on the CPU, validating every
+/// 100 steps.
+pub fn tiny_sasrec(steps: usize) -> tiger_core::options::sasrec::SasRecOptions {
+    tiger_core::options::sasrec::SasRecOptions {
+        d_model: 32,
+        blocks: 1,
+        max_len: 3,
+        dropout: 0.0,
+        steps,
+        batch_size: 8,
+        lr: 5e-3,
+        eval_every: 100,
+        device: tiger_core::device_choice::DeviceChoice::Cpu,
+        ..Default::default()
+    }
+}
+
 /// A tiny RQ-VAE on the CPU (2 levels × 4 codes), for runs that only need some semantic IDs.
 pub const QUANTIZE: &[&str] = &[
     "quantize",

@@ -120,16 +120,8 @@ fn sasrec_trains_and_evaluates_on_the_gpu() {
     let data = support::cyclic();
     let run = support::temp_dir("gpu-recommender-sasrec");
     let opts = SasRecOptions {
-        d_model: 32,
-        blocks: 1,
-        max_len: 3,
-        dropout: 0.0,
-        steps: 300,
-        batch_size: 8,
-        lr: 5e-3,
-        eval_every: 100,
         device: DeviceChoice::Gpu,
-        ..Default::default()
+        ..support::tiny_sasrec(300)
     };
     let kernels = [Kernel::Flash, Kernel::Gemm, Kernel::Adamw];
     let before = calls(&kernels);

@@ -4,7 +4,6 @@
 use crate::support;
 
 use burn::prelude::*;
-use tiger_core::options::sasrec::SasRecOptions;
 use tiger_models::train::rqvae_loop::Flow;
 use tiger_models::train::tiger_loop::train;
 
@@ -17,7 +16,7 @@ fn patience_ends_a_run_whose_validation_stopped_improving() {
     let mut opts = support::tiny_tiger(1000);
     opts.lr = 1e-12;
     opts.eval_every = 10;
-    opts.patience = 2;
+    opts.stop.patience = 2;
     let state = train(&data, &opts, &run, &Device::flex(), false, &mut |_| {
         Flow::Continue
     })
@@ -37,7 +36,7 @@ fn patience_ends_a_run_whose_validation_stopped_improving() {
 
     // Without patience the same run goes to its last step.
     let run = support::temp_dir("early-stop-no-patience");
-    opts.patience = 0;
+    opts.stop.patience = 0;
     opts.steps = 40;
     let state = train(&data, &opts, &run, &Device::flex(), false, &mut |_| {
         Flow::Continue
@@ -55,7 +54,7 @@ fn a_time_budget_ends_a_run_with_a_validation_at_the_step_it_stops() {
     let mut opts = support::tiny_tiger(100_000);
     opts.eval_every = 100_000;
     // A few milliseconds: spent after the first steps.
-    opts.max_minutes = 1e-4;
+    opts.stop.max_minutes = 1e-4;
     let state = train(&data, &opts, &run, &Device::flex(), false, &mut |_| {
         Flow::Continue
     })
@@ -67,17 +66,9 @@ fn a_time_budget_ends_a_run_with_a_validation_at_the_step_it_stops() {
     assert!(why.contains("--max-minutes"), "{why}");
 
     let sas = support::temp_dir("early-stop-minutes-sasrec");
-    let opts = SasRecOptions {
-        d_model: 16,
-        blocks: 1,
-        max_len: 3,
-        steps: 100_000,
-        batch_size: 8,
-        eval_every: 100_000,
-        max_minutes: 1e-4,
-        device: tiger_core::device_choice::DeviceChoice::Cpu,
-        ..Default::default()
-    };
+    let mut opts = support::tiny_sasrec(100_000);
+    opts.eval_every = 100_000;
+    opts.stop.max_minutes = 1e-4;
     let state = tiger_models::sasrec::train::train(
         &data.dataset,
         &data.split,

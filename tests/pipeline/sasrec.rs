@@ -4,7 +4,6 @@ use crate::support;
 
 use burn::prelude::*;
 use tiger_core::data::samples::{Part, samples};
-use tiger_core::options::sasrec::SasRecOptions;
 use tiger_models::sasrec::train::{evaluate, load_run, train};
 use tiger_models::train::rqvae_loop::Flow;
 use tiger_models::train::tiger_loop::TrainEvent;
@@ -14,18 +13,7 @@ fn overfits_and_reloads() {
     let _rng = support::device_rng();
     let data = support::cyclic();
     let run = support::temp_dir("sasrec-overfit");
-    let opts = SasRecOptions {
-        d_model: 32,
-        blocks: 1,
-        max_len: 3,
-        dropout: 0.0,
-        steps: 300,
-        batch_size: 8,
-        lr: 5e-3,
-        eval_every: 100,
-        device: tiger_core::device_choice::DeviceChoice::Cpu,
-        ..Default::default()
-    };
+    let opts = support::tiny_sasrec(300);
     let mut valid = Vec::new();
     let state = train(
         &data.dataset,

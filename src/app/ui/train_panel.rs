@@ -49,11 +49,11 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         ui.end_row();
         ui.label("patience")
             .on_hover_text("Stop after this many validations without a better NDCG@10 (0 = never)");
-        ui.add(egui::DragValue::new(&mut o.patience).range(0..=1000));
+        ui.add(egui::DragValue::new(&mut o.stop.patience).range(0..=1000));
         ui.label("time budget (min)")
             .on_hover_text("Stop after this many minutes, with a last validation (0 = no limit)");
         ui.add(
-            egui::DragValue::new(&mut o.max_minutes)
+            egui::DragValue::new(&mut o.stop.max_minutes)
                 .range(0.0..=10_000.0)
                 .speed(0.5),
         );
@@ -79,8 +79,7 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             let tiger = &app.views.train.options;
             let opts = tiger_core::options::sasrec::SasRecOptions {
                 steps: tiger.steps,
-                patience: tiger.patience,
-                max_minutes: tiger.max_minutes,
+                stop: tiger.stop.clone(),
                 ..Default::default()
             };
             app.command(Command::TrainSasRec(opts));

@@ -2,4 +2,5 @@
 //! [`crate::config`]).
 
 pub mod sasrec;
+pub mod stop;
 pub mod tiger;

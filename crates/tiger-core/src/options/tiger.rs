@@ -71,15 +71,10 @@ pub struct TigerOptions {
     /// Report the training loss every N steps.
     #[arg(long, default_value_t = 50)]
     pub log_every: usize,
-    /// Stop once this many validations in a row have not beaten the best NDCG@10 (0 = never).
-    #[arg(long, default_value_t = 0)]
-    #[serde(default)]
-    pub patience: usize,
-    /// Stop after this many minutes of training and validation, validating at the step it stops
-    /// (0 = no limit).
-    #[arg(long, default_value_t = 0.0)]
-    #[serde(default)]
-    pub max_minutes: f64,
+    /// When the run ends before its last step.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub stop: super::stop::StopOptions,
 }
 
 impl Default for TigerOptions {
@@ -137,11 +132,7 @@ impl TigerOptions {
             "--eval-every and --log-every must be at least 1",
         )?;
         check(self.k_core >= 1, "--k-core must be at least 1")?;
-        check(
-            self.max_minutes.is_finite() && self.max_minutes >= 0.0,
-            "--max-minutes must be 0 or more",
-        )?;
-        Ok(())
+        self.stop.validate()
     }
 
     /// Learning rate at 1-based `step`: linear warm-up, constant, then 1/sqrt decay.

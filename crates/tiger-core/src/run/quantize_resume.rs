@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::QuantizeOptions;
 use crate::embeddings::Embeddings;
+use crate::embeddings::map_file::embeddings_hash;
 use crate::ids::QuantizeStats;
 
 /// The loop's state file (the folder's marker, written last).
@@ -28,7 +29,7 @@ pub struct ResumePoint {
     pub rows: usize,
     /// Embedding width.
     pub dim: usize,
-    /// [`fingerprint`] of the embeddings.
+    /// [`embeddings_hash`] of the embeddings (the hash that also names their t-SNE map).
     pub fingerprint: String,
     /// Statistics at every log interval so far.
     pub history: Vec<QuantizeStats>,
@@ -49,16 +50,12 @@ pub struct TrainerState {
     pub usage: Vec<f32>,
 }
 
-/// A fingerprint of `emb`'s shape and values (the hash that also names its t-SNE map).
-pub fn fingerprint(emb: &Embeddings) -> String {
-    crate::embeddings::map_file::embeddings_hash(emb)
-}
-
 impl ResumePoint {
     /// Why this state cannot continue a run of `options` on `emb`, if it cannot: the embeddings
     /// must be the same and every option but the device and the log interval must match.
     pub fn mismatch(&self, options: &QuantizeOptions, emb: &Embeddings) -> Option<String> {
-        if self.rows != emb.rows || self.dim != emb.dim || self.fingerprint != fingerprint(emb) {
+        if self.rows != emb.rows || self.dim != emb.dim || self.fingerprint != embeddings_hash(emb)
+        {
             return Some(format!(
                 "it was saved for other embeddings ({} × {}, fingerprint {}; these are {} × {})",
                 self.rows, self.dim, self.fingerprint, emb.rows, emb.dim
@@ -183,7 +180,7 @@ mod tests {
             options: QuantizeOptions::default(),
             rows: emb.rows,
             dim: emb.dim,
-            fingerprint: fingerprint(emb),
+            fingerprint: embeddings_hash(emb),
             history: vec![QuantizeStats::default()],
         }
     }

@@ -163,7 +163,7 @@ pub fn train(
     let mut losses = loop_common::LossMeter::default();
     let mut clock = std::time::Instant::now();
     observe(TrainEvent::Phase("training SASRec".into()));
-    let rule = loop_common::StopRule::new(opts.patience, opts.max_minutes);
+    let rule = loop_common::StopRule::new(&opts.stop);
     let mut step = state.step;
     while step < opts.steps {
         step += 1;

@@ -12,6 +12,7 @@ use burn::prelude::*;
 use super::checkpoint::{self, CheckpointError};
 use super::tiger_loop::{TrainError, TrainEvent};
 use tiger_core::eval::Metrics;
+use tiger_core::options::stop::StopOptions;
 use tiger_core::run::tiger_config::TrainState;
 
 /// Creates the run folder, then resumes from `run/last` when asked and present; otherwise keeps the
@@ -114,20 +115,24 @@ impl LossMeter {
     }
 }
 
-/// When a training loop ends before its last step: once `patience` validations in a row have not
-/// beaten the best NDCG@10 (0 = never), or once `max_minutes` of this run have passed (0 = no
-/// limit; the loop then validates at the step it stops, so no training goes unvalidated).
+/// When a training loop ends before its last step ([`StopOptions`]): once `patience` validations in
+/// a row have not beaten the best NDCG@10 (0 = never), or once `max_minutes` of this run have
+/// passed (0 = no limit; the loop then validates at the step it stops, so no training goes
+/// unvalidated).
 pub struct StopRule {
     patience: usize,
     deadline: Option<Instant>,
 }
 
 impl StopRule {
-    /// The rule for `patience` and `max_minutes`, its clock starting now.
-    pub fn new(patience: usize, max_minutes: f64) -> Self {
-        let deadline = (max_minutes > 0.0)
-            .then(|| Instant::now() + std::time::Duration::from_secs_f64(max_minutes * 60.0));
-        Self { patience, deadline }
+    /// The rule for `opts`, its clock starting now.
+    pub fn new(opts: &StopOptions) -> Self {
+        let deadline = (opts.max_minutes > 0.0)
+            .then(|| Instant::now() + std::time::Duration::from_secs_f64(opts.max_minutes * 60.0));
+        Self {
+            patience: opts.patience,
+            deadline,
+        }
     }
 
     /// Whether the time budget is spent.

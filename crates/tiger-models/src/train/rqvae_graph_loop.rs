@@ -146,7 +146,7 @@ fn stopped(
         options: run.opts.clone(),
         rows: save.embeddings.rows,
         dim: save.embeddings.dim,
-        fingerprint: quantize_resume::fingerprint(save.embeddings),
+        fingerprint: tiger_core::embeddings::map_file::embeddings_hash(save.embeddings),
         history: history.to_vec(),
     };
     match quantize_resume::write(save.dir, &point, &state) {

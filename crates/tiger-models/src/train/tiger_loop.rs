@@ -228,7 +228,7 @@ pub fn train(
             device,
         )));
     }
-    let rule = loop_common::StopRule::new(opts.patience, opts.max_minutes);
+    let rule = loop_common::StopRule::new(&opts.stop);
     let mut step = state.step;
     while step < opts.steps {
         step += 1;
