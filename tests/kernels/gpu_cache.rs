@@ -28,12 +28,17 @@ fn quantize_on_gpu(cwd: &Path, data: &Path, out: &str, cache: &Path) -> Output {
         .unwrap()
 }
 
-/// Asserts that the run exited 0 and wrote its run folder `out`.
+/// Asserts that the run exited 0, computed on the GPU (a CPU fallback tunes nothing, which would
+/// pass for a cache hit) and wrote its run folder `out`.
 fn succeeds(run: Output, out: &Path) {
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert!(run.status.success(), "{stderr}");
     assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+        stdout.contains("on gpu (burn-wgpu"),
+        "the run did not compute on the GPU:\n{stdout}\n{stderr}"
     );
     assert!(out.exists(), "{} was not written", out.display());
 }
@@ -53,11 +58,15 @@ fn a_second_launch_reuses_the_autotune_cache() {
     let cwd = temp_dir("gpucache-cwd");
     let cache = cwd.join("cache");
     let (log1, log2) = (cwd.join("tune1.log"), cwd.join("tune2.log"));
+    // Every autotuner opens the log file itself; without `append` each handle writes from the
+    // file's start over the others' lines, and how many survive depends on thread timing. Each
+    // run logs to a fresh file, so appending keeps every decision exactly once.
     let config = |log: &Path| {
+        let _ = std::fs::remove_file(log);
         std::fs::write(
             cwd.join("cubecl.toml"),
             format!(
-                "[autotune.logger]\nfile = {:?}\nlevel = \"full\"\nappend = false\n",
+                "[autotune.logger]\nfile = {:?}\nlevel = \"full\"\nappend = true\n",
                 log.display().to_string()
             ),
         )
@@ -84,12 +93,7 @@ fn a_second_launch_reuses_the_autotune_cache() {
     assert!(files > 0, "no cache written under {}", cache.display());
 
     config(&log2);
-    let second = quantize_on_gpu(&cwd, &data, "q2", &cache);
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
+    succeeds(quantize_on_gpu(&cwd, &data, "q2", &cache), &cwd.join("q2"));
     let tuned_second = tuned(&log2);
     assert_eq!(
         tuned_second, 0,
