@@ -66,7 +66,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     args.options
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid options: {e}"))?;
-    let data = RecData::load(&args.data, &args.ids, args.options.k_core)?;
+    let mut data = RecData::load(&args.data, &args.ids, args.options.k_core)?;
+    if args.options.random_ids {
+        data = data.with_random_ids(args.options.seed);
+        eprintln!(
+            "ablation: random IDs of the same shape (the semantic IDs shuffled among the items, seed {})",
+            args.options.seed
+        );
+    }
     let chosen = super::device(args.options.device);
     eprintln!(
         "device: {} | {} users, {} training samples, catalogue {} items",

@@ -4,6 +4,7 @@
 #[path = "../support.rs"]
 mod support;
 
+mod ablations;
 mod commands;
 mod divergence;
 mod interrupt;

@@ -45,6 +45,16 @@ impl RecData {
         }
     }
 
+    /// The same data with random IDs of the same shape ([`SemanticIds::shuffled`] with `seed`): the
+    /// ablation that shows what the meaning of semantic IDs is worth.
+    pub fn with_random_ids(self, seed: u64) -> Self {
+        let ids = self.ids.shuffled(seed);
+        Self {
+            ids_source: self.ids_source,
+            ..Self::new(self.dataset, self.split, ids)
+        }
+    }
+
     /// Item ids of the catalogue, in order.
     pub fn item_ids(&self) -> Vec<String> {
         self.dataset.items.iter().map(|i| i.id.clone()).collect()

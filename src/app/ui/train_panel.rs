@@ -58,6 +58,13 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                 .speed(0.5),
         );
         ui.end_row();
+        ui.label("ablation");
+        ui.checkbox(&mut o.random_ids, "random IDs").on_hover_text(
+            "Train on the semantic IDs shuffled among the items: the same IDs and trie without \
+             their meaning. Compare the test NDCG@10 with a run on the semantic IDs (the paper's \
+             ablation); the run keeps the shuffled IDs and opens with them.",
+        );
+        ui.end_row();
     });
     let ready = app.state.ids.is_some();
     ui.horizontal(|ui| {

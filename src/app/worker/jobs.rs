@@ -104,30 +104,46 @@ impl Worker {
         &mut self,
         opts: tiger_core::options::tiger::TigerOptions,
     ) -> Result<(), String> {
-        let rec = self
+        let original = self
             .rec
             .take()
             .ok_or("quantize first: the recommender trains on semantic IDs")?;
+        // The random-IDs ablation trains on the same IDs shuffled among the items; the run keeps
+        // them, and they become the current IDs once it is open.
+        let random = opts.random_ids.then(|| {
+            RecData::new(
+                original.dataset.clone(),
+                original.split.clone(),
+                original.ids.shuffled(opts.seed),
+            )
+        });
+        let rec = random.as_ref().unwrap_or(&original);
         self.send(Event::Started(Job::TrainTiger));
         let run = self.fresh_run(RunKind::Tiger);
         let device = self.device.clone();
         let result = tiger_loop::train(
-            &rec,
+            rec,
             &opts,
             &run,
             &device,
             false,
             &mut self.train_observer(Job::TrainTiger),
         );
-        let outcome = match result {
-            Ok(state) => self.finish_tiger(&run, &rec, state.step),
+        let (outcome, finished) = match result {
+            Ok(state) => (self.finish_tiger(&run, rec, state.step), true),
             Err(tiger_loop::TrainError::Cancelled(_)) => {
                 self.send(Event::Cancelled(Job::TrainTiger));
-                Ok(())
+                (Ok(()), false)
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => (Err(e.to_string()), false),
         };
-        self.rec = Some(rec);
+        self.rec = Some(original);
+        if let Some(random) = random
+            && finished
+            && outcome.is_ok()
+        {
+            self.show_ids(random.ids, RunKind::Tiger, None);
+        }
         outcome
     }
 

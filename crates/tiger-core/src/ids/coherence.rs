@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 
 use super::SemanticIds;
 use super::features::Features;
-use crate::embeddings::synthetic::XorShift;
 
 /// One level's figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,12 +96,8 @@ pub fn coherence(
 ) -> Vec<LevelCoherence> {
     let n = ids.len().min(features.items());
     let rows = rows.filter(|r| r.len() >= n);
-    // Random IDs of the same shape: item i takes the codes of item perm[i].
-    let mut perm: Vec<usize> = (0..n).collect();
-    let mut rng = XorShift::new(seed ^ 0x5EED_C0DE);
-    for i in (1..n).rev() {
-        perm.swap(i, rng.below(i + 1));
-    }
+    // Random IDs of the same shape (`SemanticIds::shuffled`): item i takes the codes of perm[i].
+    let perm = super::semantic_ids::permutation(n, seed);
     (1..=ids.levels)
         .map(|level| {
             let real = groups(n, |i| &ids.codes_of(i)[..level]);

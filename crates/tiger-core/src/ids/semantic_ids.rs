@@ -17,6 +17,17 @@ pub struct SemanticIds {
     pub collision: Vec<u32>,
 }
 
+/// A uniformly random permutation of `0..n` drawn from `seed` (Fisher–Yates over a xorshift
+/// generator): the same on every machine.
+pub fn permutation(n: usize, seed: u64) -> Vec<usize> {
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut rng = crate::embeddings::synthetic::XorShift::new(seed ^ 0x5EED_C0DE);
+    for i in (1..n).rev() {
+        perm.swap(i, rng.below(i + 1));
+    }
+    perm
+}
+
 impl SemanticIds {
     /// Assigns collision tokens to `codes` (`[items, levels]`): items sharing all L codes are
     /// numbered 0, 1, 2… in catalogue order, so every (codes, collision) tuple is unique.
@@ -33,6 +44,19 @@ impl SemanticIds {
             codes,
             collision,
         }
+    }
+
+    /// Random IDs of the same shape (the paper's ablation of semantic IDs): item `i` takes the
+    /// codes of item `permutation(n, seed)[i]`, and collision tokens are assigned again. The set of
+    /// full IDs, and so the trie, the vocabulary and every codebook statistic, stays the same; only
+    /// which item carries which ID, and with it any meaning of the codes, is lost.
+    pub fn shuffled(&self, seed: u64) -> Self {
+        let perm = permutation(self.len(), seed);
+        let codes = perm
+            .iter()
+            .flat_map(|&j| self.codes_of(j).iter().copied())
+            .collect();
+        Self::assign(codes, self.levels)
     }
 
     /// Number of items.
@@ -213,6 +237,34 @@ fn csv_field(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shuffled_ids_keep_the_set_of_full_ids_and_move_them_between_items() {
+        // Items 0..3 share codes (1, 2); the rest are distinct.
+        let codes = vec![1, 2, 1, 2, 1, 2, 0, 3, 3, 0, 2, 2, 0, 0, 3, 3];
+        let ids = SemanticIds::assign(codes, 2);
+        let full = |s: &SemanticIds| {
+            let mut v: Vec<(Vec<u32>, u32)> = (0..s.len())
+                .map(|i| (s.codes_of(i).to_vec(), s.collision[i]))
+                .collect();
+            v.sort();
+            v
+        };
+        let a = ids.shuffled(7);
+        assert_eq!(full(&a), full(&ids), "the same full IDs");
+        let moved = (0..ids.len())
+            .filter(|&i| a.codes_of(i) != ids.codes_of(i))
+            .count();
+        assert!(moved >= 3, "only {moved} of 8 items changed codes");
+        assert_eq!(a, ids.shuffled(7), "the seed fixes the shuffle");
+        assert_ne!(a, ids.shuffled(8));
+        // Collision tokens follow catalogue order again, as the CSV reader requires.
+        let tokens: Vec<u32> = (0..a.len())
+            .filter(|&i| a.codes_of(i) == [1, 2])
+            .map(|i| a.collision[i])
+            .collect();
+        assert_eq!(tokens, vec![0, 1, 2]);
+    }
     use std::collections::HashSet;
 
     #[test]

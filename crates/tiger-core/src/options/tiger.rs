@@ -71,6 +71,11 @@ pub struct TigerOptions {
     /// Report the training loss every N steps.
     #[arg(long, default_value_t = 50)]
     pub log_every: usize,
+    /// Ablation: train on random IDs of the same shape, the semantic IDs shuffled among the items
+    /// with --seed (same IDs and trie, no meaning). The run keeps the shuffled IDs.
+    #[arg(long)]
+    #[serde(default)]
+    pub random_ids: bool,
     /// When the run ends before its last step.
     #[command(flatten)]
     #[serde(flatten)]

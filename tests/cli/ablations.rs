@@ -1,0 +1,97 @@
+//! The paper's ablations from the command line: training on random IDs of the same shape, and
+//! beam search against exact scoring of every item's full ID.
+
+use crate::support;
+
+use std::path::Path;
+use support::{ok, temp_dir, tiny_quantized, tiny_train};
+
+/// A semantic_ids.csv as `item → codes and collision token`.
+fn rows(path: &Path) -> Vec<(String, Vec<u32>)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let mut f = l.split(',');
+            let item = f.next().unwrap().to_string();
+            (item, f.map(|v| v.parse().unwrap()).collect())
+        })
+        .collect()
+}
+
+#[test]
+fn random_ids_train_on_the_same_ids_moved_between_items() {
+    let (data, q) = tiny_quantized("ablation-random");
+    let run = temp_dir("ablation-random-run").join("t");
+    let mut train = tiny_train(&data, &q, &run, "6", 3);
+    let out = train.arg("--random-ids").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("random IDs of the same shape"),
+        "the run does not say it is the ablation"
+    );
+
+    let semantic = rows(&q.join("semantic_ids.csv"));
+    let random = rows(&run.join("semantic_ids.csv"));
+    let items = |r: &[(String, Vec<u32>)]| r.iter().map(|(i, _)| i.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        items(&random),
+        items(&semantic),
+        "the same catalogue in order"
+    );
+    let sorted = |r: &[(String, Vec<u32>)]| {
+        let mut v: Vec<Vec<u32>> = r.iter().map(|(_, c)| c.clone()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        sorted(&random),
+        sorted(&semantic),
+        "the same set of full IDs"
+    );
+    assert_ne!(random, semantic, "no item changed its ID");
+
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["options"]["random_ids"], true, "{config}");
+
+    // The run recommends with its own (shuffled) IDs: each recommended item is printed with the
+    // ID the run's file gives it.
+    let rec = ok(support::bin()
+        .args([
+            "recommend",
+            "--device",
+            "cpu",
+            "--k",
+            "3",
+            "--history",
+            "Toy Story",
+            "--run",
+        ])
+        .arg(&run));
+    let dataset = tiger_core::data::load(&data).unwrap();
+    let catalogue: Vec<String> = dataset.items.iter().map(|i| i.id.clone()).collect();
+    let ids =
+        tiger_core::ids::SemanticIds::read_csv(&run.join("semantic_ids.csv"), &catalogue).unwrap();
+    let top: Vec<&str> = rec
+        .lines()
+        .skip_while(|l| *l != "top 3:")
+        .skip(1)
+        .take(3)
+        .collect();
+    assert_eq!(top.len(), 3, "{rec}");
+    for line in top {
+        let item = (0..dataset.items.len())
+            .filter(|&i| line.contains(&format!(". {} ", dataset.items[i].title)))
+            .max_by_key(|&i| dataset.items[i].title.len())
+            .unwrap_or_else(|| panic!("no catalogue title in {line:?}"));
+        let c = ids.codes_of(item);
+        let id = format!("({}, {}, #{})", c[0], c[1], ids.collision[item]);
+        assert!(line.contains(&id), "{line:?} should show {id}");
+    }
+}
