@@ -13,7 +13,7 @@ use tiger_core::run::RunKind;
 use tiger_core::run::layout::read_header;
 use tiger_models::decode::BeamConfig;
 use tiger_models::sasrec;
-use tiger_models::tiger::evaluate::evaluate;
+use tiger_models::tiger::evaluate::{compare_exact, evaluate};
 use tiger_models::train::tiger_loop::{self, KS};
 
 /// Arguments of `eval`.
@@ -31,6 +31,10 @@ pub struct EvalArgs {
     /// Let beam search produce IDs that name no item (TIGER) and report their share.
     #[arg(long)]
     unconstrained: bool,
+    /// Also rank exactly, scoring every item's full ID (TIGER): reports the exact ranking's
+    /// metrics under "exact" and how often the beam's top 10 already were the exact top 10.
+    #[arg(long, conflicts_with = "unconstrained")]
+    exact: bool,
     /// Dataset folder [default: the one the run was trained on].
     #[arg(long)]
     data: Option<PathBuf>,
@@ -100,10 +104,37 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 &|| false,
             )
             .context("evaluation cancelled")?;
-            let extra = json!({"beam": args.beam, "constrained": !args.unconstrained, "invalid_share": r.invalid_share});
+            let mut extra = json!({"beam": args.beam, "constrained": !args.unconstrained, "invalid_share": r.invalid_share});
+            if args.exact {
+                let c = compare_exact(
+                    &model,
+                    &cfg.vocab,
+                    &data,
+                    &queries,
+                    args.beam,
+                    &KS,
+                    &chosen.device,
+                    &|| false,
+                )
+                .context("evaluation cancelled")?;
+                merge(
+                    &mut extra,
+                    json!({
+                        "exact": c.exact.to_json(),
+                        "beam_exact_share": c.beam_exact_share,
+                        "widest_beam": c.widest_beam,
+                        "exact_seconds": c.seconds,
+                    }),
+                );
+            }
             (r.metrics, extra, data.split, data.ids.len())
         }
         "sasrec" => {
+            if args.exact || args.unconstrained {
+                anyhow::bail!(
+                    "--exact and --unconstrained apply to TIGER runs: SASRec scores every item"
+                );
+            }
             let (cfg, model) = sasrec::train::load_run(&args.run, &chosen.device)?;
             let dataset = tiger_core::data::load(&data_dir)?;
             let split = tiger_core::data::split(&dataset, cfg.options.k_core)?;

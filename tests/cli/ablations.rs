@@ -1,5 +1,6 @@
 //! The paper's ablations from the command line: training on random IDs of the same shape, and
-//! beam search against exact scoring of every item's full ID.
+//! beam search against exact scoring of every item's full ID (`eval --exact`; its widening is
+//! tested on the sample in `tests/pipeline/exact_scoring.rs`).
 
 use crate::support;
 
@@ -59,6 +60,15 @@ fn random_ids_train_on_the_same_ids_moved_between_items() {
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["options"]["random_ids"], true, "{config}");
+
+    // eval --exact: a beam as wide as this 6-item catalogue prunes nothing, so it is exact.
+    let eval: serde_json::Value = serde_json::from_str(&ok(support::bin()
+        .args(["eval", "--device", "cpu", "--exact", "--run"])
+        .arg(&run)))
+    .unwrap();
+    assert_eq!(eval["beam_exact_share"], 1.0, "{eval}");
+    assert_eq!(eval["exact"]["ndcg@10"], eval["ndcg@10"], "{eval}");
+    assert_eq!(eval["exact"]["queries"], eval["queries"], "{eval}");
 
     // The run recommends with its own (shuffled) IDs: each recommended item is printed with the
     // ID the run's file gives it.

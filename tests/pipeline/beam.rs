@@ -6,6 +6,7 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use tiger_core::ids::SemanticIds;
 use tiger_core::ids::Trie;
+use tiger_models::decode::beam::search_bounded;
 use tiger_models::decode::{BeamConfig, BeamStep, StepScorer, search};
 
 /// Scores every value from a fixed pseudo-random function of (query, prefix, value), normalised
@@ -85,21 +86,7 @@ fn constrained_beam_equals_brute_force_ranking() {
             &mut |_| {},
         );
         for (q, hyps) in results.iter().enumerate() {
-            let mut brute: Vec<(u32, f32)> = (0..ids.len())
-                .map(|item| {
-                    let full: Vec<u32> = ids
-                        .codes_of(item)
-                        .iter()
-                        .copied()
-                        .chain([ids.collision[item]])
-                        .collect();
-                    let score = (0..full.len())
-                        .map(|pos| scorer.host_log_probs(q, pos, &full[..pos])[full[pos] as usize])
-                        .sum();
-                    (item as u32, score)
-                })
-                .collect();
-            brute.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let brute = brute_force(&scorer, &ids, q);
             let got: Vec<u32> = hyps.iter().map(|h| h.item.unwrap()).collect();
             let want: Vec<u32> = brute.iter().map(|b| b.0).collect();
             assert_eq!(got, want, "query {q}");
@@ -108,6 +95,76 @@ fn constrained_beam_equals_brute_force_ranking() {
             }
         }
     }
+}
+
+/// Every item of `ids` scored for query `q` by summing its full ID's log-probabilities, best first.
+fn brute_force(scorer: &HandMade, ids: &SemanticIds, q: usize) -> Vec<(u32, f32)> {
+    let mut all: Vec<(u32, f32)> = (0..ids.len())
+        .map(|item| {
+            let full: Vec<u32> = ids
+                .codes_of(item)
+                .iter()
+                .copied()
+                .chain([ids.collision[item]])
+                .collect();
+            let score = (0..full.len())
+                .map(|pos| scorer.host_log_probs(q, pos, &full[..pos])[full[pos] as usize])
+                .sum();
+            (item as u32, score)
+        })
+        .collect();
+    all.sort_by(|a, b| b.1.total_cmp(&a.1));
+    all
+}
+
+#[test]
+fn the_pruning_bound_certifies_only_exact_top_k() {
+    let _rng = support::device_rng();
+    let ids = catalogue();
+    let trie = Trie::build(&ids);
+    let queries = 12;
+    let (mut certified, mut refused) = (0, 0);
+    for width in 1..=ids.len() {
+        let mut scorer = HandMade {
+            widths: vec![4, 4, ids.collision_depth() as usize],
+            width,
+        };
+        let found = search_bounded(
+            &mut scorer,
+            &trie,
+            queries,
+            BeamConfig {
+                width,
+                constrained: true,
+            },
+            &mut |_| {},
+        );
+        for q in 0..queries {
+            let brute = brute_force(&scorer, &ids, q);
+            for k in 1..=3.min(width) {
+                let got: Vec<u32> = found.hypotheses[q][..k]
+                    .iter()
+                    .map(|h| h.item.unwrap())
+                    .collect();
+                let want: Vec<u32> = brute[..k].iter().map(|b| b.0).collect();
+                if found.exact_top(q, k) {
+                    certified += 1;
+                    assert_eq!(
+                        got, want,
+                        "width {width}, query {q}: certified top {k} is wrong"
+                    );
+                } else {
+                    refused += 1;
+                }
+            }
+            if width == ids.len() {
+                // As wide as the catalogue: nothing is pruned, everything is exact.
+                assert!(found.exact_top(q, 3), "query {q}");
+            }
+        }
+    }
+    // The bound is neither always nor never met on this catalogue.
+    assert!(certified > 0 && refused > 0, "{certified} / {refused}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod support;
 mod beam;
 mod bundled_demo;
 mod early_stop;
+mod exact_scoring;
 mod loaders;
 mod minilm;
 mod resume_equality;

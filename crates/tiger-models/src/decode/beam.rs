@@ -120,6 +120,42 @@ pub fn search(
     config: BeamConfig,
     observe: &mut dyn FnMut(&BeamStep),
 ) -> Vec<Vec<Hypothesis>> {
+    search_bounded(scorer, trie, queries, config, observe).hypotheses
+}
+
+/// What [`search_bounded`] returns.
+#[derive(Debug, Clone)]
+pub struct Searched {
+    /// Per query, up to `width` hypotheses sorted by score.
+    pub hypotheses: Vec<Vec<Hypothesis>>,
+    /// Per query, the best score of a live prefix the search pruned (`-inf` when it pruned
+    /// none). Log-probabilities are at most 0, so no ID the search did not return scores above
+    /// it: when a query's K-th hypothesis scores at least this, its top K are exactly the top K of
+    /// scoring every full ID.
+    pub best_pruned: Vec<f32>,
+}
+
+impl Searched {
+    /// Whether query `q`'s top `k` hypotheses are provably the exact top `k`: `k` were found (or
+    /// the search pruned nothing) and the `k`-th scores at least every pruned prefix.
+    pub fn exact_top(&self, q: usize, k: usize) -> bool {
+        let (hyps, pruned) = (&self.hypotheses[q], self.best_pruned[q]);
+        if pruned == f32::NEG_INFINITY {
+            return true;
+        }
+        hyps.len() >= k && hyps[k - 1].score >= pruned
+    }
+}
+
+/// [`search`], also reporting for each query the best prefix it pruned ([`Searched`]).
+pub fn search_bounded(
+    scorer: &mut dyn StepScorer,
+    trie: &Trie,
+    queries: usize,
+    config: BeamConfig,
+    observe: &mut dyn FnMut(&BeamStep),
+) -> Searched {
+    let mut best_pruned = vec![f32::NEG_INFINITY; queries];
     let w = config.width.max(1);
     let start = Live {
         values: Vec::new(),
@@ -157,7 +193,10 @@ pub fn search(
         let Some((vals, idx)) =
             ranked.filter(|(v, i)| v.len() == queries * keep && i.len() == v.len())
         else {
-            return vec![Vec::new(); queries];
+            return Searched {
+                hypotheses: vec![Vec::new(); queries],
+                best_pruned,
+            };
         };
         let mut next = Vec::with_capacity(queries * w);
         for q in 0..queries {
@@ -182,6 +221,10 @@ pub fn search(
                 let (parent, value) = (flat / k, (flat % k) as u32);
                 let from = &beams[q * w + parent];
                 let node = from.node.and_then(|n| trie.child(n, value));
+                // Ranked best first: the first candidate not kept is the best one pruned.
+                if j == w && (node.is_some() || !config.constrained) {
+                    best_pruned[q] = best_pruned[q].max(score);
+                }
                 if q == 0 {
                     step.candidates.push(Candidate {
                         parent,
@@ -207,7 +250,7 @@ pub fn search(
         }
         beams = next;
     }
-    beams
+    let hypotheses = beams
         .chunks(w)
         .map(|chunk| {
             chunk
@@ -220,7 +263,11 @@ pub fn search(
                 })
                 .collect()
         })
-        .collect()
+        .collect();
+    Searched {
+        hypotheses,
+        best_pruned,
+    }
 }
 
 /// One step scored and ranked from the host: each beam's score and constraint mask go up with the
