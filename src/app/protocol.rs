@@ -36,6 +36,9 @@ pub enum Command {
         /// Mask IDs that name no item.
         constrained: bool,
     },
+    /// Rank the test split exactly with the open TIGER model (every item's full ID scored) and
+    /// compare with its beam search of the test width: the paper's ablation.
+    CompareExact,
     /// Open a run folder of any kind with its dataset: `data` when given, else the folder its
     /// config names (the worker asks for it with [`Event::RunNeedsData`] when it moved). A folder
     /// of runs (a sweep) is listed instead.
@@ -74,6 +77,8 @@ pub enum Job {
     Embed,
     /// Opening a run folder.
     OpenRun,
+    /// Exact scoring of the test split against beam search.
+    ExactScoring,
 }
 
 impl Job {

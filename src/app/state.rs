@@ -140,7 +140,7 @@ impl AppState {
                         self.beam_steps.clear();
                         self.recommendations.clear();
                     }
-                    Job::Load | Job::Embed | Job::OpenRun => {}
+                    Job::Load | Job::Embed | Job::OpenRun | Job::ExactScoring => {}
                 }
             }
             Event::Map(_) if self.synthetic_map => {}
@@ -249,11 +249,18 @@ impl AppState {
             Event::TestMetrics { model, metrics } => {
                 self.comparison.retain(|(m, _)| *m != model);
                 self.comparison.push((model, metrics));
-                // The floor first, then the baseline, then TIGER.
+                // The floor first, then the baseline, then TIGER and its ablations.
                 let rank = |m: &str| {
-                    ["popularity", "SASRec", "TIGER"]
-                        .iter()
-                        .position(|r| *r == m)
+                    [
+                        "popularity",
+                        "SASRec",
+                        "TIGER",
+                        "TIGER (exact scoring)",
+                        "TIGER (random IDs)",
+                        "TIGER (random IDs, exact scoring)",
+                    ]
+                    .iter()
+                    .position(|r| *r == m)
                 };
                 self.comparison.sort_by_key(|(m, _)| rank(m));
             }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use tiger_core::config::QuantizeOptions;
 use tiger_core::device_choice::DeviceChoice;
 use tiger_core::embeddings::{Embeddings, store};
-use tiger_explorer::app::protocol::{Command, Event};
+use tiger_core::options::tiger::TigerOptions;
+use tiger_core::run::RunKind;
+use tiger_explorer::app::protocol::{Command, Event, Job};
 use tiger_explorer::app::worker::WorkerHandle;
 
 fn until(w: &WorkerHandle, secs: u64, mut stop: impl FnMut(&Event) -> bool) -> Vec<Event> {
@@ -146,4 +148,101 @@ fn embed_writes_embeddings_and_reloads() {
             ..
         }
     )));
+}
+
+#[test]
+fn the_ablations_train_on_random_ids_and_score_exactly() {
+    let data = support::tiny_movielens("worker-ablations");
+    let emb = Embeddings::new(
+        6,
+        8,
+        (0..48).map(|i| ((i * 5 % 11) as f32) / 11.0).collect(),
+    )
+    .unwrap();
+    store::write(&data.join("embeddings.npy"), &emb).unwrap();
+    let w = WorkerHandle::spawn(
+        DeviceChoice::Cpu,
+        support::temp_dir("worker-runs-ablations"),
+        Box::new(|| {}),
+    )
+    .unwrap();
+    assert!(w.send(Command::LoadDataset(data)));
+    until(&w, 30, |e| matches!(e, Event::DatasetLoaded(_)));
+    let quantize = QuantizeOptions {
+        levels: 2,
+        codebook_size: 4,
+        latent_dim: 4,
+        hidden_dims: vec![8],
+        steps: 20,
+        batch_size: 6,
+        log_every: 10,
+        kmeans_iters: 2,
+        device: DeviceChoice::Cpu,
+        ..Default::default()
+    };
+    assert!(w.send(Command::Quantize(quantize)));
+    let seen = until(&w, 60, |e| matches!(e, Event::QuantRunShown(_)));
+    let semantic = seen
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::IdsChanged(ids) => Some((**ids).clone()),
+            _ => None,
+        })
+        .expect("the quantize run's IDs");
+
+    let train = TigerOptions {
+        encoder_layers: 1,
+        decoder_layers: 1,
+        d_model: 16,
+        heads: 2,
+        d_head: 8,
+        d_ff: 32,
+        steps: 6,
+        batch_size: 4,
+        eval_every: 3,
+        log_every: 3,
+        user_buckets: 0,
+        random_ids: true,
+        device: DeviceChoice::Cpu,
+        ..Default::default()
+    };
+    assert!(w.send(Command::TrainTiger(train)));
+    let seen = until(&w, 120, |e| {
+        matches!(e, Event::Hierarchy(_) | Event::Error(_))
+    });
+    let named = |seen: &[Event], name: &str| {
+        seen.iter()
+            .any(|e| matches!(e, Event::TestMetrics { model, .. } if model == name))
+    };
+    assert!(named(&seen, "TIGER (random IDs)"), "{seen:?}");
+    // The run's shuffled IDs become the current ones: the same set, moved between items.
+    let random = seen
+        .iter()
+        .find_map(|e| match e {
+            Event::IdsChanged(ids) => Some((**ids).clone()),
+            _ => None,
+        })
+        .expect("the random IDs are shown");
+    assert_eq!(random, semantic.shuffled(42));
+    assert_ne!(random, semantic);
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, Event::RunClosed(RunKind::Rqvae))),
+        "the RQ-VAE run, whose IDs are no longer current, stays open: {seen:?}"
+    );
+
+    assert!(w.send(Command::CompareExact));
+    let seen = until(&w, 120, |e| {
+        matches!(e, Event::Finished(Job::ExactScoring, _) | Event::Error(_))
+    });
+    assert!(
+        named(&seen, "TIGER (random IDs, exact scoring)"),
+        "{seen:?}"
+    );
+    let Some(Event::Finished(_, text)) = seen.last() else {
+        panic!("{seen:?}")
+    };
+    // Six items: the test beam (width 20) prunes nothing, so it already is exact.
+    assert!(text.contains("for 100 % of"), "{text}");
 }

@@ -111,7 +111,10 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         }
         if ui
             .add_enabled(
-                matches!(app.state.busy, Some(Job::TrainTiger | Job::TrainSasRec)),
+                matches!(
+                    app.state.busy,
+                    Some(Job::TrainTiger | Job::TrainSasRec | Job::ExactScoring)
+                ),
                 egui::Button::new("Cancel"),
             )
             .clicked()
@@ -252,12 +255,25 @@ pub fn ndcg_against_time(
 }
 
 /// Test-split comparison of every model trained since the window opened, with the popularity floor.
-fn comparison_ui(app: &TigerApp, ui: &mut egui::Ui) {
+fn comparison_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     if app.state.comparison.is_empty() {
         return;
     }
     ui.separator();
-    ui.strong("Test split (leave-one-out, whole catalogue ranked)");
+    ui.horizontal(|ui| {
+        ui.strong("Test split (leave-one-out, whole catalogue ranked)");
+        let can = app.state.busy.is_none() && app.state.model_ready;
+        if ui
+            .add_enabled(can, egui::Button::new("Compare with exact scoring"))
+            .on_hover_text(
+                "Rank the test split by scoring every item's full ID with the open TIGER model, \
+                 and see how much beam search loses (the paper's ablation; minutes on a CPU)",
+            )
+            .clicked()
+        {
+            app.command(Command::CompareExact);
+        }
+    });
     egui::Grid::new("comparison").striped(true).show(ui, |ui| {
         for h in ["model", "Recall@5", "Recall@10", "NDCG@5", "NDCG@10"] {
             ui.strong(h);

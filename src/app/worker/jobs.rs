@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use super::runs::with_final;
 use super::{Recommender, Worker};
 use crate::app::protocol::{Event, Job, QuantRun, Recommendation};
+use tiger_core::data::samples::{Part, samples};
 use tiger_core::embeddings::store;
 use tiger_core::ids::SemanticIds;
 use tiger_core::rec_data::RecData;
@@ -162,15 +163,16 @@ impl Worker {
             &|| cancel.load(Ordering::SeqCst),
         )
         .map_err(|e| e.to_string())?;
-        if let Some(record) = tested {
-            self.send_test(Job::TrainTiger, record);
-        }
         let (cfg, model) = tiger_loop::load_run(run, &self.device).map_err(|e| e.to_string())?;
         self.tiger = Some(Recommender {
             model,
             vocab: cfg.vocab,
             max_history: cfg.options.max_history,
+            random_ids: cfg.options.random_ids,
         });
+        if let Some(record) = tested {
+            self.send_test(Job::TrainTiger, record);
+        }
         self.mark_open(RunKind::Tiger, run);
         self.send(Event::TrainDone { step });
         Ok(())
@@ -286,6 +288,61 @@ impl Worker {
             }
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    /// Ranks the test split with the open TIGER model by beam search of the test width and
+    /// exactly, sends the exact ranking's metrics to the comparison table and says how often the
+    /// beam already had the exact top 10.
+    pub(super) fn compare_exact(&mut self) -> Result<(), String> {
+        let tiger = self
+            .tiger
+            .as_ref()
+            .ok_or("train or open a TIGER run first")?;
+        let rec = self.rec.as_ref().ok_or("quantize first")?;
+        self.send(Event::Started(Job::ExactScoring));
+        let width = tiger_models::train::test_eval::TEST_BEAM;
+        self.send(Event::Phase(format!(
+            "exact scoring of every item's full ID against beam search of width {width} (test split)"
+        )));
+        let queries = samples(&rec.split, Part::Test, tiger.max_history);
+        let cancel = self.cancel.clone();
+        let compared = tiger_models::tiger::evaluate::compare_exact(
+            &tiger.model,
+            &tiger.vocab,
+            rec,
+            &queries,
+            width,
+            &tiger_models::train::tiger_loop::KS,
+            &self.device,
+            &|| cancel.load(Ordering::SeqCst),
+        );
+        let Some(c) = compared else {
+            self.send(Event::Cancelled(Job::ExactScoring));
+            return Ok(());
+        };
+        let name = if tiger.random_ids {
+            "TIGER (random IDs, exact scoring)"
+        } else {
+            "TIGER (exact scoring)"
+        };
+        let ndcg = |m: &tiger_core::eval::Metrics| m.ndcg_at(10).unwrap_or(0.0);
+        let text = format!(
+            "exact scoring: NDCG@10 {:.4} against beam search's {:.4}; the beam (width {width}) \
+             already held the exact top 10 for {:.0} % of {} users; the widest beam needed was {} \
+             ({:.0} s)",
+            ndcg(&c.exact),
+            ndcg(&c.beam),
+            100.0 * c.beam_exact_share,
+            c.exact.queries,
+            c.widest_beam,
+            c.seconds
+        );
+        self.send(Event::TestMetrics {
+            model: name.into(),
+            metrics: c.exact,
+        });
+        self.send(Event::Finished(Job::ExactScoring, text));
+        Ok(())
     }
 
     pub(super) fn recommend(

@@ -176,6 +176,19 @@ pub(super) struct Recommender {
     pub(super) model: Tiger,
     pub(super) vocab: Vocab,
     pub(super) max_history: usize,
+    /// Trained on random IDs of the same shape (the ablation).
+    pub(super) random_ids: bool,
+}
+
+impl Recommender {
+    /// The model's name in the test comparison.
+    pub(super) fn label(&self) -> &'static str {
+        if self.random_ids {
+            "TIGER (random IDs)"
+        } else {
+            "TIGER"
+        }
+    }
 }
 
 /// The worker's state; its jobs live in `jobs.rs`, `runs.rs` and `export.rs`.
@@ -251,6 +264,7 @@ impl Worker {
                 k,
                 constrained,
             } => self.recommend(history, beam, k, constrained),
+            Command::CompareExact => self.compare_exact(),
             Command::OpenRun { run, data } => self.open_run(&run, data.as_deref()),
             Command::ScanRuns(roots) => {
                 self.scan_runs(&roots);

@@ -84,6 +84,7 @@ impl Worker {
                     model,
                     vocab: cfg.vocab,
                     max_history: cfg.options.max_history,
+                    random_ids: cfg.options.random_ids,
                 });
                 self.send_recorded(Job::TrainTiger, curves, test);
                 self.send(Event::TrainDone { step: 0 });
@@ -181,10 +182,10 @@ impl Worker {
 
     /// Sends a run's test metrics (and the popularity floor) to the comparison table.
     pub(super) fn send_test(&self, job: Job, record: TestRecord) {
-        let name = if job == Job::TrainTiger {
-            "TIGER"
-        } else {
-            "SASRec"
+        let name = match (job, &self.tiger) {
+            (Job::TrainTiger, Some(t)) => t.label(),
+            (Job::TrainTiger, None) => "TIGER",
+            _ => "SASRec",
         };
         self.send(Event::TestMetrics {
             model: "popularity".into(),
