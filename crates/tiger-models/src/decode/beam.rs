@@ -193,9 +193,10 @@ pub fn search_bounded(
         let Some((vals, idx)) =
             ranked.filter(|(v, i)| v.len() == queries * keep && i.len() == v.len())
         else {
+            // A failed read-back proves nothing: no query's (empty) top K counts as exact.
             return Searched {
                 hypotheses: vec![Vec::new(); queries],
-                best_pruned,
+                best_pruned: vec![f32::INFINITY; queries],
             };
         };
         let mut next = Vec::with_capacity(queries * w);
