@@ -28,9 +28,9 @@ fn until(w: &WorkerHandle, secs: u64, mut stop: impl FnMut(&Event) -> bool) -> V
     panic!("timed out; saw {seen:?}");
 }
 
-#[test]
-fn quantize_then_export_csv_and_json() {
-    let data = support::tiny_movielens("worker-export");
+/// The tiny MovieLens folder with 8-wide embeddings.
+fn tiny_embedded(name: &str) -> std::path::PathBuf {
+    let data = support::tiny_movielens(name);
     let emb = Embeddings::new(
         6,
         8,
@@ -38,15 +38,12 @@ fn quantize_then_export_csv_and_json() {
     )
     .unwrap();
     store::write(&data.join("embeddings.npy"), &emb).unwrap();
-    let w = WorkerHandle::spawn(
-        DeviceChoice::Cpu,
-        support::temp_dir("worker-runs"),
-        Box::new(|| {}),
-    )
-    .unwrap();
-    assert!(w.send(Command::LoadDataset(data.clone())));
-    until(&w, 30, |e| matches!(e, Event::DatasetLoaded(_)));
-    let opts = QuantizeOptions {
+    data
+}
+
+/// A 2 × 4-code RQ-VAE trained 20 steps on the CPU.
+fn tiny_quantize() -> QuantizeOptions {
+    QuantizeOptions {
         levels: 2,
         codebook_size: 4,
         latent_dim: 4,
@@ -57,8 +54,21 @@ fn quantize_then_export_csv_and_json() {
         kmeans_iters: 2,
         device: DeviceChoice::Cpu,
         ..Default::default()
-    };
-    assert!(w.send(Command::Quantize(opts)));
+    }
+}
+
+#[test]
+fn quantize_then_export_csv_and_json() {
+    let data = tiny_embedded("worker-export");
+    let w = WorkerHandle::spawn(
+        DeviceChoice::Cpu,
+        support::temp_dir("worker-runs"),
+        Box::new(|| {}),
+    )
+    .unwrap();
+    assert!(w.send(Command::LoadDataset(data.clone())));
+    until(&w, 30, |e| matches!(e, Event::DatasetLoaded(_)));
+    assert!(w.send(Command::Quantize(tiny_quantize())));
     until(&w, 60, |e| matches!(e, Event::QuantRunShown(_)));
     for name in ["ids.csv", "ids.json"] {
         let path = data.join(name);
@@ -152,14 +162,7 @@ fn embed_writes_embeddings_and_reloads() {
 
 #[test]
 fn the_ablations_train_on_random_ids_and_score_exactly() {
-    let data = support::tiny_movielens("worker-ablations");
-    let emb = Embeddings::new(
-        6,
-        8,
-        (0..48).map(|i| ((i * 5 % 11) as f32) / 11.0).collect(),
-    )
-    .unwrap();
-    store::write(&data.join("embeddings.npy"), &emb).unwrap();
+    let data = tiny_embedded("worker-ablations");
     let w = WorkerHandle::spawn(
         DeviceChoice::Cpu,
         support::temp_dir("worker-runs-ablations"),
@@ -168,19 +171,7 @@ fn the_ablations_train_on_random_ids_and_score_exactly() {
     .unwrap();
     assert!(w.send(Command::LoadDataset(data)));
     until(&w, 30, |e| matches!(e, Event::DatasetLoaded(_)));
-    let quantize = QuantizeOptions {
-        levels: 2,
-        codebook_size: 4,
-        latent_dim: 4,
-        hidden_dims: vec![8],
-        steps: 20,
-        batch_size: 6,
-        log_every: 10,
-        kmeans_iters: 2,
-        device: DeviceChoice::Cpu,
-        ..Default::default()
-    };
-    assert!(w.send(Command::Quantize(quantize)));
+    assert!(w.send(Command::Quantize(tiny_quantize())));
     let seen = until(&w, 60, |e| matches!(e, Event::QuantRunShown(_)));
     let semantic = seen
         .iter()
