@@ -105,3 +105,36 @@ fn random_ids_train_on_the_same_ids_moved_between_items() {
         assert!(line.contains(&id), "{line:?} should show {id}");
     }
 }
+
+#[test]
+fn adafactor_trains_and_a_run_resumes_only_with_its_own_optimiser() {
+    let (data, q) = tiny_quantized("optimiser");
+    let run = temp_dir("optimiser-run").join("t");
+    ok(tiny_train(&data, &q, &run, "4", 2).args(["--optimizer", "adafactor"]));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["options"]["optimizer"], "adafactor", "{config}");
+    for (flags, says) in [
+        (
+            &["--optimizer", "adamw"][..],
+            "trained with --optimizer adafactor",
+        ),
+        (
+            &["--optimizer", "adafactor", "--random-ids"][..],
+            "without --random-ids",
+        ),
+    ] {
+        let out = tiny_train(&data, &q, &run, "8", 2)
+            .arg("--resume")
+            .args(flags)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains(says), "{stderr}");
+    }
+    ok(tiny_train(&data, &q, &run, "8", 2).args(["--resume", "--optimizer", "adafactor"]));
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("last/state.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["step"], 8, "{state}");
+}

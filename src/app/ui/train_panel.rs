@@ -5,7 +5,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::app::TigerApp;
 use crate::app::protocol::{Command, Job};
-use tiger_core::options::tiger::TigerOptions;
+use tiger_core::options::tiger::{TigerOptimizer, TigerOptions};
 use tiger_core::run::RunKind;
 
 /// View state: options for the next training run.
@@ -58,6 +58,19 @@ pub fn train_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                 .speed(0.5),
         );
         ui.end_row();
+        ui.label("optimiser");
+        egui::ComboBox::from_id_salt("tiger-optimizer")
+            .selected_text(match o.optimizer {
+                TigerOptimizer::Adamw => "AdamW",
+                TigerOptimizer::Adafactor => "Adafactor",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut o.optimizer, TigerOptimizer::Adamw, "AdamW");
+                ui.selectable_value(&mut o.optimizer, TigerOptimizer::Adafactor, "Adafactor")
+                    .on_hover_text(
+                        "The paper's optimiser; it trained with a learning rate of 0.01",
+                    );
+            });
         ui.label("ablation");
         ui.checkbox(&mut o.random_ids, "random IDs").on_hover_text(
             "Train on the semantic IDs shuffled among the items: the same IDs and trie without \

@@ -5,6 +5,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::device_choice::DeviceChoice;
 
+/// The recommender's optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TigerOptimizer {
+    /// AdamW with decoupled weight decay (fused on the GPU).
+    #[default]
+    Adamw,
+    /// Adafactor (Shazeer and Stern, 2018), as the paper trained TIGER.
+    Adafactor,
+}
+
 /// Every TIGER option, each a config field and a CLI flag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
 pub struct TigerOptions {
@@ -41,9 +52,14 @@ pub struct TigerOptions {
     /// Batch size.
     #[arg(long, default_value_t = 256)]
     pub batch_size: usize,
-    /// Peak learning rate (AdamW). The paper's 0.01 was with Adafactor, which burn lacks.
+    /// Peak learning rate. The default suits AdamW; the paper's 0.01 was with Adafactor.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
+    /// Optimiser: AdamW, or the paper's Adafactor (factored second moments, updates scaled by
+    /// each weight's RMS; the learning rate still follows --lr, --warmup-steps, --decay-start).
+    #[arg(long, value_enum, default_value_t = TigerOptimizer::Adamw)]
+    #[serde(default)]
+    pub optimizer: TigerOptimizer,
     /// Linear warm-up steps.
     #[arg(long, default_value_t = 500)]
     pub warmup_steps: usize,

@@ -239,7 +239,7 @@ fn check_optim_file<M: burn::module::Module>(path: &Path, model: &M) -> Result<(
                 t.dtype
             ));
         }
-        if dims.as_slice() != t.shape.as_slice() {
+        if !state_shape_fits(dims, t.shape.as_slice()) {
             return Err(format!(
                 "state tensor '{}' has shape {:?}, its parameter {:?}",
                 name(&t.name),
@@ -249,6 +249,21 @@ fn check_optim_file<M: burn::module::Module>(path: &Path, model: &M) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Whether an optimiser state of shape `state` fits a parameter of shape `param`: the same shape
+/// (AdamW's moments, Adafactor's for a vector), or, for a matrix or higher, the shape with its last
+/// or second-to-last dimension reduced to 1 (Adafactor's factored row and column moments).
+fn state_shape_fits(param: &[usize], state: &[usize]) -> bool {
+    if param == state {
+        return true;
+    }
+    let n = param.len();
+    if n < 2 || state.len() != n {
+        return false;
+    }
+    let reduced = |axis: usize| (0..n).all(|i| state[i] == if i == axis { 1 } else { param[i] });
+    reduced(n - 1) || reduced(n - 2)
 }
 
 /// Loads the `best` (else `last`) weights of a run into `model`, cast to the model's precision (a
@@ -276,6 +291,20 @@ pub fn save_half<M: burn::module::Module>(model: &M, path: &Path) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn optimiser_states_fit_their_parameter_whole_or_factored() {
+        assert!(state_shape_fits(&[32, 13], &[32, 13]));
+        assert!(state_shape_fits(&[32, 13], &[32, 1]));
+        assert!(state_shape_fits(&[32, 13], &[1, 13]));
+        assert!(state_shape_fits(&[7], &[7]));
+        assert!(state_shape_fits(&[2, 32, 13], &[2, 1, 13]));
+        assert!(!state_shape_fits(&[32, 13], &[1, 1]));
+        assert!(!state_shape_fits(&[32, 13], &[13, 1]));
+        assert!(!state_shape_fits(&[32, 13], &[32]));
+        assert!(!state_shape_fits(&[7], &[1]));
+        assert!(!state_shape_fits(&[2, 32, 13], &[1, 32, 13]));
+    }
 
     #[test]
     fn swap_replaces_whole_and_failure_keeps_previous() {

@@ -24,7 +24,7 @@ use crate::tiger::{Tiger, TigerConfig};
 use tiger_core::data::samples::{Part, Sample, samples};
 use tiger_core::eval::Metrics;
 use tiger_core::ids::Vocab;
-use tiger_core::options::tiger::TigerOptions;
+use tiger_core::options::tiger::{TigerOptimizer, TigerOptions};
 use tiger_core::rec_data::RecData;
 use tiger_core::run::tiger_config::{TigerRunConfig, TrainState};
 
@@ -110,10 +110,58 @@ pub fn model_config(opts: &TigerOptions, vocab_size: usize) -> TigerConfig {
         .with_dropout(opts.dropout)
 }
 
-/// AdamW with the options' weight decay and each parameter's gradient clipped to norm 1: burn's
-/// arithmetic and state, one kernel per parameter on the GPU ([`FusedAdamW`]).
+/// The options' optimiser, each parameter's gradient clipped to norm 1: AdamW with the options'
+/// weight decay (burn's arithmetic and state, one kernel per parameter on the GPU: [`FusedAdamW`]),
+/// or burn's Adafactor.
 pub fn new_optim(opts: &TigerOptions) -> burn::optim::ModuleOptimizer {
-    burn::optim::ModuleOptimizer::from(FusedAdamW::new(opts.weight_decay as f32, Some(1.0)))
+    match opts.optimizer {
+        TigerOptimizer::Adamw => {
+            burn::optim::ModuleOptimizer::from(FusedAdamW::new(opts.weight_decay as f32, Some(1.0)))
+        }
+        // burn's Adafactor with the step size given from outside (the schedule of `lr_at`),
+        // scaled by each weight's RMS as in the paper's optimiser; gradients clipped as AdamW's.
+        TigerOptimizer::Adafactor => burn::optim::AdafactorConfig::new()
+            .with_relative_step(false)
+            .with_scale_parameter(true)
+            .with_weight_decay(opts.weight_decay as f32)
+            .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
+            .init(),
+    }
+}
+
+/// Refuses to resume `run` with another optimiser than it was trained with (the saved state is
+/// that optimiser's) or on other IDs: the options as the user reads them. A run without a
+/// readable config starts fresh, as before.
+fn check_resumable(run: &Path, opts: &TigerOptions) -> Result<(), TrainError> {
+    let Ok(text) = std::fs::read_to_string(run.join("config.json")) else {
+        return Ok(());
+    };
+    let Ok(saved) = tiger_core::run::tiger_config::parse_tiger_config(&text) else {
+        return Ok(());
+    };
+    let name = |o: TigerOptimizer| match o {
+        TigerOptimizer::Adamw => "adamw",
+        TigerOptimizer::Adafactor => "adafactor",
+    };
+    if saved.options.optimizer != opts.optimizer {
+        return Err(TrainError::Options(format!(
+            "{} was trained with --optimizer {}; resume it with the same optimiser",
+            run.display(),
+            name(saved.options.optimizer)
+        )));
+    }
+    if saved.options.random_ids != opts.random_ids {
+        return Err(TrainError::Options(format!(
+            "{} was trained {} --random-ids; resume it the same way",
+            run.display(),
+            if saved.options.random_ids {
+                "with"
+            } else {
+                "without"
+            }
+        )));
+    }
+    Ok(())
 }
 
 /// Deterministic data order: the samples of step `s` depend only on the seed and `s`.
@@ -180,6 +228,9 @@ pub fn train(
         return Err(TrainError::Options(
             "no training samples: every user has fewer than 4 items".into(),
         ));
+    }
+    if resume {
+        check_resumable(run, opts)?;
     }
     let train_device = device.clone().autodiff();
     train_device.seed(opts.seed);
