@@ -40,6 +40,11 @@ pub struct TigerOptions {
     /// Dropout.
     #[arg(long, default_value_t = 0.1)]
     pub dropout: f64,
+    /// Label smoothing of the training loss (0 = none): this share of each target's probability
+    /// is spread over the whole vocabulary.
+    #[arg(long, default_value_t = 0.0)]
+    #[serde(default)]
+    pub label_smoothing: f64,
     /// Items of history the model reads (the most recent).
     #[arg(long, default_value_t = 20)]
     pub max_history: usize,
@@ -129,6 +134,10 @@ impl TigerOptions {
         check(
             (0.0..1.0).contains(&self.dropout),
             "--dropout must be in [0, 1)",
+        )?;
+        check(
+            (0.0..1.0).contains(&self.label_smoothing),
+            "--label-smoothing must be in [0, 1)",
         )?;
         check(
             (1..=200).contains(&self.max_history),

@@ -264,7 +264,9 @@ pub fn train(
         write_config,
     )?;
 
-    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
+    let loss_fn = CrossEntropyLossConfig::new()
+        .with_smoothing((opts.label_smoothing > 0.0).then_some(opts.label_smoothing as f32))
+        .init(&train_device);
     let mut order = Order::new(train_samples.len(), opts.seed);
     let batch_size = opts.batch_size.min(train_samples.len());
     let n_tok = vocab.id_len();
