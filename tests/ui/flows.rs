@@ -185,6 +185,23 @@ fn quantize_tree_train_history_recommend() {
     assert_eq!(models, vec!["popularity".to_string(), "TIGER".to_string()]);
     h.step();
     h.get_by_label_contains("Test split");
+    // The exact-scoring ablation from its button: a row of its own beside the beam's.
+    h.get_by_label("Compare with exact scoring").click();
+    assert!(
+        wait(&mut h, 60, |a| a
+            .state
+            .comparison
+            .iter()
+            .any(|c| c.0 == "TIGER (exact scoring)")
+            && a.state.busy.is_none()),
+        "{:?}",
+        h.state().state.last_error
+    );
+    assert!(
+        h.state().state.phase.contains("exact scoring: NDCG@10"),
+        "{}",
+        h.state().state.phase
+    );
     let tiger_losses = h.state().state.train_losses.clone();
     h.get_by_label("Train SASRec baseline").click();
     assert!(wait(&mut h, 60, |a| a
