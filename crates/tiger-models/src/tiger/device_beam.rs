@@ -18,6 +18,11 @@ use tiger_kernels::fused_decoder::select::{BeamSelectOps, MASKED, out_len};
 
 /// Node ids and trie offsets travel in f32 buffers: exact below 2^24.
 const MAX_NODES: usize = 1 << 24;
+/// Widest beam selected on the device: the kernel keeps a query's `2 · width` best candidates in
+/// workgroup memory (8 bytes each, rounded up to a power of two), 8 KiB at this width, within
+/// every GPU's limit. Wider searches (exact scoring widens the beam up to the catalogue's size)
+/// rank on the host.
+pub const MAX_WIDTH: usize = 512;
 
 /// Whether fused beam search runs its steps on the device (unless the calling thread's
 /// [`tiger_kernels::Kernels`] turn `device_beam` off).
@@ -67,8 +72,8 @@ fn device_trie(trie: &Trie, device: &Device) -> Option<(Tensor<1>, usize)> {
 
 /// Runs the `trie.depth()` steps of a constrained search of width `w` for the `queries` queries
 /// encoded in `memory`; returns per step `[queries × keep]` scores and flat indices (`keep =
-/// min(2w, w · k)`), best first. `None` when the trie is too large for the f32 buffers, the
-/// queries do not fit one grid dimension, the positions do not cover its depth (or one takes no
+/// min(2w, w · k)`), best first. `None` when the trie is too large for the f32 buffers, the beam
+/// is wider than [`MAX_WIDTH`], the queries do not fit one grid dimension, the positions do not cover its depth (or one takes no
 /// values), or the read-back fails.
 pub fn select_all(
     fused: &FusedModel,
@@ -82,6 +87,7 @@ pub fn select_all(
     let depth = trie.depth();
     // One workgroup per query, in one grid dimension.
     if queries == 0
+        || w > MAX_WIDTH
         || queries > MAX_GROUPS_X
         || positions.widths.len() < depth
         || positions.starts.len() < depth
