@@ -421,3 +421,55 @@ pub fn tiny_train(
         .args(TINY_T5_SHAPE);
     c
 }
+
+/// The `k` items of `recommend`'s printed top list (`rec`, its standard output) as `(line, item
+/// index)`, each checked to show the ID the run's `semantic_ids.csv` gives it (2 code levels);
+/// returns the lines, the items and the run's IDs.
+pub fn recommended_items(
+    rec: &str,
+    k: usize,
+    data: &Path,
+    run: &Path,
+) -> (Vec<(String, usize)>, Dataset, SemanticIds) {
+    let dataset = data::load(data).unwrap();
+    let catalogue: Vec<String> = dataset.items.iter().map(|i| i.id.clone()).collect();
+    let ids = SemanticIds::read_csv(&run.join("semantic_ids.csv"), &catalogue).unwrap();
+    let header = format!("top {k}:");
+    let top: Vec<(String, usize)> = rec
+        .lines()
+        .skip_while(|l| *l != header)
+        .skip(1)
+        .take(k)
+        .map(|line| {
+            let item = (0..dataset.items.len())
+                .filter(|&i| line.contains(&format!(". {} ", dataset.items[i].title)))
+                .max_by_key(|&i| dataset.items[i].title.len())
+                .unwrap_or_else(|| panic!("no catalogue title in {line:?}"));
+            let c = ids.codes_of(item);
+            let id = format!("({}, {}, #{})", c[0], c[1], ids.collision[item]);
+            assert!(line.contains(&id), "{line:?} should show {id}");
+            (line.to_string(), item)
+        })
+        .collect();
+    assert_eq!(top.len(), k, "{rec}");
+    (top, dataset, ids)
+}
+
+/// The bundled TIGER run on `device` with the sample it was trained on (its own IDs).
+pub fn bundled_tiger(
+    device: &burn::prelude::Device,
+) -> (
+    tiger_core::run::tiger_config::TigerRunConfig,
+    tiger_models::tiger::Tiger,
+    RecData,
+) {
+    let run = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/ml-latest-small/tiger");
+    let (cfg, model) = tiger_models::train::tiger_loop::load_run(&run, device).unwrap();
+    let data = RecData::load(
+        &sample_dir(),
+        &run.join("semantic_ids.csv"),
+        cfg.options.k_core,
+    )
+    .unwrap();
+    (cfg, model, data)
+}

@@ -84,26 +84,7 @@ fn random_ids_train_on_the_same_ids_moved_between_items() {
             "--run",
         ])
         .arg(&run));
-    let dataset = tiger_core::data::load(&data).unwrap();
-    let catalogue: Vec<String> = dataset.items.iter().map(|i| i.id.clone()).collect();
-    let ids =
-        tiger_core::ids::SemanticIds::read_csv(&run.join("semantic_ids.csv"), &catalogue).unwrap();
-    let top: Vec<&str> = rec
-        .lines()
-        .skip_while(|l| *l != "top 3:")
-        .skip(1)
-        .take(3)
-        .collect();
-    assert_eq!(top.len(), 3, "{rec}");
-    for line in top {
-        let item = (0..dataset.items.len())
-            .filter(|&i| line.contains(&format!(". {} ", dataset.items[i].title)))
-            .max_by_key(|&i| dataset.items[i].title.len())
-            .unwrap_or_else(|| panic!("no catalogue title in {line:?}"));
-        let c = ids.codes_of(item);
-        let id = format!("({}, {}, #{})", c[0], c[1], ids.collision[item]);
-        assert!(line.contains(&id), "{line:?} should show {id}");
-    }
+    support::recommended_items(&rec, 3, &data, &run);
 }
 
 #[test]

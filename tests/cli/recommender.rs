@@ -108,29 +108,13 @@ fn train_eval_recommend_and_baselines() {
     assert!(rec.contains("top 3:") && rec.contains("  1. "), "{rec}");
     // Every recommended item is printed with its ID from the run's semantic_ids.csv, and the
     // prefix it shares with the history item it is closest to.
-    let dataset = tiger_core::data::load(&data).unwrap();
-    let catalogue: Vec<String> = dataset.items.iter().map(|i| i.id.clone()).collect();
-    let ids =
-        tiger_core::ids::SemanticIds::read_csv(&run.join("semantic_ids.csv"), &catalogue).unwrap();
+    let (top, dataset, ids) = support::recommended_items(&rec, 3, &data, &run);
     let history: Vec<usize> = ["Toy Story (1995)", "American President, The (1995)"]
         .iter()
         .map(|t| dataset.items.iter().position(|i| i.title == *t).unwrap())
         .collect();
-    let top: Vec<&str> = rec
-        .lines()
-        .skip_while(|l| *l != "top 3:")
-        .skip(1)
-        .take(3)
-        .collect();
-    assert_eq!(top.len(), 3, "{rec}");
-    for line in top {
-        let item = (0..dataset.items.len())
-            .filter(|&i| line.contains(&format!(". {} ", dataset.items[i].title)))
-            .max_by_key(|&i| dataset.items[i].title.len())
-            .unwrap_or_else(|| panic!("no catalogue title in {line:?}"));
+    for (line, item) in top {
         let c = ids.codes_of(item);
-        let id = format!("({}, {}, #{})", c[0], c[1], ids.collision[item]);
-        assert!(line.contains(&id), "{line:?} should show {id}");
         let shared = |h: usize| {
             c.iter()
                 .zip(ids.codes_of(h))

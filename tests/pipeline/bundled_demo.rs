@@ -138,13 +138,7 @@ fn the_bundled_half_precision_weights_load_and_recommend_on_the_gpu_path() {
         return;
     };
     let run = demo().join("tiger");
-    let (cfg, model) = tiger_models::train::tiger_loop::load_run(&run, &device).unwrap();
-    let data = tiger_core::rec_data::RecData::load(
-        &support::sample_dir(),
-        &run.join("semantic_ids.csv"),
-        cfg.options.k_core,
-    )
-    .unwrap();
+    let (cfg, model, data) = support::bundled_tiger(&device);
     let toy = data
         .dataset
         .items

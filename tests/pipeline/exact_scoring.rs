@@ -13,15 +13,7 @@ use tiger_models::tiger::evaluate::{beam_for, exact_rankings};
 fn widened_beams_give_the_exhaustive_top_ten() {
     let _rng = support::device_rng();
     let device = Device::flex();
-    let run =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/ml-latest-small/tiger");
-    let (cfg, model) = tiger_models::train::tiger_loop::load_run(&run, &device).unwrap();
-    let data = tiger_core::rec_data::RecData::load(
-        &support::sample_dir(),
-        &run.join("semantic_ids.csv"),
-        cfg.options.k_core,
-    )
-    .unwrap();
+    let (cfg, model, data) = support::bundled_tiger(&device);
     let queries: Vec<_> = samples(&data.split, Part::Test, cfg.options.max_history)
         .into_iter()
         .take(24)
