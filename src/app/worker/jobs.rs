@@ -320,11 +320,7 @@ impl Worker {
             self.send(Event::Cancelled(Job::ExactScoring));
             return Ok(());
         };
-        let name = if tiger.random_ids {
-            "TIGER (random IDs, exact scoring)"
-        } else {
-            "TIGER (exact scoring)"
-        };
+        let name = tiger.exact_label();
         let ndcg = |m: &tiger_core::eval::Metrics| m.ndcg_at(10).unwrap_or(0.0);
         let text = format!(
             "exact scoring: NDCG@10 {:.4} against beam search's {:.4}; the beam (width {width}) \

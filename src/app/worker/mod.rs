@@ -189,6 +189,15 @@ impl Recommender {
             "TIGER"
         }
     }
+
+    /// The name of the model's exact-scoring row in the test comparison.
+    pub(super) fn exact_label(&self) -> &'static str {
+        if self.random_ids {
+            "TIGER (random IDs, exact scoring)"
+        } else {
+            "TIGER (exact scoring)"
+        }
+    }
 }
 
 /// The worker's state; its jobs live in `jobs.rs`, `runs.rs` and `export.rs`.
