@@ -60,9 +60,20 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
     let emb = store::read(&emb_path)?;
     emb.check_rows(&emb_path, dataset.items.len())?;
     let chosen = super::device(args.options.device);
+    let scheme = args.options.scheme;
     eprintln!(
-        "device: {} | {} items × {} dims | {} levels × {} codes",
-        chosen.description, emb.rows, emb.dim, args.options.levels, args.options.codebook_size
+        "device: {} | {} items × {} dims | {} levels × {} codes | scheme {}{}",
+        chosen.description,
+        emb.rows,
+        emb.dim,
+        args.options.levels,
+        args.options.codebook_size,
+        scheme.name(),
+        if args.options.sinkhorn {
+            ", last level balanced (Sinkhorn)"
+        } else {
+            ""
+        }
     );
     let pb = super::bar(args.options.steps as u64, "training RQ-VAE");
     let start = std::time::Instant::now();
@@ -164,25 +175,36 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
         // The final statistics, plus how semantic each level is against random IDs.
         let mut value = serde_json::to_value(s)?;
         value["coherence"] = serde_json::to_value(&hierarchy.coherence)?;
+        value["scheme"] = serde_json::to_value(scheme)?;
+        value["sinkhorn"] = args.options.sinkhorn.into();
         println!("{value}");
     } else {
         let first = first_step_secs.unwrap_or(0.0);
-        println!(
-            "trained {} steps to step {} in {:.1} s on {} (first step incl. k-means init and kernel compilation {:.1} s; then {:.1} steps/s); peak device memory reserved {:.1} MiB",
-            steps_run,
-            args.options.steps,
-            secs,
-            chosen.description,
-            first,
-            (steps_run.saturating_sub(1)) as f64 / (secs - first).max(1e-9),
-            peak_reserved as f64 / (1024.0 * 1024.0)
-        );
+        if !scheme.trains_rqvae() {
+            println!(
+                "made {} codes in {secs:.1} s; no encoder trained",
+                scheme.name()
+            );
+        } else {
+            println!(
+                "trained {} steps to step {} in {:.1} s on {} (first step incl. k-means init and kernel compilation {:.1} s; then {:.1} steps/s); peak device memory reserved {:.1} MiB",
+                steps_run,
+                args.options.steps,
+                secs,
+                chosen.description,
+                first,
+                (steps_run.saturating_sub(1)) as f64 / (secs - first).max(1e-9),
+                peak_reserved as f64 / (1024.0 * 1024.0)
+            );
+        }
         for (l, level) in s.levels.iter().enumerate() {
             println!(
-                "level {}: usage {:.1}%  perplexity {:.1}  dead codes {}",
+                "level {}: usage {:.1}%  perplexity {:.1}  entropy {:.2} bits  Gini {:.3}  dead codes {}",
                 l + 1,
                 level.usage_pct,
                 level.perplexity,
+                level.entropy_bits,
+                level.gini,
                 level.dead_codes
             );
         }
@@ -193,6 +215,10 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
             s.items,
             s.largest_collision_group,
             ids.collision_depth().saturating_sub(1)
+        );
+        println!(
+            "collision groups (size×groups): {}",
+            s.collision_histogram()
         );
         for c in &hierarchy.coherence {
             println!(

@@ -8,6 +8,8 @@ mod beam;
 mod bundled_demo;
 mod early_stop;
 mod exact_scoring;
+mod id_report;
+mod id_schemes;
 mod loaders;
 mod minilm;
 mod resume_equality;

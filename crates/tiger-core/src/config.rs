@@ -15,9 +15,64 @@ pub enum OptimizerChoice {
     Adagrad,
 }
 
+/// How `quantize` makes the codes of the semantic IDs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default, Hash,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdScheme {
+    /// The paper's RQ-VAE: an encoder trained with the straight-through gradient; each level takes
+    /// the nearest codeword of what the levels before left.
+    #[default]
+    Rqvae,
+    /// The RQ-VAE trained with the rotation trick: the gradient reaches the encoder through the
+    /// rotation and scaling that carry each residual onto its codeword, not copied past it.
+    RqvaeRotation,
+    /// Residual k-means on the (standardised) embeddings: k-means per level on what the levels
+    /// before left. No encoder is trained.
+    ResidualKmeans,
+    /// Codes drawn at random in the same shape (the paper's ablation of semantic IDs).
+    Random,
+}
+
+impl IdScheme {
+    /// Every scheme, in the order menus list them.
+    pub const ALL: [IdScheme; 4] = [
+        IdScheme::Rqvae,
+        IdScheme::RqvaeRotation,
+        IdScheme::ResidualKmeans,
+        IdScheme::Random,
+    ];
+
+    /// The flag's value (`rqvae-rotation`).
+    pub fn name(self) -> &'static str {
+        match self {
+            IdScheme::Rqvae => "rqvae",
+            IdScheme::RqvaeRotation => "rqvae-rotation",
+            IdScheme::ResidualKmeans => "residual-kmeans",
+            IdScheme::Random => "random",
+        }
+    }
+
+    /// Whether an RQ-VAE is trained (with weights to save and curves to show).
+    pub fn trains_rqvae(self) -> bool {
+        matches!(self, IdScheme::Rqvae | IdScheme::RqvaeRotation)
+    }
+}
+
 /// Every RQ-VAE option, each a config field and a CLI flag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
 pub struct QuantizeOptions {
+    /// How the codes are made: the RQ-VAE, the RQ-VAE with the rotation trick, residual k-means, or
+    /// random codes of the same shape.
+    #[arg(long, value_enum, default_value_t = IdScheme::Rqvae)]
+    #[serde(default)]
+    pub scheme: IdScheme,
+    /// Assign the last level by Sinkhorn balancing (every code of that level receives about as
+    /// many items), which spreads items that would share all their codes.
+    #[arg(long)]
+    #[serde(default)]
+    pub sinkhorn: bool,
     /// Number of codebooks (semantic-ID length before the collision token).
     #[arg(long, default_value_t = 3)]
     pub levels: usize,
@@ -125,6 +180,10 @@ impl QuantizeOptions {
             "--beta must be a non-negative number",
         )?;
         check(self.log_every >= 1, "--log-every must be at least 1")?;
+        check(
+            !(self.sinkhorn && self.scheme == IdScheme::Random),
+            "--sinkhorn balances codewords, and --scheme random has none",
+        )?;
         let widest = self
             .hidden_dims
             .iter()

@@ -4,6 +4,7 @@
 
 pub mod decode;
 pub mod embed;
+pub mod id_schemes;
 pub mod rqvae;
 pub mod run;
 pub mod sasrec;

@@ -5,7 +5,7 @@ use egui_plot::{Bar, BarChart, Heatmap, Legend, Line, Plot, PlotPoints};
 
 use crate::app::TigerApp;
 use crate::app::protocol::{Command, Job};
-use tiger_core::config::{OptimizerChoice, QuantizeOptions};
+use tiger_core::config::{IdScheme, OptimizerChoice, QuantizeOptions};
 use tiger_core::run::RunKind;
 
 /// Usage below this share of codes (any level) is flagged as collapse.
@@ -43,8 +43,49 @@ pub fn collapse_reason(stats: &tiger_core::ids::QuantizeStats, codebook: usize) 
     })
 }
 
+/// What each scheme is, for its menu entry's hover text.
+fn scheme_explained(scheme: IdScheme) -> &'static str {
+    match scheme {
+        IdScheme::Rqvae => {
+            "The paper's RQ-VAE: an encoder trained with the straight-through gradient"
+        }
+        IdScheme::RqvaeRotation => {
+            "RQ-VAE trained with the rotation trick: the encoder's gradient goes through the rotation \
+             of each residual onto its codeword"
+        }
+        IdScheme::ResidualKmeans => {
+            "k-means on the embeddings, then on what each centroid leaves, level by level; nothing \
+             is trained"
+        }
+        IdScheme::Random => {
+            "Random codes of the same shape: IDs without meaning (the paper's ablation)"
+        }
+    }
+}
+
 fn options_ui(o: &mut QuantizeOptions, ui: &mut egui::Ui) {
     egui::Grid::new("rq-options").num_columns(4).show(ui, |ui| {
+        ui.label("scheme");
+        egui::ComboBox::from_id_salt("scheme")
+            .selected_text(o.scheme.name())
+            .show_ui(ui, |ui| {
+                for scheme in IdScheme::ALL {
+                    ui.selectable_value(&mut o.scheme, scheme, scheme.name())
+                        .on_hover_text(scheme_explained(scheme));
+                }
+            });
+        ui.add_enabled(
+            o.scheme != IdScheme::Random,
+            egui::Checkbox::new(&mut o.sinkhorn, "Sinkhorn last level"),
+        )
+        .on_hover_text(
+            "Assign the last level so that every code receives about as many items: items that \
+             would share all their codes are spread apart",
+        );
+        if o.scheme == IdScheme::Random {
+            o.sinkhorn = false;
+        }
+        ui.end_row();
         ui.label("levels");
         ui.add(egui::DragValue::new(&mut o.levels).range(1..=8));
         ui.label("codebook size");
@@ -97,12 +138,19 @@ fn options_ui(o: &mut QuantizeOptions, ui: &mut egui::Ui) {
 
 /// Draws the quantize panel.
 pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
-    ui.heading("Quantize: RQ-VAE -> semantic IDs");
+    ui.heading("Quantize: embeddings -> semantic IDs");
     options_ui(&mut app.views.quantize.options, ui);
     ui.horizontal(|ui| {
         let running = app.state.busy == Some(Job::Quantize);
         if ui
-            .add_enabled(app.state.busy.is_none(), egui::Button::new("Train RQ-VAE"))
+            .add_enabled(
+                app.state.busy.is_none(),
+                egui::Button::new(if app.views.quantize.options.scheme.trains_rqvae() {
+                    "Train RQ-VAE"
+                } else {
+                    "Make IDs"
+                }),
+            )
             .clicked()
         {
             match app.views.quantize.options.validate() {
@@ -132,6 +180,7 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             app.open_dialog(crate::app::DialogPurpose::ExportCheckpoint(Job::Quantize));
         }
     });
+    collapse_lab_ui(app, ui);
     if let Some(path) = app.state.open.get(&RunKind::Rqvae) {
         ui.label(format!("Showing run {}", path.display()));
     }
@@ -165,7 +214,15 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
         last.largest_collision_group
     ));
     egui::Grid::new("levels").striped(true).show(ui, |ui| {
-        for h in ["level", "usage", "perplexity", "dead codes", "quant loss"] {
+        for h in [
+            "level",
+            "usage",
+            "perplexity",
+            "entropy",
+            "Gini",
+            "dead codes",
+            "quant loss",
+        ] {
             ui.strong(h);
         }
         ui.end_row();
@@ -173,6 +230,11 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             ui.label((l + 1).to_string());
             ui.label(format!("{:.1}%", s.usage_pct));
             ui.label(format!("{:.1}", s.perplexity));
+            ui.label(format!("{:.2} bits", s.entropy_bits))
+                .on_hover_text(format!("at most {:.2} bits", (codebook as f64).log2()));
+            ui.label(format!("{:.3}", s.gini)).on_hover_text(
+                "0 = every code holds as many items; near 1 = a few codes hold them all",
+            );
             ui.label(s.dead_codes.to_string());
             ui.label(
                 last.quant_loss
@@ -182,6 +244,12 @@ pub fn quantize_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
+    if !last.collision_groups.is_empty() {
+        ui.label(format!(
+            "collision groups (size × groups): {}",
+            last.collision_histogram()
+        ));
+    }
     if !app.state.hierarchy.coherence.is_empty() {
         ui.label("Is it semantic?")
             .on_hover_text(super::coherence_view::EXPLAIN);
@@ -294,4 +362,92 @@ fn codes_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             super::png_button(app, ui, rects[1], "code_heatmap.png");
         }
     });
+}
+
+/// The collapse lab: one click trains a setting that collapses the codebooks and each fix in
+/// turn, so that a class can watch usage fall and recover.
+fn collapse_lab_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Collapse lab:")
+            .on_hover_text("Each button sets the options above and trains at once");
+        for preset in CollapsePreset::ALL {
+            let button = ui
+                .add_enabled(app.state.busy.is_none(), egui::Button::new(preset.title()))
+                .on_hover_text(preset.explained());
+            if button.clicked() {
+                let o = preset.options(&app.views.quantize.options);
+                app.views.quantize.options = o.clone();
+                app.command(Command::Quantize(o));
+            }
+        }
+    });
+}
+
+/// The collapse lab's settings, from the paper's collapsing one to the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollapsePreset {
+    /// The paper's Adagrad (lr 0.4) on the raw embeddings, random codebooks, no restarts.
+    Collapse,
+    /// The same with standardised inputs.
+    Standardize,
+    /// Standardised inputs and k-means initialised codebooks.
+    KmeansInit,
+    /// Everything above and dead-code restarts: the defaults' safeguards, still with Adagrad.
+    Restarts,
+}
+
+impl CollapsePreset {
+    /// In the order a lesson clicks them.
+    pub const ALL: [CollapsePreset; 4] = [
+        CollapsePreset::Collapse,
+        CollapsePreset::Standardize,
+        CollapsePreset::KmeansInit,
+        CollapsePreset::Restarts,
+    ];
+
+    /// The button's text.
+    pub fn title(self) -> &'static str {
+        match self {
+            CollapsePreset::Collapse => "1 Collapse it",
+            CollapsePreset::Standardize => "2 + standardize",
+            CollapsePreset::KmeansInit => "3 + k-means init",
+            CollapsePreset::Restarts => "4 + dead-code restarts",
+        }
+    }
+
+    /// What the setting shows.
+    pub fn explained(self) -> &'static str {
+        match self {
+            CollapsePreset::Collapse => {
+                "The paper's Adagrad (lr 0.4) on the raw unit-norm embeddings, codebooks drawn at \
+                 random, no restarts: most codes are never chosen"
+            }
+            CollapsePreset::Standardize => {
+                "The same on standardised inputs (zero mean, unit variance per dimension)"
+            }
+            CollapsePreset::KmeansInit => {
+                "And each codebook initialised by k-means on real residuals"
+            }
+            CollapsePreset::Restarts => "And codes unused for 100 steps re-seeded from residuals",
+        }
+    }
+
+    /// `base` (the scheme, shape, steps, seed and device kept) with this preset's settings: the
+    /// RQ-VAE with the paper's optimiser and the safeguards on up to this step.
+    pub fn options(self, base: &QuantizeOptions) -> QuantizeOptions {
+        let step = CollapsePreset::ALL
+            .iter()
+            .position(|&p| p == self)
+            .unwrap_or(0);
+        QuantizeOptions {
+            scheme: IdScheme::Rqvae,
+            sinkhorn: false,
+            optimizer: OptimizerChoice::Adagrad,
+            lr: 0.4,
+            standardize: step >= 1,
+            kmeans_init: step >= 2,
+            dead_code_restart: if step >= 3 { 100 } else { 0 },
+            ..base.clone()
+        }
+    }
 }

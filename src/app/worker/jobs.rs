@@ -57,6 +57,11 @@ impl Worker {
         });
         match result {
             Ok(trained) => {
+                let done = match (opts.scheme.trains_rqvae(), opts.sinkhorn) {
+                    (true, false) => format!("{} trained", opts.scheme.name()),
+                    (true, true) => format!("{} trained, last level balanced", opts.scheme.name()),
+                    (false, _) => format!("{} IDs made", opts.scheme.name()),
+                };
                 let ids = SemanticIds::assign(trained.codes.clone(), opts.levels);
                 // Keep the run (weights, standardiser, IDs, stats, curves) like the CLI does.
                 let Some(l) = &self.data else {
@@ -90,7 +95,7 @@ impl Worker {
                     Ok(()) => self.mark_open(RunKind::Rqvae, &dir),
                     Err(e) => self.send(Event::Error(format!("the RQ-VAE run was not saved: {e}"))),
                 }
-                self.send(Event::Finished(Job::Quantize, "RQ-VAE trained".into()));
+                self.send(Event::Finished(Job::Quantize, done));
                 Ok(())
             }
             Err(rqvae_loop::RqVaeError::Cancelled) => {

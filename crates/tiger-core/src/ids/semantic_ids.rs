@@ -195,6 +195,21 @@ impl SemanticIds {
         Ok(ids)
     }
 
+    /// Reads `item_id,c1,..,cL,collision` in the file's own row order, returning the item ids
+    /// with the IDs (for figures that need no catalogue, such as the quality report).
+    pub fn read_csv_in_file_order(path: &Path) -> Result<(Vec<String>, Self), IdsError> {
+        use crate::data::table::Table;
+        let mut table = Table::open(path, b',', true)?;
+        let id_col = table.columns().require(&["item_id"])?;
+        let mut items = Vec::new();
+        table.for_each_row(|cols, row| {
+            items.push(cols.text(row, id_col)?.to_string());
+            Ok(())
+        })?;
+        let ids = Self::read_csv(path, &items)?;
+        Ok((items, ids))
+    }
+
     /// Largest code used at each level + 1 (the codebook size the IDs need).
     pub fn codebook_size(&self) -> u32 {
         self.codes.iter().copied().max().map_or(0, |m| m + 1)

@@ -25,6 +25,8 @@ pub mod files {
     pub const TEST_METRICS: &str = "test_metrics.json";
     /// RQ-VAE weights.
     pub const WEIGHTS: &str = "rqvae.safetensors";
+    /// A residual k-means run's codebooks, `[levels × codebook_size, dim]`.
+    pub const CODEBOOKS: &str = "codebooks.npy";
     /// RQ-VAE input standardisation.
     pub const STANDARDIZER: &str = "standardizer.json";
     /// Every code's label (RQ-VAE runs).

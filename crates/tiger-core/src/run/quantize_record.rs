@@ -46,7 +46,19 @@ pub fn read_quantize_run(dir: &Path) -> Result<QuantizeRecord, String> {
         .options
         .validate()
         .map_err(|e| format!("{}: {e}", dir.join(files::CONFIG).display()))?;
-    let stats: QuantizeStats = read_json(dir, files::STATS)?;
+    let mut stats: QuantizeStats = read_json(dir, files::STATS)?;
+    if stats.lacks_report() {
+        // Written before the report had entropy, Gini and collision groups: compute them from
+        // the run's IDs (when those cannot be read, the figures the file has are shown alone).
+        let path = dir.join(files::SEMANTIC_IDS);
+        if let Ok((_, ids)) = crate::ids::SemanticIds::read_csv_in_file_order(&path) {
+            let size = config
+                .options
+                .codebook_size
+                .max(ids.codebook_size() as usize);
+            stats.take_report(crate::ids::catalogue_stats(&ids.codes, ids.levels, size));
+        }
+    }
     let history: Vec<QuantizeStats> = if dir.join(files::CURVES).is_file() {
         read_json(dir, files::CURVES)?
     } else {

@@ -105,9 +105,20 @@ fn pack_best<M: burn::module::Module>(run: &Path, tmp: &Path, model: &M) -> Resu
     Ok(())
 }
 
-/// Writes the RQ-VAE's weights in half precision.
+/// Writes the RQ-VAE's weights in half precision; residual k-means codebooks are copied as they
+/// are (rounding them could move codes), and a random-IDs run has nothing to write.
 fn pack_rqvae(run: &Path, tmp: &Path, device: &Device) -> Result<(), String> {
-    let model = super::quantize_run::load_quantize_run(run, device)?.model;
+    use crate::id_schemes::IdModel;
+    let model = match super::quantize_run::load_quantize_run(run, device)?.model {
+        IdModel::RqVae(model) => model,
+        IdModel::ResidualKmeans(_) => {
+            let from = run.join(files::CODEBOOKS);
+            return std::fs::copy(&from, tmp.join(files::CODEBOOKS))
+                .map(|_| ())
+                .map_err(|e| format!("{}: {e}", from.display()));
+        }
+        IdModel::Random => return Ok(()),
+    };
     let mut half = SafetensorsStore::from_file(tmp.join(files::WEIGHTS))
         .overwrite(true)
         .with_to_adapter(FloatCastAdapter::to(burn::tensor::DType::F16));

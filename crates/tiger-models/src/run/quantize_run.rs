@@ -1,5 +1,6 @@
-//! Writing an RQ-VAE run folder (semantic IDs, statistics, curves, config and weights, put in place
-//! together) and reading one back.
+//! Writing a quantize run folder (semantic IDs, statistics, curves, config and what made the codes:
+//! RQ-VAE weights or residual k-means codebooks, put in place together) and reading one back to
+//! make its codes again.
 
 use std::path::Path;
 
@@ -12,9 +13,10 @@ use burn::prelude::Device;
 use tiger_core::embeddings::Embeddings;
 use tiger_core::run::json::read_json;
 
-use crate::rqvae::{RqVae, RqVaeConfig, Standardizer};
-use crate::train::device_rows::DeviceRows;
-use crate::train::rqvae_loop::{TrainedRqVae, assign_codes};
+use crate::id_schemes::{IdModel, ResidualKmeans, make};
+use crate::rqvae::{RqVaeConfig, Standardizer};
+use crate::train::rqvae_loop::TrainedIds;
+use tiger_core::config::{IdScheme, QuantizeOptions};
 use tiger_core::ids::SemanticIds;
 use tiger_core::run::hierarchy::Hierarchy;
 use tiger_core::run::layout::files;
@@ -30,17 +32,37 @@ pub fn save_quantize_run(
     item_ids: &[String],
     ids: &SemanticIds,
     hierarchy: &Hierarchy,
-    trained: &TrainedRqVae,
+    trained: &TrainedIds,
     config: &QuantizeRunConfig,
 ) -> Result<(), RunError> {
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
     let mut staged = Staged::new(dir);
-    let weights = dir.join(files::WEIGHTS);
-    let mut store = SafetensorsStore::from_file(staged.temp_for(files::WEIGHTS)).overwrite(true);
-    trained
-        .model
-        .save_into(&mut store)
-        .map_err(|e| write_err(&weights, e))?;
+    match &trained.model {
+        IdModel::RqVae(model) => {
+            let weights = dir.join(files::WEIGHTS);
+            let mut store =
+                SafetensorsStore::from_file(staged.temp_for(files::WEIGHTS)).overwrite(true);
+            model
+                .save_into(&mut store)
+                .map_err(|e| write_err(&weights, e))?;
+        }
+        IdModel::ResidualKmeans(rk) => {
+            let levels = rk.codebooks.len();
+            let flat: Vec<f32> = rk.codebooks.concat();
+            let books = tiger_core::embeddings::Embeddings {
+                rows: levels * rk.codebook_size,
+                dim: rk.dim,
+                data: flat,
+            };
+            staged
+                .write(
+                    files::CODEBOOKS,
+                    &tiger_core::embeddings::npy::encode(&books),
+                )
+                .map_err(|e| write_err(&dir.join(files::CODEBOOKS), e))?;
+        }
+        IdModel::Random => {}
+    }
     let io = std::io::Error::other;
     for (name, text) in [
         (
@@ -71,17 +93,20 @@ pub fn save_quantize_run(
         .map_err(|e| write_err(dir, e))
 }
 
-/// An RQ-VAE run read back: the model with its saved weights and its input standardisation.
-pub struct SavedRqVae {
-    /// The model, with the run's weights.
-    pub model: RqVae,
+/// A quantize run read back: what made its codes, its input standardisation and options.
+pub struct SavedIds {
+    /// The RQ-VAE with its saved weights, the residual k-means codebooks, or nothing (random).
+    pub model: IdModel,
     /// The standardisation the run's inputs went through.
     pub standardizer: Standardizer,
+    /// The run's options (scheme, shape, seed, Sinkhorn).
+    pub options: QuantizeOptions,
 }
 
-/// Reads what a quantize run saved to assign codes again (`config.json` for the shape,
-/// `rqvae.safetensors`, `standardizer.json`); the error names the file and the problem.
-pub fn load_quantize_run(run: &Path, device: &Device) -> Result<SavedRqVae, String> {
+/// Reads what a quantize run saved to assign its codes again (`config.json`, `standardizer.json`,
+/// and `rqvae.safetensors` or `codebooks.npy` by scheme); the error names the file and the
+/// problem.
+pub fn load_quantize_run(run: &Path, device: &Device) -> Result<SavedIds, String> {
     let cfg: QuantizeRunConfig = read_json(run, files::CONFIG)?;
     let standardizer: Standardizer = read_json(run, files::STANDARDIZER)?;
     if standardizer.mean.len() != cfg.input_dim || standardizer.std.len() != cfg.input_dim {
@@ -93,23 +118,55 @@ pub fn load_quantize_run(run: &Path, device: &Device) -> Result<SavedRqVae, Stri
             cfg.input_dim
         ));
     }
-    let mut model = RqVaeConfig::from_options(&cfg.options, cfg.input_dim).init(device);
-    let weights = run.join(files::WEIGHTS);
-    let mut store = SafetensorsStore::from_file(&weights);
-    model
-        .load_from(&mut store)
-        .map_err(|e| format!("{}: {e}", weights.display()))?;
-    Ok(SavedRqVae {
+    let o = &cfg.options;
+    let model = match o.scheme {
+        IdScheme::Rqvae | IdScheme::RqvaeRotation => {
+            let mut model = RqVaeConfig::from_options(o, cfg.input_dim).init(device);
+            let weights = run.join(files::WEIGHTS);
+            let mut store = SafetensorsStore::from_file(&weights);
+            model
+                .load_from(&mut store)
+                .map_err(|e| format!("{}: {e}", weights.display()))?;
+            IdModel::RqVae(model)
+        }
+        IdScheme::ResidualKmeans => {
+            let path = run.join(files::CODEBOOKS);
+            let books = tiger_core::embeddings::store::read(&path).map_err(|e| e.to_string())?;
+            if books.dim != cfg.input_dim || books.rows != o.levels * o.codebook_size {
+                return Err(format!(
+                    "{}: {} × {} codewords, but the run has {} levels of {} codes for {}-wide inputs",
+                    path.display(),
+                    books.rows,
+                    books.dim,
+                    o.levels,
+                    o.codebook_size,
+                    cfg.input_dim
+                ));
+            }
+            IdModel::ResidualKmeans(ResidualKmeans {
+                dim: books.dim,
+                codebook_size: o.codebook_size,
+                codebooks: books
+                    .data
+                    .chunks_exact(o.codebook_size * books.dim)
+                    .map(<[f32]>::to_vec)
+                    .collect(),
+            })
+        }
+        IdScheme::Random => IdModel::Random,
+    };
+    Ok(SavedIds {
         model,
         standardizer,
+        options: cfg.options,
     })
 }
 
-impl SavedRqVae {
+impl SavedIds {
     /// The codes of every row of `emb` (`[rows, levels]`), as the run assigned them.
     pub fn assign(&self, emb: &Embeddings, device: &Device) -> Result<Vec<u32>, String> {
         let x = self.standardizer.apply(emb);
-        let rows = DeviceRows::upload(&x, emb.rows, emb.dim, device);
-        assign_codes(&self.model, &rows).map_err(|e| e.to_string())
+        make::codes(&self.model, &x, emb.dim, None, device, &self.options)
+            .map_err(|e| e.to_string())
     }
 }

@@ -9,6 +9,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use crate::id_schemes::{IdModel, make};
 use crate::rqvae::{RqVae, RqVaeConfig, Standardizer, kmeans::kmeans};
 use crate::train::device_rows::DeviceRows;
 use tiger_core::config::QuantizeOptions;
@@ -80,24 +81,26 @@ pub enum RqVaeError {
     },
 }
 
-/// A trained model with what is needed to assign IDs.
-pub struct TrainedRqVae {
-    /// The model (without autodiff).
-    pub model: RqVae,
-    /// Its shape.
+/// The codes of a catalogue with what made them: a trained RQ-VAE, residual k-means codebooks or
+/// nothing (random codes), and what is needed to make them again.
+pub struct TrainedIds {
+    /// What assigns the codes (an RQ-VAE without autodiff).
+    pub model: IdModel,
+    /// The RQ-VAE's shape (for the schemes without one, the shape the options describe).
     pub config: RqVaeConfig,
     /// Input standardisation (identity when disabled).
     pub standardizer: Standardizer,
     /// Final statistics.
     pub stats: QuantizeStats,
-    /// Statistics at every log interval (the run's curves).
+    /// Statistics at every log interval (the run's curves; one entry for a scheme that trains
+    /// nothing).
     pub history: Vec<QuantizeStats>,
     /// Final codes of every item, `[items, levels]`.
     pub codes: Vec<u32>,
 }
 
 /// Reads a tensor back as `Vec<f32>`.
-pub(super) fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, RqVaeError> {
+pub(crate) fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, RqVaeError> {
     t.try_into_vec_as::<f32>()
         .map_err(|e| RqVaeError::Device(e.to_string()))
 }
@@ -145,7 +148,7 @@ pub fn train(
     opts: &QuantizeOptions,
     device: &Device,
     observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
-) -> Result<TrainedRqVae, RqVaeError> {
+) -> Result<TrainedIds, RqVaeError> {
     train_resumable(embeddings, opts, device, None, observe)
 }
 
@@ -159,7 +162,7 @@ pub fn train_resumable(
     device: &Device,
     resumable: Option<Resumable>,
     observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
-) -> Result<TrainedRqVae, RqVaeError> {
+) -> Result<TrainedIds, RqVaeError> {
     opts.validate().map_err(RqVaeError::Options)?;
     tiger_core::config::check_tensor(
         &format!(
@@ -178,6 +181,17 @@ pub fn train_resumable(
     };
     let x_host = standardizer.apply(embeddings);
     let config = RqVaeConfig::from_options(opts, embeddings.dim);
+    if !opts.scheme.trains_rqvae() {
+        return untrained(
+            x_host,
+            embeddings.dim,
+            opts,
+            device,
+            config,
+            standardizer,
+            observe,
+        );
+    }
     let train_device = device.clone().autodiff();
     train_device.seed(opts.seed);
     let mut model = config.init(&train_device);
@@ -208,15 +222,71 @@ pub fn train_resumable(
         dir: r.dir,
         embeddings,
     });
-    let (model, last_stats, history) =
+    let (model, mut last_stats, mut history) =
         super::rqvae_graph_loop::run(&run, &model, &mut order, start, save, observe)?;
-    let codes = assign_codes(&model, &data)?;
-    Ok(TrainedRqVae {
+    let model = IdModel::RqVae(model);
+    if opts.sinkhorn
+        && observe(RqVaeEvent::Phase(
+            "balancing the last level (Sinkhorn)".into(),
+        )) == Flow::Cancel
+    {
+        return Err(RqVaeError::Cancelled);
+    }
+    let codes = make::codes(&model, &[], embeddings.dim, Some(&data), device, opts)?;
+    if opts.sinkhorn {
+        // The final figures describe the IDs the run keeps.
+        last_stats.take_report(catalogue_stats(&codes, opts.levels, opts.codebook_size));
+        if let Some(last) = history.last_mut() {
+            *last = last_stats.clone();
+        }
+    }
+    Ok(TrainedIds {
         model,
         config,
         standardizer,
         stats: last_stats,
         history,
+        codes,
+    })
+}
+
+/// A scheme that trains no encoder: fits it, assigns the codes and reports their statistics once.
+fn untrained(
+    x_host: Vec<f32>,
+    dim: usize,
+    opts: &QuantizeOptions,
+    device: &Device,
+    config: RqVaeConfig,
+    standardizer: Standardizer,
+    observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
+) -> Result<TrainedIds, RqVaeError> {
+    let model = make::fit_untrained(&x_host, dim, opts, |p| {
+        observe(RqVaeEvent::Phase(p)) == Flow::Continue
+    })
+    .ok_or(RqVaeError::Cancelled)?;
+    let codes = make::codes(&model, &x_host, dim, None, device, opts)?;
+    let mut stats = catalogue_stats(&codes, opts.levels, opts.codebook_size);
+    stats.recon_loss = match &model {
+        IdModel::ResidualKmeans(rk) => make::kmeans_reconstruction_error(rk, &x_host, &codes),
+        // Nothing of the vectors is kept: the error of rebuilding each by the mean (zero after
+        // standardisation; the mean square otherwise).
+        _ => {
+            x_host.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>()
+                / x_host.len().max(1) as f64
+        }
+    };
+    stats.quant_loss = vec![0.0; opts.levels];
+    observe(RqVaeEvent::Step {
+        step: opts.steps,
+        steps: opts.steps,
+    });
+    observe(RqVaeEvent::Stats(stats.clone()));
+    Ok(TrainedIds {
+        model,
+        config,
+        standardizer,
+        history: vec![stats.clone()],
+        stats,
         codes,
     })
 }
