@@ -74,6 +74,23 @@ fn every_kind_of_run_writes_one_layout_that_lists_packs_and_evaluates_back() {
         t.headline(),
         format!("test NDCG@10 {:.4}", recorded(&tiger).ndcg10())
     );
+    // The TIGER run is matched to the ID run it was trained on (Compare shows its NDCG@10 there);
+    // the SASRec run has no IDs.
+    assert!(
+        matches!(&t.figures, Figures::Recommender { ids_from: Some(f), .. } if f == &s.resolved),
+        "{:?}",
+        t.figures
+    );
+    let all: Vec<_> = found.iter().map(|r| summarize(r).unwrap()).collect();
+    assert_eq!(
+        tiger_explorer::app::ui::compare_panel::tiger_on(&s, &all),
+        Some((recorded(&tiger).ndcg10(), 1))
+    );
+    let other = summarize(&sasrec).unwrap();
+    assert_eq!(
+        tiger_explorer::app::ui::compare_panel::tiger_on(&other, &all),
+        None
+    );
 
     // Packed: half-precision best weights, no resumable state, the test metrics of the packed
     // weights recorded again and reproduced by `eval`, the dataset named from the packed folder.

@@ -1,5 +1,5 @@
 //! Opening runs in the window (kittest, CPU worker): a run made by the command line gives
-//! recommendations at once; Compare reads two RQ-VAE runs from disk; the runs open at the end of a
+//! recommendations at once; Compare reads any number of ID runs from disk; the runs open at the end of a
 //! launch come back at the next; a broken run folder gives one message naming it and changes
 //! nothing else.
 
@@ -98,7 +98,7 @@ fn a_cli_run_opened_from_the_runs_list_recommends_at_once() {
 }
 
 #[test]
-fn compare_reads_two_rqvae_runs_from_disk() {
+fn compare_reads_any_number_of_id_runs_from_disk() {
     let (data, q) = support::tiny_quantized("ui-compare");
     let q2 = data.join("q2");
     support::ok(
@@ -109,31 +109,58 @@ fn compare_reads_two_rqvae_runs_from_disk() {
             .arg("--out")
             .arg(&q2),
     );
+    let q3 = data.join("q3");
+    support::ok(
+        support::bin()
+            .args(support::QUANTIZE)
+            .args(["--scheme", "residual-kmeans", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&q3),
+    );
     // A folder of runs (a CLI sweep) opened like a run lists them all.
     let mut h = harness(data.clone(), support::temp_dir("ui-compare-empty-runs"));
     listed(&mut h, 0);
     h.state_mut().open_run(data.clone());
-    listed(&mut h, 2);
+    listed(&mut h, 3);
     assert!(
-        h.state().state.phase.contains("listed the 2 runs under"),
+        h.state().state.phase.contains("listed the 3 runs under"),
         "{}",
         h.state().state.phase
     );
     h.get_by_label("Compare").click();
     h.run_steps(2);
     h.get_by_label("figure");
-    // Both runs head a column; every level has its rows.
-    assert!(h.query_all_by_label("q").count() >= 1, "column of q");
-    assert!(h.query_all_by_label("q2").count() >= 1, "column of q2");
+    // All three runs head a column; every level has its rows, the report's included.
+    for name in ["q", "q2", "q3"] {
+        assert!(
+            h.query_all_by_label(name).count() >= 2,
+            "column and box of {name}"
+        );
+    }
+    h.get_by_label("residual-kmeans");
     h.get_by_label("L2 dead codes");
+    h.get_by_label("L2 Gini");
     h.get_by_label("unique prefix");
-    let picked = (
-        h.state().views.compare.left.clone(),
-        h.state().views.compare.right.clone(),
+    h.get_by_label("collision groups (size×groups)");
+    h.get_by_label("TIGER test NDCG@10");
+    let mut chosen = h.state().views.compare.chosen.clone();
+    chosen.sort();
+    assert_eq!(chosen, [q.clone(), q2.clone(), q3.clone()]);
+    // Unticking a run takes its column away.
+    h.get_all_by_role_and_label(Role::CheckBox, "q2")
+        .next()
+        .unwrap()
+        .click();
+    h.run_steps(2);
+    let mut chosen = h.state().views.compare.chosen.clone();
+    chosen.sort();
+    assert_eq!(chosen, [q, q3]);
+    assert_eq!(
+        h.query_all_by_label("q2").count(),
+        1,
+        "only its box is left"
     );
-    let mut both = [picked.0.unwrap(), picked.1.unwrap()];
-    both.sort();
-    assert_eq!(both, [q, q2]);
 }
 
 #[test]

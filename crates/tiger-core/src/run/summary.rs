@@ -9,13 +9,15 @@ use super::quantize_record::read_quantize_run;
 use super::records::TestRecord;
 use crate::config::QuantizeOptions;
 use crate::ids::QuantizeStats;
-use crate::run::tiger_config::TrainState;
+use crate::run::tiger_config::{TigerRunConfig, TrainState};
 
 /// A run as the runs list and Compare show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSummary {
     /// The run folder.
     pub path: PathBuf,
+    /// The same folder resolved (links and `..` followed), to match runs to each other.
+    pub resolved: PathBuf,
     /// Kind, date and dataset.
     pub header: RunHeader,
     /// Kind-specific figures.
@@ -42,6 +44,9 @@ pub enum Figures {
         best_valid: Option<(usize, f64)>,
         /// Test metrics, when recorded.
         test: Option<TestRecord>,
+        /// For a TIGER run on semantic IDs (not the random-IDs ablation): the folder its
+        /// `semantic_ids.csv` came from, resolved, when it is still there.
+        ids_from: Option<PathBuf>,
     },
 }
 
@@ -112,18 +117,37 @@ pub fn summarize(dir: &Path) -> Result<RunSummary, String> {
             } else {
                 None
             };
+            let ids_from = match header.kind {
+                RunKind::Tiger => read_json::<TigerRunConfig>(dir, files::CONFIG)
+                    .ok()
+                    .filter(|c| !c.options.random_ids)
+                    .and_then(|c| c.ids_source)
+                    .and_then(|ids| ids_folder(dir, &ids)),
+                _ => None,
+            };
             Figures::Recommender {
                 steps: curves.as_ref().map_or(0, |c| c.step),
                 best_valid: curves.and_then(|c| c.best),
                 test,
+                ids_from,
             }
         }
     };
     Ok(RunSummary {
         path: dir.into(),
+        resolved: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.into()),
         header,
         figures,
     })
+}
+
+/// The resolved folder holding `ids` as a run recorded it: a path as given when training (from
+/// the working folder of then, tried from here) or relative to the run.
+fn ids_folder(run: &Path, ids: &Path) -> Option<PathBuf> {
+    [ids.to_path_buf(), run.join(ids)]
+        .iter()
+        .find_map(|p| std::fs::canonicalize(p).ok())
+        .and_then(|p| p.parent().map(Path::to_path_buf))
 }
 
 /// Folders nested this deep under a root are still searched for runs.
