@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
-use tiger_core::config::QuantizeOptions;
+use tiger_core::config::{IdScheme, OptimizerChoice, QuantizeOptions};
 use tiger_core::device_choice::DeviceChoice;
 use tiger_core::embeddings::{Embeddings, store};
 use tiger_core::options::tiger::TigerOptions;
@@ -317,6 +317,58 @@ fn cancel_stops_a_run_within_a_second() {
         !h.state().state.open.contains_key(&RunKind::Rqvae),
         "a cancelled run is not kept"
     );
+}
+
+#[test]
+fn the_collapse_lab_trains_each_preset_and_a_scheme_makes_its_ids() {
+    let data = tiny_data("ui-collapse-lab");
+    let mut h = harness(data, support::temp_dir("ui-collapse-lab-runs"));
+    assert!(wait(&mut h, 30, |a| a.state.dataset.is_some()));
+    h.get_by_label("Quantize").click();
+    h.step();
+    h.state_mut().views.quantize.options = tiny_quantize();
+    // One click sets the collapsing setting and trains it, keeping the shape and steps.
+    h.get_by_label("1 Collapse it").click();
+    assert!(wait(&mut h, 60, |a| a.state.busy.is_none()
+        && a.state.quant_options.is_some()));
+    let o = h.state().state.quant_options.clone().unwrap();
+    assert_eq!(
+        (
+            o.optimizer,
+            o.lr,
+            o.standardize,
+            o.kmeans_init,
+            o.dead_code_restart
+        ),
+        (OptimizerChoice::Adagrad, 0.4, false, false, 0)
+    );
+    assert_eq!((o.levels, o.codebook_size, o.steps), (2, 4, 40));
+    // The last fix turns every safeguard on.
+    h.get_by_label("4 + dead-code restarts").click();
+    assert!(wait(&mut h, 60, |a| a.state.busy.is_none()
+        && a.state
+            .quant_options
+            .as_ref()
+            .is_some_and(|o| o.dead_code_restart == 100)));
+    let o = h.state().state.quant_options.clone().unwrap();
+    assert!(o.standardize && o.kmeans_init);
+    // Residual k-means makes IDs without training: the button says so and the run opens.
+    h.state_mut().views.quantize.options.scheme = IdScheme::ResidualKmeans;
+    h.run_steps(2);
+    h.get_by_label("Make IDs").click();
+    assert!(wait(&mut h, 60, |a| a.state.busy.is_none()
+        && a.state
+            .quant_options
+            .as_ref()
+            .is_some_and(|o| o.scheme == IdScheme::ResidualKmeans)));
+    assert!(
+        h.state().state.phase.contains("residual-kmeans IDs made"),
+        "{}",
+        h.state().state.phase
+    );
+    let run = h.state().state.open.get(&RunKind::Rqvae).cloned().unwrap();
+    assert!(run.join("codebooks.npy").is_file());
+    assert!(!run.join("rqvae.safetensors").exists());
 }
 
 #[test]

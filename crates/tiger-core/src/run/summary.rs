@@ -71,14 +71,20 @@ impl RunSummary {
     /// test (else best validation) NDCG@10 for a recommender.
     pub fn headline(&self) -> String {
         match &self.figures {
-            Figures::Rqvae { stats, .. } => {
+            Figures::Rqvae { stats, options, .. } => {
                 let usage: Vec<String> = stats
                     .levels
                     .iter()
                     .map(|l| format!("{:.0}", l.usage_pct))
                     .collect();
+                // The paper's scheme goes unnamed; another one leads the line.
+                let scheme = match (options.scheme, options.sinkhorn) {
+                    (crate::config::IdScheme::Rqvae, false) => String::new(),
+                    (scheme, false) => format!("{} · ", scheme.name()),
+                    (scheme, true) => format!("{} + Sinkhorn · ", scheme.name()),
+                };
                 format!(
-                    "usage {}% · unique {:.1}%",
+                    "{scheme}usage {}% · unique {:.1}%",
                     usage.join("/"),
                     stats.unique_prefix_pct
                 )
