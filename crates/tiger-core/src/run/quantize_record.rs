@@ -51,12 +51,17 @@ pub fn read_quantize_run(dir: &Path) -> Result<QuantizeRecord, String> {
         // Written before the report had entropy, Gini and collision groups: compute them from
         // the run's IDs (when those cannot be read, the figures the file has are shown alone).
         let path = dir.join(files::SEMANTIC_IDS);
+        let o = &config.options;
         if let Ok((_, ids)) = crate::ids::SemanticIds::read_csv_in_file_order(&path) {
-            let size = config
-                .options
-                .codebook_size
-                .max(ids.codebook_size() as usize);
-            stats.take_report(crate::ids::catalogue_stats(&ids.codes, ids.levels, size));
+            // Only IDs of the run's own shape: a code beyond the codebook means the file is not
+            // the run's, and would size the counts by whatever number it holds.
+            if ids.levels == o.levels && ids.codebook_size() as usize <= o.codebook_size {
+                stats.take_report(crate::ids::catalogue_stats(
+                    &ids.codes,
+                    ids.levels,
+                    o.codebook_size,
+                ));
+            }
         }
     }
     let history: Vec<QuantizeStats> = if dir.join(files::CURVES).is_file() {

@@ -108,6 +108,9 @@ pub struct SavedIds {
 /// problem.
 pub fn load_quantize_run(run: &Path, device: &Device) -> Result<SavedIds, String> {
     let cfg: QuantizeRunConfig = read_json(run, files::CONFIG)?;
+    cfg.options
+        .validate()
+        .map_err(|e| format!("{}: {e}", run.join(files::CONFIG).display()))?;
     let standardizer: Standardizer = read_json(run, files::STANDARDIZER)?;
     if standardizer.mean.len() != cfg.input_dim || standardizer.std.len() != cfg.input_dim {
         return Err(format!(

@@ -268,8 +268,8 @@ fn untrained(
     let mut stats = catalogue_stats(&codes, opts.levels, opts.codebook_size);
     stats.recon_loss = match &model {
         IdModel::ResidualKmeans(rk) => make::kmeans_reconstruction_error(rk, &x_host, &codes),
-        // Nothing of the vectors is kept: the error of rebuilding each by the mean (zero after
-        // standardisation; the mean square otherwise).
+        // The codes keep nothing of the vectors: the error of rebuilding each as zero, their
+        // mean square (the variance, after standardisation).
         _ => {
             x_host.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>()
                 / x_host.len().max(1) as f64
