@@ -60,7 +60,10 @@ pub fn start_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
                 Tab::Recommend,
                 "build a history and watch beam search generate IDs",
             ),
-            (Tab::Compare, "two RQ-VAE runs side by side"),
+            (
+                Tab::Compare,
+                "any number of ID runs side by side: the quality report and usage curves",
+            ),
             (
                 Tab::Walk,
                 "one item from its text to its ID, its siblings and its recommendations, for a class",
@@ -82,8 +85,8 @@ pub fn start_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
             "Recommend: search \"Toy Story\", add it and two more films, press Run beam search \
              and step through the beams.",
             "Train: compare TIGER's test NDCG@10 with SASRec's and the popularity floor.",
-            "Quantize: train with dead-code restart 0 and the Adagrad optimiser to watch a \
-             codebook collapse, then compare it with the default run on Compare.",
+            "Quantize: press the collapse lab's 1 Collapse it and watch the codebooks collapse, \
+             then 2, 3 and 4 to watch each fix bring usage back; tick the runs on Compare.",
         ] {
             ui.label(format!("• {line}"));
         }
