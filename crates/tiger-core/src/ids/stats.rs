@@ -106,7 +106,8 @@ pub fn catalogue_stats(codes: &[u32], levels: usize, codebook_size: usize) -> Qu
             .filter(|&&c| c > 0)
             .map(|&c| {
                 let p = c as f64 / items.max(1) as f64;
-                -p * p.ln()
+                // p · ln(1/p): never −0 (a level whose items all share one code has entropy 0).
+                p * (1.0 / p).ln()
             })
             .sum();
         per_level.push(LevelStats {
@@ -186,6 +187,9 @@ mod tests {
         // One pair and two items alone.
         assert_eq!(s.collision_groups, vec![[1, 2], [2, 1]]);
         assert_eq!(s.collision_histogram(), "1×2  2×1");
+        // Every item on one code: entropy exactly 0, shown without a sign.
+        let one = catalogue_stats(&[3, 3, 3], 1, 4);
+        assert_eq!(format!("{:.2}", one.levels[0].entropy_bits), "0.00");
     }
 
     #[test]
