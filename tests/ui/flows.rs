@@ -343,7 +343,7 @@ fn the_collapse_lab_trains_each_preset_and_a_scheme_makes_its_ids() {
         (OptimizerChoice::Adagrad, 0.4, false, false, 0)
     );
     assert_eq!((o.levels, o.codebook_size, o.steps), (2, 4, 40));
-    // The last fix turns every safeguard on.
+    // The fourth turns every safeguard on, still with Adagrad; the fifth is the defaults.
     h.get_by_label("4 + dead-code restarts").click();
     assert!(wait(&mut h, 60, |a| a.state.busy.is_none()
         && a.state
@@ -351,7 +351,19 @@ fn the_collapse_lab_trains_each_preset_and_a_scheme_makes_its_ids() {
             .as_ref()
             .is_some_and(|o| o.dead_code_restart == 100)));
     let o = h.state().state.quant_options.clone().unwrap();
-    assert!(o.standardize && o.kmeans_init);
+    assert!(o.standardize && o.kmeans_init && o.optimizer == OptimizerChoice::Adagrad);
+    h.get_by_label("5 Adam (the defaults)").click();
+    assert!(wait(&mut h, 60, |a| a.state.busy.is_none()
+        && a.state
+            .quant_options
+            .as_ref()
+            .is_some_and(|o| o.optimizer == OptimizerChoice::Adam)));
+    let o = h.state().state.quant_options.clone().unwrap();
+    let d = QuantizeOptions::default();
+    assert_eq!(
+        (o.lr, o.standardize, o.kmeans_init, o.dead_code_restart),
+        (d.lr, d.standardize, d.kmeans_init, d.dead_code_restart)
+    );
     // Residual k-means makes IDs without training: the button says so and the run opens.
     h.state_mut().views.quantize.options.scheme = IdScheme::ResidualKmeans;
     h.run_steps(2);

@@ -365,7 +365,7 @@ fn codes_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
 }
 
 /// The collapse lab: one click trains a setting that collapses the codebooks and each fix in
-/// turn, so that a class can watch usage fall and recover.
+/// turn, so that a class can watch usage fall and find what brings it back.
 fn collapse_lab_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         ui.label("Collapse lab:")
@@ -383,7 +383,9 @@ fn collapse_lab_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
     });
 }
 
-/// The collapse lab's settings, from the paper's collapsing one to the defaults.
+/// The collapse lab's settings, from the paper's collapsing one to the defaults. On the sample the
+/// first four all collapse (Adagrad's step at lr 0.4 sends every item to one point whatever the
+/// safeguards) and the fifth, the defaults' Adam, uses every code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CollapsePreset {
     /// The paper's Adagrad (lr 0.4) on the raw embeddings, random codebooks, no restarts.
@@ -394,15 +396,18 @@ pub enum CollapsePreset {
     KmeansInit,
     /// Everything above and dead-code restarts: the defaults' safeguards, still with Adagrad.
     Restarts,
+    /// The defaults: every safeguard and Adam at lr 1e-3.
+    Adam,
 }
 
 impl CollapsePreset {
     /// In the order a lesson clicks them.
-    pub const ALL: [CollapsePreset; 4] = [
+    pub const ALL: [CollapsePreset; 5] = [
         CollapsePreset::Collapse,
         CollapsePreset::Standardize,
         CollapsePreset::KmeansInit,
         CollapsePreset::Restarts,
+        CollapsePreset::Adam,
     ];
 
     /// The button's text.
@@ -412,6 +417,7 @@ impl CollapsePreset {
             CollapsePreset::Standardize => "2 + standardize",
             CollapsePreset::KmeansInit => "3 + k-means init",
             CollapsePreset::Restarts => "4 + dead-code restarts",
+            CollapsePreset::Adam => "5 Adam (the defaults)",
         }
     }
 
@@ -429,21 +435,31 @@ impl CollapsePreset {
                 "And each codebook initialised by k-means on real residuals"
             }
             CollapsePreset::Restarts => "And codes unused for 100 steps re-seeded from residuals",
+            CollapsePreset::Adam => {
+                "Every safeguard with Adam at lr 1e-3 instead of Adagrad at 0.4: the defaults"
+            }
         }
     }
 
     /// `base` (the scheme, shape, steps, seed and device kept) with this preset's settings: the
-    /// RQ-VAE with the paper's optimiser and the safeguards on up to this step.
+    /// RQ-VAE with the paper's optimiser and the safeguards on up to this step, then the defaults'
+    /// optimiser.
     pub fn options(self, base: &QuantizeOptions) -> QuantizeOptions {
         let step = CollapsePreset::ALL
             .iter()
             .position(|&p| p == self)
             .unwrap_or(0);
+        let defaults = QuantizeOptions::default();
+        let (optimizer, lr) = if self == CollapsePreset::Adam {
+            (defaults.optimizer, defaults.lr)
+        } else {
+            (OptimizerChoice::Adagrad, 0.4)
+        };
         QuantizeOptions {
             scheme: IdScheme::Rqvae,
             sinkhorn: false,
-            optimizer: OptimizerChoice::Adagrad,
-            lr: 0.4,
+            optimizer,
+            lr,
             standardize: step >= 1,
             kmeans_init: step >= 2,
             dead_code_restart: if step >= 3 { 100 } else { 0 },

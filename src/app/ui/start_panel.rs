@@ -86,7 +86,7 @@ pub fn start_panel_ui(app: &mut TigerApp, ui: &mut egui::Ui) {
              and step through the beams.",
             "Train: compare TIGER's test NDCG@10 with SASRec's and the popularity floor.",
             "Quantize: press the collapse lab's 1 Collapse it and watch the codebooks collapse, \
-             then 2, 3 and 4 to see which fix brings usage back; tick the runs on Compare.",
+             then 2 to 5 to find the fix that brings usage back; tick the runs on Compare.",
         ] {
             ui.label(format!("• {line}"));
         }
