@@ -1,6 +1,7 @@
 //! Panels, one file each; they read `AppState`, keep their own view state and emit commands.
 
 pub mod coherence_view;
+pub mod collapse_lab;
 pub mod compare_panel;
 pub mod data_panel;
 pub mod map_points;
