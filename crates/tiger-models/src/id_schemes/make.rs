@@ -6,9 +6,11 @@ use burn::prelude::*;
 
 use super::{ResidualKmeans, balanced_assign, random_codes, sinkhorn};
 use crate::rqvae::RqVae;
+use crate::rqvae::{RqVaeConfig, Standardizer};
 use crate::train::device_rows::DeviceRows;
-use crate::train::rqvae_loop::{RqVaeError, assign_codes, read_f32};
+use crate::train::rqvae_loop::{Flow, RqVaeError, RqVaeEvent, TrainedIds, assign_codes, read_f32};
 use tiger_core::config::{IdScheme, QuantizeOptions};
+use tiger_core::ids::catalogue_stats;
 
 /// What assigns a run's codes.
 #[derive(Debug, Clone)]
@@ -166,6 +168,47 @@ pub fn fit_untrained(
         .map(IdModel::ResidualKmeans),
         _ => phase("drawing random codes".into()).then_some(IdModel::Random),
     }
+}
+
+/// A scheme that trains no encoder: fits it, assigns the codes and reports their statistics once.
+pub(crate) fn untrained(
+    x_host: Vec<f32>,
+    dim: usize,
+    opts: &QuantizeOptions,
+    device: &Device,
+    config: RqVaeConfig,
+    standardizer: Standardizer,
+    observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
+) -> Result<TrainedIds, RqVaeError> {
+    let model = fit_untrained(&x_host, dim, opts, |p| {
+        observe(RqVaeEvent::Phase(p)) == Flow::Continue
+    })
+    .ok_or(RqVaeError::Cancelled)?;
+    let codes = codes(&model, &x_host, dim, None, device, opts)?;
+    let mut stats = catalogue_stats(&codes, opts.levels, opts.codebook_size);
+    stats.recon_loss = match &model {
+        IdModel::ResidualKmeans(rk) => kmeans_reconstruction_error(rk, &x_host, &codes),
+        // The codes keep nothing of the vectors: the error of rebuilding each as zero, their
+        // mean square (the variance, after standardisation).
+        _ => {
+            x_host.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>()
+                / x_host.len().max(1) as f64
+        }
+    };
+    stats.quant_loss = vec![0.0; opts.levels];
+    observe(RqVaeEvent::Step {
+        step: opts.steps,
+        steps: opts.steps,
+    });
+    observe(RqVaeEvent::Stats(stats.clone()));
+    Ok(TrainedIds {
+        model,
+        config,
+        standardizer,
+        history: vec![stats.clone()],
+        stats,
+        codes,
+    })
 }
 
 /// The mean squared error of rebuilding `x` (`[rows, dim]`) from the residual k-means codewords

@@ -182,7 +182,7 @@ pub fn train_resumable(
     let x_host = standardizer.apply(embeddings);
     let config = RqVaeConfig::from_options(opts, embeddings.dim);
     if !opts.scheme.trains_rqvae() {
-        return untrained(
+        return make::untrained(
             x_host,
             embeddings.dim,
             opts,
@@ -246,47 +246,6 @@ pub fn train_resumable(
         standardizer,
         stats: last_stats,
         history,
-        codes,
-    })
-}
-
-/// A scheme that trains no encoder: fits it, assigns the codes and reports their statistics once.
-fn untrained(
-    x_host: Vec<f32>,
-    dim: usize,
-    opts: &QuantizeOptions,
-    device: &Device,
-    config: RqVaeConfig,
-    standardizer: Standardizer,
-    observe: &mut dyn FnMut(RqVaeEvent) -> Flow,
-) -> Result<TrainedIds, RqVaeError> {
-    let model = make::fit_untrained(&x_host, dim, opts, |p| {
-        observe(RqVaeEvent::Phase(p)) == Flow::Continue
-    })
-    .ok_or(RqVaeError::Cancelled)?;
-    let codes = make::codes(&model, &x_host, dim, None, device, opts)?;
-    let mut stats = catalogue_stats(&codes, opts.levels, opts.codebook_size);
-    stats.recon_loss = match &model {
-        IdModel::ResidualKmeans(rk) => make::kmeans_reconstruction_error(rk, &x_host, &codes),
-        // The codes keep nothing of the vectors: the error of rebuilding each as zero, their
-        // mean square (the variance, after standardisation).
-        _ => {
-            x_host.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>()
-                / x_host.len().max(1) as f64
-        }
-    };
-    stats.quant_loss = vec![0.0; opts.levels];
-    observe(RqVaeEvent::Step {
-        step: opts.steps,
-        steps: opts.steps,
-    });
-    observe(RqVaeEvent::Stats(stats.clone()));
-    Ok(TrainedIds {
-        model,
-        config,
-        standardizer,
-        history: vec![stats.clone()],
-        stats,
         codes,
     })
 }
